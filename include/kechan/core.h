@@ -1,0 +1,111 @@
+/* kechan core: error codes and messages, allocation, growable byte buffers, UTF-8 checks.
+ *
+ * Every public function returns an int: >= 0 is success (it may be a count), a negative KC_E*
+ * code is failure. The last argument, when present, is a struct kc_err * that may be NULL; on
+ * failure it says why, leading with the place (file:line:field or a JSON path). */
+#ifndef KECHAN_CORE_H
+#define KECHAN_CORE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define KC_API __attribute__((visibility("default")))
+#define KC_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define KC_API
+#define KC_PRINTF(f, a)
+#endif
+
+/* Error codes. kc_strerror() names each. */
+enum {
+	KC_OK = 0,
+	KC_EINVAL = -1,    /* a user's input or argument is invalid */
+	KC_ENOMEM = -2,    /* out of memory */
+	KC_EIO = -3,       /* reading or writing a file or socket failed */
+	KC_ENOTFOUND = -4, /* no such record, file or key */
+	KC_EEXIST = -5,    /* the record or file exists already */
+	KC_EDATA = -6,     /* input data failed validation (an import, a request body) */
+	KC_EINTERNAL = -7, /* a bug or an unexpected state of a library */
+	KC_EBUSY = -8,     /* the database is locked by another writer */
+	KC_ECORRUPT = -9,  /* stored data is damaged or inconsistent */
+	KC_EPERM = -10,    /* not allowed for this user */
+	KC_EINTR = -11,    /* interrupted by a signal */
+};
+
+/* Returns a static name for a KC_E* code ("invalid input"); never NULL. */
+KC_API const char *kc_strerror(int code);
+
+/* An error: the code, a message for the user and the C place that set it (for developers).
+ * Callers keep it on the stack; KC_ERR_INIT or kc_err_clear() make it empty. */
+struct kc_err {
+	int code;
+	char msg[1024];
+	const char *src_file;
+	int src_line;
+};
+#define KC_ERR_INIT {0, {0}, NULL, 0}
+
+/* Stores code and printf-formatted message in err (which may be NULL) and returns code, so a
+ * call site can `return kc_err_set(err, KC_EINVAL, "...")`. */
+#define kc_err_set(err, code, ...) kc__err_set((err), (code), __FILE__, __LINE__, __VA_ARGS__)
+KC_API int kc__err_set(struct kc_err *err, int code, const char *file, int line, const char *fmt,
+		       ...) KC_PRINTF(5, 6);
+/* Prepends "prefix: " to err's message (if err is not NULL); returns err->code. */
+KC_API int kc_err_prefix(struct kc_err *err, const char *fmt, ...) KC_PRINTF(2, 3);
+KC_API void kc_err_clear(struct kc_err *err);
+
+/* Allocation. These return NULL on failure; library code never aborts on OOM. Test builds can
+ * make the Nth call fail (kc_alloc_fail_after). kc_free(NULL) is harmless. Not thread-safe only
+ * in the test hook; the allocators themselves are. */
+KC_API void *kc_malloc(size_t n);
+KC_API void *kc_calloc(size_t count, size_t n);
+KC_API void *kc_realloc(void *p, size_t n);
+KC_API void kc_free(void *p);
+KC_API char *kc_strdup(const char *s);
+KC_API char *kc_strndup(const char *s, size_t n);
+
+/* A growable byte buffer, always NUL-terminated once it has allocated. Caller-owned struct:
+ * kc_buf_init() or KC_BUF_INIT, then kc_buf_release(). max (0 = none) caps len; an append that
+ * would pass it fails with KC_EINVAL. */
+struct kc_buf {
+	char *ptr;
+	size_t len;
+	size_t cap;
+	size_t max;
+};
+#define KC_BUF_INIT {NULL, 0, 0, 0}
+KC_API void kc_buf_init(struct kc_buf *b, size_t max);
+KC_API void kc_buf_release(struct kc_buf *b);
+/* Makes room for n more bytes. Returns 0, KC_ENOMEM or KC_EINVAL (over max). */
+KC_API int kc_buf_grow(struct kc_buf *b, size_t n);
+KC_API int kc_buf_add(struct kc_buf *b, const void *data, size_t n);
+KC_API int kc_buf_adds(struct kc_buf *b, const char *s);
+KC_API int kc_buf_addc(struct kc_buf *b, char c);
+KC_API int kc_buf_addf(struct kc_buf *b, const char *fmt, ...) KC_PRINTF(2, 3);
+KC_API int kc_buf_vaddf(struct kc_buf *b, const char *fmt, va_list ap);
+KC_API void kc_buf_reset(struct kc_buf *b);
+/* Hands the bytes to the caller (free with kc_free) and leaves b empty; returns "" copies when
+ * nothing was allocated, or NULL on OOM. */
+KC_API char *kc_buf_take(struct kc_buf *b);
+/* The contents as a C string ("" when empty); borrowed, valid until the next change. */
+KC_API const char *kc_buf_cstr(const struct kc_buf *b);
+
+/* UTF-8. kc_utf8_check returns the byte offset of the first invalid sequence, or -1 when the
+ * whole of s[0..len) is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+KC_API long kc_utf8_check(const char *s, size_t len);
+KC_API int kc_utf8_valid(const char *s, size_t len);
+/* Number of code points in valid UTF-8 s[0..len). */
+KC_API size_t kc_utf8_count(const char *s, size_t len);
+/* Byte length of the longest prefix of s with at most max_chars code points. */
+KC_API size_t kc_utf8_prefix(const char *s, size_t len, size_t max_chars);
+
+/* Monotonic clock in seconds, for progress and benchmarks. */
+KC_API double kc_now(void);
+
+/* Maps a KC_E* code to the CLI's documented exit code: 0 ok, 1 user error, 2 data error,
+ * 3 internal error. */
+KC_API int kc_exit_code(int code);
+
+#endif

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs whatever kechan needs that this Debian 12 machine lacks. Idempotent: does nothing
+# when everything is there. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  build-essential cmake ninja-build pkgconf python3
+  # core + store
+  libjansson-dev libsqlite3-dev sqlite3 libutf8proc-dev
+  # tests
+  libcmocka-dev
+  # text analysis
+  libopencc-dev opencc libstemmer-dev libfriso-dev friso-dict
+  # peers measured in bench/ (jieba)
+  python3-jieba
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  [[ $p == \#* ]] && continue
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null; then
+    SUDO=(sudo)
+  else
+    echo "setup: these Debian packages are missing and I am not root: ${missing[*]}" >&2
+    echo "setup: run as root: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+if ! "${SUDO[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >&2; then
+  "${SUDO[@]}" apt-get update >&2
+  "${SUDO[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >&2
+fi

@@ -1,0 +1,332 @@
+/* core: error codes, allocation with a failure hook for tests, kc_buf, UTF-8, clock. */
+#define _POSIX_C_SOURCE 200809L
+#include "kechan/core.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core_int.h"
+#include "banned.h"
+
+const char *kc_strerror(int code)
+{
+	switch (code) {
+	case KC_OK: return "ok";
+	case KC_EINVAL: return "invalid input";
+	case KC_ENOMEM: return "out of memory";
+	case KC_EIO: return "input/output error";
+	case KC_ENOTFOUND: return "not found";
+	case KC_EEXIST: return "already exists";
+	case KC_EDATA: return "invalid data";
+	case KC_EINTERNAL: return "internal error";
+	case KC_EBUSY: return "database busy";
+	case KC_ECORRUPT: return "data corrupt";
+	case KC_EPERM: return "permission denied";
+	case KC_EINTR: return "interrupted";
+	default: return "unknown error";
+	}
+}
+
+int kc_exit_code(int code)
+{
+	switch (code) {
+	case KC_OK: return 0;
+	case KC_EINVAL:
+	case KC_ENOTFOUND:
+	case KC_EEXIST:
+	case KC_EPERM:
+	case KC_EINTR: return 1;
+	case KC_EDATA:
+	case KC_ECORRUPT: return 2;
+	default: return code > 0 ? 0 : 3;
+	}
+}
+
+int kc__err_set(struct kc_err *err, int code, const char *file, int line, const char *fmt, ...)
+{
+	if (err == NULL)
+		return code;
+	err->code = code;
+	err->src_file = file;
+	err->src_line = line;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int kc_err_prefix(struct kc_err *err, const char *fmt, ...)
+{
+	if (err == NULL)
+		return KC_EINTERNAL;
+	char prefix[512];
+	char old[sizeof(err->msg)];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(old, err->msg, sizeof(old));
+	size_t pl = strlen(prefix);
+	if (pl > sizeof(err->msg) - 3)
+		pl = sizeof(err->msg) - 3;
+	memcpy(err->msg, prefix, pl);
+	memcpy(err->msg + pl, ": ", 2);
+	size_t room = sizeof(err->msg) - pl - 3;
+	size_t ol = strnlen(old, room);
+	memcpy(err->msg + pl + 2, old, ol);
+	err->msg[pl + 2 + ol] = '\0';
+	return err->code;
+}
+
+void kc_err_clear(struct kc_err *err)
+{
+	if (err == NULL)
+		return;
+	err->code = 0;
+	err->msg[0] = '\0';
+	err->src_file = NULL;
+	err->src_line = 0;
+}
+
+/* Test hook: when > 0, counts down on each allocation and fails the one that reaches 0. Only
+ * unit tests set it, from their single thread. */
+static long alloc_fail_countdown;
+
+void kc__alloc_fail_after(long n)
+{
+	alloc_fail_countdown = n;
+}
+
+static int alloc_should_fail(void)
+{
+	if (alloc_fail_countdown <= 0)
+		return 0;
+	return --alloc_fail_countdown == 0;
+}
+
+void *kc_malloc(size_t n)
+{
+	if (alloc_should_fail())
+		return NULL;
+	return malloc(n ? n : 1);
+}
+
+void *kc_calloc(size_t count, size_t n)
+{
+	if (alloc_should_fail())
+		return NULL;
+	return calloc(count ? count : 1, n ? n : 1);
+}
+
+void *kc_realloc(void *p, size_t n)
+{
+	if (alloc_should_fail())
+		return NULL;
+	return realloc(p, n ? n : 1);
+}
+
+void kc_free(void *p)
+{
+	free(p);
+}
+
+char *kc_strndup(const char *s, size_t n)
+{
+	char *d = kc_malloc(n + 1);
+	if (d == NULL)
+		return NULL;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+char *kc_strdup(const char *s)
+{
+	return kc_strndup(s, strlen(s));
+}
+
+void kc_buf_init(struct kc_buf *b, size_t max)
+{
+	b->ptr = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->max = max;
+}
+
+void kc_buf_release(struct kc_buf *b)
+{
+	if (b == NULL)
+		return;
+	kc_free(b->ptr);
+	b->ptr = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+int kc_buf_grow(struct kc_buf *b, size_t n)
+{
+	if (b->max && (n > b->max || b->len > b->max - n))
+		return KC_EINVAL;
+	if (b->len + n + 1 <= b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < b->len + n + 1) {
+		if (cap > SIZE_MAX / 2)
+			return KC_ENOMEM;
+		cap *= 2;
+	}
+	char *p = kc_realloc(b->ptr, cap);
+	if (p == NULL)
+		return KC_ENOMEM;
+	b->ptr = p;
+	b->cap = cap;
+	return 0;
+}
+
+int kc_buf_add(struct kc_buf *b, const void *data, size_t n)
+{
+	int rc = kc_buf_grow(b, n);
+	if (rc < 0)
+		return rc;
+	if (n)
+		memcpy(b->ptr + b->len, data, n);
+	b->len += n;
+	b->ptr[b->len] = '\0';
+	return 0;
+}
+
+int kc_buf_adds(struct kc_buf *b, const char *s)
+{
+	return kc_buf_add(b, s, strlen(s));
+}
+
+int kc_buf_addc(struct kc_buf *b, char c)
+{
+	return kc_buf_add(b, &c, 1);
+}
+
+int kc_buf_vaddf(struct kc_buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	va_copy(cp, ap);
+	int n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return KC_EINVAL;
+	int rc = kc_buf_grow(b, (size_t)n);
+	if (rc < 0)
+		return rc;
+	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int kc_buf_addf(struct kc_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = kc_buf_vaddf(b, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+void kc_buf_reset(struct kc_buf *b)
+{
+	b->len = 0;
+	if (b->ptr)
+		b->ptr[0] = '\0';
+}
+
+char *kc_buf_take(struct kc_buf *b)
+{
+	char *p = b->ptr;
+	if (p == NULL)
+		p = kc_strdup("");
+	b->ptr = NULL;
+	b->len = 0;
+	b->cap = 0;
+	return p;
+}
+
+const char *kc_buf_cstr(const struct kc_buf *b)
+{
+	return b->ptr ? b->ptr : "";
+}
+
+long kc_utf8_check(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	while (i < len) {
+		unsigned c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t n;
+		unsigned lo = 0x80, hi = 0xBF;
+		if (c >= 0xC2 && c <= 0xDF) {
+			n = 1;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			n = 2;
+			if (c == 0xE0)
+				lo = 0xA0;
+			else if (c == 0xED)
+				hi = 0x9F;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			n = 3;
+			if (c == 0xF0)
+				lo = 0x90;
+			else if (c == 0xF4)
+				hi = 0x8F;
+		} else {
+			return (long)i;
+		}
+		if (len - i <= n)
+			return (long)i;
+		if (s[i + 1] < lo || s[i + 1] > hi)
+			return (long)i;
+		for (size_t k = 2; k <= n; k++)
+			if ((s[i + k] & 0xC0) != 0x80)
+				return (long)i;
+		i += n + 1;
+	}
+	return -1;
+}
+
+int kc_utf8_valid(const char *s, size_t len)
+{
+	return kc_utf8_check(s, len) < 0;
+}
+
+size_t kc_utf8_count(const char *s, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+size_t kc_utf8_prefix(const char *s, size_t len, size_t max_chars)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (((unsigned char)s[i] & 0xC0) != 0x80) {
+			if (n == max_chars)
+				return i;
+			n++;
+		}
+	}
+	return len;
+}
+
+double kc_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
