@@ -1,0 +1,49 @@
+/* cli: what the subcommands share. Each subcommand is one file, src/cli/cmd_<name>.c, listed in
+ * the table in main.c. A subcommand returns an exit code: 0 ok, 1 user error, 2 data error,
+ * 3 internal error (kc_exit_code). */
+#ifndef KC_CLI_H
+#define KC_CLI_H
+
+#include <stdio.h>
+
+#include "kechan/core.h"
+#include "kechan/store.h"
+
+struct kc_cli {
+	const char *db;    /* --db PATH (default ./kechan.db) */
+	int json;          /* --json */
+	const char *actor; /* --actor NAME for the audit log (default cli:$USER) */
+};
+
+typedef int (*kc_cli_fn)(struct kc_cli *cli, int argc, char **argv);
+
+/* Prints "kechan: <message>" for err on stderr and returns the exit code for its code. */
+int kc_cli_fail(const struct kc_err *err);
+/* Prints "kechan <cmd>: <message>" for a usage error and returns 1. */
+int kc_cli_usage_error(const char *cmd, const char *fmt, ...) KC_PRINTF(2, 3);
+/* 1 when argv[*i] is the option name (as "--name value" or "--name=value"); then *val points at
+ * the value and *i is advanced past it. A missing value prints an error and sets *val NULL. */
+int kc_cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
+/* 1 when argv[i] is -h or --help. */
+int kc_cli_is_help(const char *arg);
+/* Opens the store at cli->db (creating it when create is set). Prints the error itself. */
+int kc_cli_open(struct kc_cli *cli, int create, struct kc_store **out);
+/* Display width of UTF-8 s in terminal columns (CJK = 2). */
+size_t kc_cli_width(const char *s);
+/* Prints s in exactly width columns (cut with "…" or padded with spaces). */
+void kc_cli_cell(FILE *f, const char *s, size_t width);
+/* Prints a JSON value on stdout followed by a newline (pretty, UTF-8 kept). */
+int kc_cli_print_json(const json_t *j);
+/* Whether a demand record must hide its owner from this caller. */
+int kc_cli_hides_owner(const json_t *demand, int as_admin);
+
+int kc_cli_init(struct kc_cli *cli, int argc, char **argv);
+int kc_cli_import(struct kc_cli *cli, int argc, char **argv);
+int kc_cli_export(struct kc_cli *cli, int argc, char **argv);
+int kc_cli_list(struct kc_cli *cli, int argc, char **argv);
+int kc_cli_show(struct kc_cli *cli, int argc, char **argv);
+int kc_cli_stats(struct kc_cli *cli, int argc, char **argv);
+int kc_cli_check(struct kc_cli *cli, int argc, char **argv);
+int kc_cli_log(struct kc_cli *cli, int argc, char **argv);
+
+#endif

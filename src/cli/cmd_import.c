@@ -1,0 +1,87 @@
+/* cli: `kechan import`: JSONL / CSV files into the database, all or nothing. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "banned.h"
+
+static const char help[] =
+	"usage: kechan [--db PATH] import [--max-errors N] [--no-progress] FILE|DIR\n\n"
+	"Imports records from a JSONL file (*.jsonl, one object per line with a \"type\"), a CSV\n"
+	"file named after its type (supply.csv, demand.csv, ...) or a directory of such files.\n"
+	"The database is created when missing. One transaction: on any error nothing is written,\n"
+	"and every error is printed as file:line:field: message (up to --max-errors, default\n"
+	"100). Formats and limits: docs/data-format.md.\n\n"
+	"exit codes: 0 imported, 1 usage or missing file, 2 the data has errors, 3 internal\n";
+
+int kc_cli_import(struct kc_cli *cli, int argc, char **argv)
+{
+	const char *path = NULL, *val = NULL;
+	struct kc_import_opts opts = {cli->actor, 100, 1, NULL};
+	for (int i = 1; i < argc; i++) {
+		if (kc_cli_is_help(argv[i])) {
+			fputs(help, stdout);
+			return 0;
+		} else if (kc_cli_opt(argc, argv, &i, "--max-errors", &val)) {
+			char *end = NULL;
+			long v = val ? strtol(val, &end, 10) : 0;
+			if (val == NULL || *end || v < 1 || v > 1000000)
+				return kc_cli_usage_error("import", "--max-errors needs a number >= 1");
+			opts.max_errors = (int)v;
+		} else if (strcmp(argv[i], "--no-progress") == 0) {
+			opts.progress = 0;
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			return kc_cli_usage_error("import", "unknown option '%s'", argv[i]);
+		} else if (path == NULL) {
+			path = argv[i];
+		} else {
+			return kc_cli_usage_error("import", "one FILE or DIR at a time");
+		}
+	}
+	if (path == NULL)
+		return kc_cli_usage_error("import", "missing FILE or DIR");
+	struct kc_store *st = NULL;
+	int existed = access(cli->db, F_OK) == 0;
+	int rc = kc_cli_open(cli, 1, &st);
+	if (rc)
+		return rc;
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_import_stats stats;
+	rc = kc_import(st, path, &opts, &stats, &err);
+	kc_store_close(st);
+	if (rc < 0) {
+		/* Nothing was written: do not leave behind a database the import created. */
+		if (!existed) {
+			char side[4096];
+			const char *suffixes[] = {"", "-wal", "-shm"};
+			for (int k = 0; k < 3; k++) {
+				snprintf(side, sizeof(side), "%s%s", cli->db, suffixes[k]);
+				unlink(side);
+			}
+		}
+		return kc_cli_fail(&err);
+	}
+	if (cli->json) {
+		json_t *j = json_object();
+		json_t *by = json_object();
+		for (int e = 0; e < KC_ENT_COUNT; e++)
+			json_object_set_new(by, kc_entity_def((enum kc_entity)e)->name,
+					    json_integer(stats.records[e]));
+		json_object_set_new(j, "imported", json_integer(stats.total));
+		json_object_set_new(j, "records", by);
+		json_object_set_new(j, "seconds", json_real(stats.seconds));
+		rc = kc_cli_print_json(j);
+		json_decref(j);
+		return rc;
+	}
+	printf("imported %" PRId64 " records in %.2f s:", stats.total, stats.seconds);
+	for (int e = 0; e < KC_ENT_COUNT; e++)
+		if (stats.records[e])
+			printf(" %s %" PRId64, kc_entity_def((enum kc_entity)e)->plural,
+			       stats.records[e]);
+	printf("\n");
+	return 0;
+}

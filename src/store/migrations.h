@@ -1,0 +1,9 @@
+/* store: SQLite schema migrations. Migration N brings PRAGMA user_version from N-1 to N. A
+ * migration is frozen once released: change the schema by appending one. */
+#ifndef KC_MIGRATIONS_H
+#define KC_MIGRATIONS_H
+
+extern const char *const kc__sqlite_migrations[];
+extern const int kc__sqlite_migrations_len;
+
+#endif

@@ -1,0 +1,844 @@
+/* store: the SQLite backend (embedded default). One file, WAL, foreign keys on, busy timeout,
+ * prepared statements cached per entity, schema migrations through PRAGMA user_version. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "migrations.h"
+#include "store_int.h"
+#include "banned.h"
+
+#define KC_APPLICATION_ID 0x4B434831 /* "KCH1" */
+
+enum { ST_INSERT, ST_UPDATE, ST_GET, ST_DELETE, ST_NSTMT };
+
+struct sqlite_store {
+	struct kc_store base;
+	sqlite3 *db;
+	char *path;
+	int readonly;
+	int in_tx;
+	sqlite3_stmt *stmts[KC_ENT_COUNT][ST_NSTMT];
+	sqlite3_stmt *event_stmt;
+};
+
+static struct sqlite_store *S(struct kc_store *st)
+{
+	return (struct sqlite_store *)st;
+}
+
+/* Turns an SQLite result into a KC_E* code and message. */
+static int sq_err(struct sqlite_store *s, int rc, struct kc_err *err, const char *what)
+{
+	int code;
+	switch (rc & 0xFF) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED: code = KC_EBUSY; break;
+	case SQLITE_NOMEM: code = KC_ENOMEM; break;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB: code = KC_ECORRUPT; break;
+	case SQLITE_CANTOPEN:
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_READONLY: code = KC_EIO; break;
+	case SQLITE_CONSTRAINT:
+		code = rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY
+			       ? KC_EEXIST
+			       : KC_EDATA;
+		break;
+	default: code = KC_EINTERNAL;
+	}
+	const char *detail = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+	return kc_err_set(err, code, "%s: %s: %s", s && s->path ? s->path : "sqlite", what,
+			  detail);
+}
+
+static int exec(struct sqlite_store *s, const char *sql, struct kc_err *err)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		int code = sq_err(s, rc, err, "statement failed");
+		if (msg)
+			kc_err_set(err, code, "%s: %s", s->path, msg);
+		sqlite3_free(msg);
+		return code;
+	}
+	return 0;
+}
+
+static int is_json_col(const struct kc_field *f)
+{
+	return (f->flags & KC_FF_LIST) || f->type == KC_F_OBJECT;
+}
+
+static void add_ident(struct kc_buf *b, const char *name)
+{
+	kc_buf_addc(b, '"');
+	kc_buf_adds(b, name);
+	kc_buf_addc(b, '"');
+}
+
+static void add_cols(struct kc_buf *b, const struct kc_entity_def *def)
+{
+	for (unsigned i = 0; i < def->nfields; i++) {
+		if (i)
+			kc_buf_addc(b, ',');
+		add_ident(b, def->fields[i].name);
+	}
+}
+
+/* " WHERE k1 = ?n AND k2 = ?n+1" over the key fields, parameters from first. */
+static void add_key_where(struct kc_buf *b, const struct kc_entity_def *def, int first)
+{
+	int n = 0;
+	kc_buf_adds(b, " WHERE ");
+	for (unsigned i = 0; i < def->nfields; i++) {
+		if (!(def->fields[i].flags & KC_FF_KEY))
+			continue;
+		if (n)
+			kc_buf_adds(b, " AND ");
+		add_ident(b, def->fields[i].name);
+		kc_buf_addf(b, " = ?%d", first + n);
+		n++;
+	}
+}
+
+static int prepare(struct sqlite_store *s, const char *sql, sqlite3_stmt **out,
+		   struct kc_err *err)
+{
+	int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+	if (rc != SQLITE_OK)
+		return sq_err(s, rc, err, "prepare");
+	return 0;
+}
+
+/* The cached statement `which` for def, prepared on first use. */
+static int stmt(struct sqlite_store *s, const struct kc_entity_def *def, int which,
+		sqlite3_stmt **out, struct kc_err *err)
+{
+	sqlite3_stmt **slot = &s->stmts[def->ent][which];
+	if (*slot) {
+		*out = *slot;
+		return 0;
+	}
+	struct kc_buf b = KC_BUF_INIT;
+	switch (which) {
+	case ST_INSERT:
+		kc_buf_adds(&b, "INSERT INTO ");
+		add_ident(&b, def->name);
+		kc_buf_adds(&b, " (");
+		add_cols(&b, def);
+		kc_buf_adds(&b, ") VALUES (");
+		for (unsigned i = 0; i < def->nfields; i++)
+			kc_buf_addf(&b, "%s?%u", i ? "," : "", i + 1);
+		kc_buf_adds(&b, ")");
+		break;
+	case ST_UPDATE:
+		kc_buf_adds(&b, "UPDATE ");
+		add_ident(&b, def->name);
+		kc_buf_adds(&b, " SET ");
+		for (unsigned i = 0; i < def->nfields; i++) {
+			if (i)
+				kc_buf_addc(&b, ',');
+			add_ident(&b, def->fields[i].name);
+			kc_buf_addf(&b, " = ?%u", i + 1);
+		}
+		add_key_where(&b, def, (int)def->nfields + 1);
+		break;
+	case ST_GET:
+		kc_buf_adds(&b, "SELECT ");
+		add_cols(&b, def);
+		kc_buf_adds(&b, " FROM ");
+		add_ident(&b, def->name);
+		add_key_where(&b, def, 1);
+		break;
+	case ST_DELETE:
+		kc_buf_adds(&b, "DELETE FROM ");
+		add_ident(&b, def->name);
+		add_key_where(&b, def, 1);
+		break;
+	}
+	if (b.ptr == NULL)
+		return kc_err_set(err, KC_ENOMEM, "out of memory");
+	int rc = prepare(s, b.ptr, slot, err);
+	kc_buf_release(&b);
+	if (rc < 0)
+		return rc;
+	*out = *slot;
+	return 0;
+}
+
+/* Binds the parts of key (split at '/') to parameters first.. of st. */
+static int bind_key(sqlite3_stmt *st, const struct kc_entity_def *def, const char *key,
+		    int first)
+{
+	int n = first;
+	const char *p = key;
+	for (unsigned i = 0; i < def->nfields; i++) {
+		if (!(def->fields[i].flags & KC_FF_KEY))
+			continue;
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (sqlite3_bind_text(st, n++, p, (int)len, SQLITE_TRANSIENT) != SQLITE_OK)
+			return KC_ENOMEM;
+		p = end ? end + 1 : p + len;
+	}
+	return 0;
+}
+
+static int bind_record(sqlite3_stmt *st, const struct kc_entity_def *def, json_t *rec)
+{
+	for (unsigned i = 0; i < def->nfields; i++) {
+		const struct kc_field *f = &def->fields[i];
+		int col = (int)i + 1;
+		json_t *j = json_object_get(rec, f->name);
+		int rc;
+		if (j == NULL || json_is_null(j)) {
+			rc = sqlite3_bind_null(st, col);
+		} else if (is_json_col(f)) {
+			char *txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			if (txt == NULL)
+				return KC_ENOMEM;
+			rc = sqlite3_bind_text(st, col, txt, -1, free);
+		} else if (json_is_string(j)) {
+			rc = sqlite3_bind_text(st, col, json_string_value(j),
+					       (int)json_string_length(j), SQLITE_STATIC);
+		} else if (json_is_integer(j)) {
+			rc = sqlite3_bind_int64(st, col, json_integer_value(j));
+		} else if (json_is_real(j)) {
+			rc = sqlite3_bind_double(st, col, json_real_value(j));
+		} else if (json_is_boolean(j)) {
+			rc = sqlite3_bind_int(st, col, json_is_true(j));
+		} else {
+			return KC_EINVAL;
+		}
+		if (rc != SQLITE_OK)
+			return KC_ENOMEM;
+	}
+	return 0;
+}
+
+/* Builds the record of the current row of st, whose columns are def's fields from col0. */
+static json_t *row_record(sqlite3_stmt *st, const struct kc_entity_def *def, int col0)
+{
+	json_t *rec = json_object();
+	if (rec == NULL)
+		return NULL;
+	for (unsigned i = 0; i < def->nfields; i++) {
+		const struct kc_field *f = &def->fields[i];
+		int col = col0 + (int)i;
+		int t = sqlite3_column_type(st, col);
+		json_t *v = NULL;
+		if (t == SQLITE_NULL)
+			continue;
+		if (is_json_col(f)) {
+			const char *txt = (const char *)sqlite3_column_text(st, col);
+			v = json_loadb(txt, (size_t)sqlite3_column_bytes(st, col), JSON_DECODE_ANY,
+				       NULL);
+			if (v == NULL)
+				v = json_stringn(txt, (size_t)sqlite3_column_bytes(st, col));
+		} else if (f->type == KC_F_BOOL) {
+			v = json_boolean(sqlite3_column_int(st, col));
+		} else if (f->type == KC_F_INT) {
+			v = json_integer(sqlite3_column_int64(st, col));
+		} else if (f->type == KC_F_NUM) {
+			/* Keep integers integral so export and import round-trip exactly. */
+			if (t == SQLITE_INTEGER)
+				v = json_integer(sqlite3_column_int64(st, col));
+			else
+				v = json_real(sqlite3_column_double(st, col));
+		} else {
+			v = json_stringn((const char *)sqlite3_column_text(st, col),
+					 (size_t)sqlite3_column_bytes(st, col));
+		}
+		if (v == NULL || json_object_set_new(rec, f->name, v) < 0) {
+			json_decref(rec);
+			return NULL;
+		}
+	}
+	return rec;
+}
+
+static int sq_put(struct kc_store *st, const struct kc_entity_def *def, json_t *rec,
+		  enum kc_put_mode mode, const char *key, struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = NULL;
+	int which = mode == KC_PUT_CREATE ? ST_INSERT : ST_UPDATE;
+	int rc = stmt(s, def, which, &q, err);
+	if (rc < 0)
+		return rc;
+	rc = bind_record(q, def, rec);
+	if (rc == 0 && which == ST_UPDATE)
+		rc = bind_key(q, def, key, (int)def->nfields + 1);
+	if (rc < 0) {
+		sqlite3_reset(q);
+		sqlite3_clear_bindings(q);
+		return kc_err_set(err, rc, "%s '%s': cannot bind values", def->name, key);
+	}
+	int src = sqlite3_step(q);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (src != SQLITE_DONE) {
+		rc = sq_err(s, sqlite3_extended_errcode(s->db), err, "write");
+		if (rc == KC_EEXIST)
+			return kc_err_set(err, KC_EEXIST, "%s '%s' already exists", def->name, key);
+		return rc;
+	}
+	if (which == ST_UPDATE && sqlite3_changes(s->db) == 0)
+		return kc_err_set(err, KC_ENOTFOUND, "%s '%s' not found", def->name, key);
+	return 0;
+}
+
+static int sq_get(struct kc_store *st, const struct kc_entity_def *def, const char *key,
+		  json_t **out, struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = NULL;
+	*out = NULL;
+	int rc = stmt(s, def, ST_GET, &q, err);
+	if (rc < 0)
+		return rc;
+	if (bind_key(q, def, key, 1) < 0) {
+		sqlite3_reset(q);
+		return kc_err_set(err, KC_ENOMEM, "out of memory");
+	}
+	int src = sqlite3_step(q);
+	if (src == SQLITE_ROW) {
+		*out = row_record(q, def, 0);
+		rc = *out ? 0 : kc_err_set(err, KC_ENOMEM, "out of memory");
+	} else if (src == SQLITE_DONE) {
+		rc = kc_err_set(err, KC_ENOTFOUND, "%s '%s' not found", def->name, key);
+	} else {
+		rc = sq_err(s, src, err, "read");
+	}
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	return rc;
+}
+
+static int sq_del(struct kc_store *st, const struct kc_entity_def *def, const char *key,
+		  struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = NULL;
+	int rc = stmt(s, def, ST_DELETE, &q, err);
+	if (rc < 0)
+		return rc;
+	if (bind_key(q, def, key, 1) < 0) {
+		sqlite3_reset(q);
+		return kc_err_set(err, KC_ENOMEM, "out of memory");
+	}
+	int src = sqlite3_step(q);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (src != SQLITE_DONE)
+		return sq_err(s, sqlite3_extended_errcode(s->db), err, "delete");
+	if (sqlite3_changes(s->db) == 0)
+		return kc_err_set(err, KC_ENOTFOUND, "%s '%s' not found", def->name, key);
+	return 0;
+}
+
+/* Appends " WHERE field = ?1" for q (field must be one of def's: no injection). */
+static int add_filter(struct kc_buf *b, const struct kc_entity_def *def, const struct kc_query *q,
+		      struct kc_err *err)
+{
+	if (q == NULL || q->field == NULL)
+		return 0;
+	const struct kc_field *f = kc_entity_field(def, q->field);
+	if (f == NULL)
+		return kc_err_set(err, KC_EINVAL, "%s has no field '%s'", def->name, q->field);
+	kc_buf_adds(b, " WHERE ");
+	if (f->flags & KC_FF_LIST) {
+		kc_buf_adds(b, "EXISTS (SELECT 1 FROM json_each(");
+		add_ident(b, f->name);
+		kc_buf_adds(b, ") WHERE value = ?1)");
+	} else {
+		add_ident(b, f->name);
+		kc_buf_adds(b, " = ?1");
+	}
+	return 0;
+}
+
+static int sq_each(struct kc_store *st, const struct kc_entity_def *def, const struct kc_query *q,
+		   kc_record_fn fn, void *ud, struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	struct kc_buf b = KC_BUF_INIT;
+	sqlite3_stmt *sq = NULL;
+	int rc;
+	kc_buf_adds(&b, "SELECT ");
+	add_cols(&b, def);
+	kc_buf_adds(&b, " FROM ");
+	add_ident(&b, def->name);
+	rc = add_filter(&b, def, q, err);
+	if (rc < 0)
+		goto cleanup;
+	kc_buf_addf(&b, " ORDER BY rowid LIMIT %" PRId64 " OFFSET %" PRId64,
+		    q && q->limit > 0 ? q->limit : (int64_t)-1, q && q->offset > 0 ? q->offset : 0);
+	if (b.ptr == NULL) {
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	rc = prepare(s, b.ptr, &sq, err);
+	if (rc < 0)
+		goto cleanup;
+	if (q && q->field)
+		sqlite3_bind_text(sq, 1, q->value ? q->value : "", -1, SQLITE_STATIC);
+	int src;
+	while ((src = sqlite3_step(sq)) == SQLITE_ROW) {
+		json_t *rec = row_record(sq, def, 0);
+		if (rec == NULL) {
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		rc = fn(ud, rec);
+		json_decref(rec);
+		if (rc != 0)
+			goto cleanup;
+	}
+	if (src != SQLITE_DONE)
+		rc = sq_err(s, src, err, "read");
+cleanup:
+	sqlite3_finalize(sq);
+	kc_buf_release(&b);
+	return rc;
+}
+
+static int64_t sq_count(struct kc_store *st, const struct kc_entity_def *def,
+			const struct kc_query *q, struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	struct kc_buf b = KC_BUF_INIT;
+	sqlite3_stmt *sq = NULL;
+	int64_t n;
+	kc_buf_adds(&b, "SELECT count(*) FROM ");
+	add_ident(&b, def->name);
+	int rc = add_filter(&b, def, q, err);
+	if (rc < 0) {
+		n = rc;
+		goto cleanup;
+	}
+	rc = b.ptr ? prepare(s, b.ptr, &sq, err) : kc_err_set(err, KC_ENOMEM, "out of memory");
+	if (rc < 0) {
+		n = rc;
+		goto cleanup;
+	}
+	if (q && q->field)
+		sqlite3_bind_text(sq, 1, q->value ? q->value : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(sq);
+	n = rc == SQLITE_ROW ? sqlite3_column_int64(sq, 0) : sq_err(s, rc, err, "count");
+cleanup:
+	sqlite3_finalize(sq);
+	kc_buf_release(&b);
+	return n;
+}
+
+static int sq_keys(struct kc_store *st, const struct kc_entity_def *def, kc_key_fn fn, void *ud,
+		   struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	struct kc_buf b = KC_BUF_INIT;
+	sqlite3_stmt *sq = NULL;
+	int rc, n = 0;
+	kc_buf_adds(&b, "SELECT ");
+	for (unsigned i = 0; i < def->nfields; i++) {
+		if (!(def->fields[i].flags & KC_FF_KEY))
+			continue;
+		if (n++)
+			kc_buf_adds(&b, " || '/' || ");
+		add_ident(&b, def->fields[i].name);
+	}
+	kc_buf_adds(&b, " FROM ");
+	add_ident(&b, def->name);
+	rc = b.ptr ? prepare(s, b.ptr, &sq, err) : kc_err_set(err, KC_ENOMEM, "out of memory");
+	if (rc < 0)
+		goto cleanup;
+	int src;
+	while ((src = sqlite3_step(sq)) == SQLITE_ROW) {
+		rc = fn(ud, (const char *)sqlite3_column_text(sq, 0),
+			(size_t)sqlite3_column_bytes(sq, 0));
+		if (rc != 0)
+			goto cleanup;
+	}
+	if (src != SQLITE_DONE)
+		rc = sq_err(s, src, err, "read");
+cleanup:
+	sqlite3_finalize(sq);
+	kc_buf_release(&b);
+	return rc;
+}
+
+static int sq_group(struct kc_store *st, const struct kc_entity_def *def, const char *field,
+		    kc_group_fn fn, void *ud, struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	struct kc_buf b = KC_BUF_INIT;
+	sqlite3_stmt *sq = NULL;
+	int rc;
+	const struct kc_field *f = kc_entity_field(def, field);
+	if (f == NULL)
+		return kc_err_set(err, KC_EINVAL, "%s has no field '%s'", def->name, field);
+	if (f->flags & KC_FF_LIST) {
+		kc_buf_adds(&b, "SELECT j.value, count(*) FROM ");
+		add_ident(&b, def->name);
+		kc_buf_adds(&b, " t, json_each(t.");
+		add_ident(&b, field);
+		kc_buf_adds(&b, ") j GROUP BY 1 ORDER BY 2 DESC, 1");
+	} else {
+		kc_buf_adds(&b, "SELECT ");
+		add_ident(&b, field);
+		kc_buf_adds(&b, ", count(*) FROM ");
+		add_ident(&b, def->name);
+		kc_buf_adds(&b, " GROUP BY 1 ORDER BY 2 DESC, 1");
+	}
+	rc = b.ptr ? prepare(s, b.ptr, &sq, err) : kc_err_set(err, KC_ENOMEM, "out of memory");
+	if (rc < 0)
+		goto cleanup;
+	int src;
+	while ((src = sqlite3_step(sq)) == SQLITE_ROW) {
+		rc = fn(ud, (const char *)sqlite3_column_text(sq, 0), sqlite3_column_int64(sq, 1));
+		if (rc != 0)
+			goto cleanup;
+	}
+	if (src != SQLITE_DONE)
+		rc = sq_err(s, src, err, "read");
+cleanup:
+	sqlite3_finalize(sq);
+	kc_buf_release(&b);
+	return rc;
+}
+
+static int sq_event(struct kc_store *st, const char *actor, const char *entity,
+		    const char *entity_id, const char *action, const char *diff,
+		    struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	if (s->event_stmt == NULL) {
+		int rc = prepare(s,
+				 "INSERT INTO event (at, actor, entity, entity_id, action, diff)"
+				 " VALUES (strftime('%Y-%m-%dT%H:%M:%fZ','now'), ?1, ?2, ?3, ?4, ?5)",
+				 &s->event_stmt, err);
+		if (rc < 0)
+			return rc;
+	}
+	sqlite3_stmt *q = s->event_stmt;
+	sqlite3_bind_text(q, 1, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, entity_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, diff, -1, SQLITE_STATIC);
+	int src = sqlite3_step(q);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (src != SQLITE_DONE)
+		return sq_err(s, src, err, "append event");
+	return 0;
+}
+
+static int sq_events(struct kc_store *st, int64_t n, kc_record_fn fn, void *ud,
+		     struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = NULL;
+	int rc = prepare(s,
+			 "SELECT seq, at, actor, entity, entity_id, action, diff FROM"
+			 " (SELECT * FROM event ORDER BY seq DESC LIMIT ?1) ORDER BY seq",
+			 &q, err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(q, 1, n > 0 ? n : -1);
+	static const char *const names[] = {"seq", "at", "actor", "entity", "entity_id",
+					    "action", "diff"};
+	int src;
+	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
+		json_t *ev = json_object();
+		if (ev == NULL) {
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		json_object_set_new(ev, "seq", json_integer(sqlite3_column_int64(q, 0)));
+		for (int c = 1; c < 7; c++) {
+			if (sqlite3_column_type(q, c) == SQLITE_NULL)
+				continue;
+			const char *txt = (const char *)sqlite3_column_text(q, c);
+			json_t *v = c == 6 ? json_loads(txt, JSON_DECODE_ANY, NULL) : NULL;
+			json_object_set_new(ev, names[c], v ? v : json_string(txt));
+		}
+		rc = fn(ud, ev);
+		json_decref(ev);
+		if (rc != 0)
+			goto cleanup;
+	}
+	if (src != SQLITE_DONE)
+		rc = sq_err(s, src, err, "read events");
+cleanup:
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int sq_check(struct kc_store *st, kc_diag_fn diag, void *ud, struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = NULL;
+	int problems = 0;
+	int rc = prepare(s, "PRAGMA integrity_check", &q, err);
+	if (rc < 0)
+		return rc;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *line = (const char *)sqlite3_column_text(q, 0);
+		if (line && strcmp(line, "ok") != 0) {
+			diag(ud, "sqlite", line);
+			problems++;
+		}
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	rc = prepare(s, "PRAGMA foreign_key_check", &q, err);
+	if (rc < 0)
+		return rc;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "row %" PRId64 " of %s refers to a missing %s",
+			 (int64_t)sqlite3_column_int64(q, 1), sqlite3_column_text(q, 0),
+			 sqlite3_column_text(q, 2));
+		diag(ud, (const char *)sqlite3_column_text(q, 0), msg);
+		problems++;
+	}
+	sqlite3_finalize(q);
+	return problems;
+}
+
+static int sq_schema_version(struct kc_store *st)
+{
+	sqlite3_stmt *q = NULL;
+	int v = -1;
+	if (sqlite3_prepare_v2(S(st)->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+static int64_t sq_data_version(struct kc_store *st, struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = NULL;
+	int rc = prepare(s, "SELECT coalesce(max(seq), 0) FROM event", &q, err);
+	if (rc < 0)
+		return rc;
+	int64_t v = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0)
+						  : sq_err(s, SQLITE_ERROR, err, "read");
+	sqlite3_finalize(q);
+	return v;
+}
+
+static int sq_begin(struct kc_store *st, struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	if (s->in_tx)
+		return kc_err_set(err, KC_EINVAL, "a transaction is already open");
+	int rc = exec(s, "BEGIN IMMEDIATE", err);
+	if (rc == 0)
+		s->in_tx = 1;
+	return rc;
+}
+
+static int sq_commit(struct kc_store *st, struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	if (!s->in_tx)
+		return kc_err_set(err, KC_EINVAL, "no transaction is open");
+	char *msg = NULL;
+	int rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		int code = sq_err(s, sqlite3_extended_errcode(s->db), err, "commit");
+		if ((rc & 0xFF) == SQLITE_CONSTRAINT)
+			code = kc_err_set(err, KC_EDATA, "%s: commit refused: %s", s->path,
+					  msg ? msg : "constraint failed");
+		sqlite3_free(msg);
+		/* A failed COMMIT of a deferred constraint leaves the transaction open. */
+		if (!sqlite3_get_autocommit(s->db))
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		s->in_tx = 0;
+		return code;
+	}
+	s->in_tx = 0;
+	return 0;
+}
+
+static int sq_rollback(struct kc_store *st)
+{
+	struct sqlite_store *s = S(st);
+	if (!s->in_tx)
+		return 0;
+	s->in_tx = 0;
+	return sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK ? 0 : KC_EIO;
+}
+
+static int sq_in_tx(struct kc_store *st)
+{
+	return S(st)->in_tx;
+}
+
+static void sq_close(struct kc_store *st)
+{
+	struct sqlite_store *s = S(st);
+	if (s->in_tx)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	for (int e = 0; e < KC_ENT_COUNT; e++)
+		for (int k = 0; k < ST_NSTMT; k++)
+			sqlite3_finalize(s->stmts[e][k]);
+	sqlite3_finalize(s->event_stmt);
+	sqlite3_close(s->db);
+	kc_free(s->path);
+	kc_free(s);
+}
+
+static const struct kc_store_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.schema_version = sq_schema_version,
+	.data_version = sq_data_version,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.in_tx = sq_in_tx,
+	.put = sq_put,
+	.get = sq_get,
+	.del = sq_del,
+	.each = sq_each,
+	.count = sq_count,
+	.keys = sq_keys,
+	.group = sq_group,
+	.event = sq_event,
+	.events = sq_events,
+	.check = sq_check,
+};
+
+static int pragma_int(struct sqlite_store *s, const char *sql, int *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int(q, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int migrate(struct sqlite_store *s, struct kc_err *err)
+{
+	int version = 0, app = 0, tables = 0;
+	int rc = pragma_int(s, "PRAGMA user_version", &version);
+	if (rc == SQLITE_OK)
+		rc = pragma_int(s, "PRAGMA application_id", &app);
+	if (rc == SQLITE_OK)
+		rc = pragma_int(s, "SELECT count(*) FROM sqlite_schema", &tables);
+	if (rc != SQLITE_OK) {
+		if ((rc & 0xFF) == SQLITE_NOTADB)
+			return kc_err_set(err, KC_ECORRUPT,
+					  "%s: not a kechan database (not an SQLite file)",
+					  s->path);
+		return sq_err(s, rc, err, "read schema");
+	}
+	if ((tables > 0 && version == 0) || (version > 0 && app != KC_APPLICATION_ID))
+		return kc_err_set(err, KC_ECORRUPT,
+				  "%s: not a kechan database (an SQLite file of another program)",
+				  s->path);
+	if (version > kc__sqlite_migrations_len)
+		return kc_err_set(err, KC_EINVAL,
+				  "%s: schema version %d is newer than this kechan knows (%d);"
+				  " upgrade kechan",
+				  s->path, version, kc__sqlite_migrations_len);
+	if (version == kc__sqlite_migrations_len)
+		return 0;
+	if (s->readonly)
+		return kc_err_set(err, KC_EINVAL,
+				  "%s: schema version %d needs migrating to %d; open it for writing",
+				  s->path, version, kc__sqlite_migrations_len);
+	rc = exec(s, "BEGIN IMMEDIATE", err);
+	if (rc < 0)
+		return rc;
+	for (int v = version; v < kc__sqlite_migrations_len; v++) {
+		rc = exec(s, kc__sqlite_migrations[v], err);
+		if (rc < 0)
+			goto fail;
+	}
+	char sql[128];
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d; PRAGMA application_id = %d",
+		 kc__sqlite_migrations_len, KC_APPLICATION_ID);
+	rc = exec(s, sql, err);
+	if (rc < 0)
+		goto fail;
+	return exec(s, "COMMIT", err);
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+int kc__sqlite_open(const char *path, unsigned flags, struct kc_store **out, struct kc_err *err)
+{
+	struct sqlite_store *s = NULL;
+	int rc;
+	*out = NULL;
+	struct stat sb;
+	if (stat(path, &sb) != 0 && !(flags & KC_STORE_CREATE))
+		return kc_err_set(err, KC_ENOTFOUND,
+				  "%s: no such database (run 'kechan init' or 'kechan import' first)",
+				  path);
+	s = kc_calloc(1, sizeof(*s));
+	if (s == NULL)
+		return kc_err_set(err, KC_ENOMEM, "out of memory");
+	s->base.ops = &sqlite_ops;
+	s->readonly = (flags & KC_STORE_READONLY) != 0;
+	s->path = kc_strdup(path);
+	if (s->path == NULL) {
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto fail;
+	}
+	int oflags = s->readonly ? SQLITE_OPEN_READONLY
+				 : SQLITE_OPEN_READWRITE | (flags & KC_STORE_CREATE ? SQLITE_OPEN_CREATE : 0);
+	rc = sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		rc = sq_err(s, rc, err, "cannot open");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, 5000);
+	rc = exec(s,
+		  "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
+		  " PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY",
+		  err);
+	if (rc == KC_ECORRUPT)
+		rc = kc_err_set(err, KC_ECORRUPT, "%s: not a kechan database (not an SQLite file)",
+				path);
+	if (rc < 0)
+		goto fail;
+	if (!s->readonly) {
+		rc = exec(s, "PRAGMA journal_mode = WAL", err);
+		if (rc < 0) {
+			if (rc == KC_EINTERNAL || rc == KC_ECORRUPT)
+				rc = kc_err_set(err, KC_ECORRUPT,
+						"%s: not a kechan database (not an SQLite file)",
+						path);
+			goto fail;
+		}
+	}
+	rc = migrate(s, err);
+	if (rc < 0)
+		goto fail;
+	*out = &s->base;
+	return 0;
+fail:
+	sq_close(&s->base);
+	return rc;
+}

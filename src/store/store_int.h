@@ -1,0 +1,62 @@
+/* store internals: the table of operations every backend implements. */
+#ifndef KC_STORE_INT_H
+#define KC_STORE_INT_H
+
+#include "kechan/store.h"
+
+struct kc_store_ops {
+	const char *name;
+	void (*close)(struct kc_store *st);
+	int (*schema_version)(struct kc_store *st);
+	int64_t (*data_version)(struct kc_store *st, struct kc_err *err);
+	int (*begin)(struct kc_store *st, struct kc_err *err);
+	int (*commit)(struct kc_store *st, struct kc_err *err);
+	int (*rollback)(struct kc_store *st);
+	int (*in_tx)(struct kc_store *st);
+	/* Writes rec; exists (may be NULL) receives whether the key existed before. */
+	int (*put)(struct kc_store *st, const struct kc_entity_def *def, json_t *rec,
+		   enum kc_put_mode mode, const char *key, struct kc_err *err);
+	int (*get)(struct kc_store *st, const struct kc_entity_def *def, const char *key,
+		   json_t **out, struct kc_err *err);
+	int (*del)(struct kc_store *st, const struct kc_entity_def *def, const char *key,
+		   struct kc_err *err);
+	int (*each)(struct kc_store *st, const struct kc_entity_def *def, const struct kc_query *q,
+		    kc_record_fn fn, void *ud, struct kc_err *err);
+	int64_t (*count)(struct kc_store *st, const struct kc_entity_def *def,
+			 const struct kc_query *q, struct kc_err *err);
+	int (*keys)(struct kc_store *st, const struct kc_entity_def *def, kc_key_fn fn, void *ud,
+		    struct kc_err *err);
+	int (*group)(struct kc_store *st, const struct kc_entity_def *def, const char *field,
+		     kc_group_fn fn, void *ud, struct kc_err *err);
+	int (*event)(struct kc_store *st, const char *actor, const char *entity,
+		     const char *entity_id, const char *action, const char *diff,
+		     struct kc_err *err);
+	int (*events)(struct kc_store *st, int64_t n, kc_record_fn fn, void *ud,
+		      struct kc_err *err);
+	/* The backend's own integrity and foreign-key checks. */
+	int (*check)(struct kc_store *st, kc_diag_fn diag, void *ud, struct kc_err *err);
+};
+
+/* Every backend's handle starts with this. */
+struct kc_store {
+	const struct kc_store_ops *ops;
+};
+
+int kc__sqlite_open(const char *path, unsigned flags, struct kc_store **out, struct kc_err *err);
+
+/* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ" into out (at least 21 bytes). */
+void kc__store_now(char *out, size_t n);
+
+/* A set of strings (record keys), for imports: open addressing, owned copies. */
+struct kc_strset {
+	char **slots;
+	size_t cap;
+	size_t len;
+};
+void kc__strset_init(struct kc_strset *s);
+void kc__strset_release(struct kc_strset *s);
+/* Adds key; returns 1 when added, 0 when present, KC_ENOMEM. */
+int kc__strset_add(struct kc_strset *s, const char *key, size_t len);
+int kc__strset_has(const struct kc_strset *s, const char *key, size_t len);
+
+#endif
