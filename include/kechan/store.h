@@ -152,8 +152,10 @@ enum kc_put_mode {
 };
 
 /* Writes rec (validated by the caller with kc_record_validate) as a record of def and appends
- * an event (actor, action "create"/"update"/"import" when action is given, diff). actor and
- * action are borrowed; action may be NULL for the default. Missing created_at / updated_at are
+ * an event (actor, action "create" or "update" when action is NULL, diff {"after": rec} or
+ * {"before": …, "after": …} of the changed fields). Action "import" appends no event: the
+ * importer appends one for the whole import (its files and counts). actor and action are
+ * borrowed. Missing created_at / updated_at are
  * set to now. Returns 0 or KC_EEXIST, KC_ENOTFOUND, KC_EDATA (a reference to a missing record,
  * reported at commit when inside an explicit transaction), KC_EIO, KC_EBUSY. */
 KC_API int kc_store_put(struct kc_store *st, const struct kc_entity_def *def, json_t *rec,

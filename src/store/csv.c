@@ -92,7 +92,11 @@ int kc__csv_next(struct kc_csv *c)
 						rc = 0;
 					}
 				} else {
-					rc = kc_buf_addc(&c->data, ch);
+					size_t j = i + 1;
+					while (j < n && p[j] != '"')
+						j++;
+					rc = kc_buf_add(&c->data, p + i, j - i);
+					i = j - 1;
 				}
 			} else if (ch == '"' && at_start) {
 				in_quotes = 1;
@@ -108,7 +112,13 @@ int kc__csv_next(struct kc_csv *c)
 				done = 1;
 				break;
 			} else {
-				rc = kc_buf_addc(&c->data, ch);
+				/* A run of ordinary bytes in one copy. */
+				size_t j = i + 1;
+				while (j < n && p[j] != ',' && p[j] != '"' && p[j] != '\n' &&
+				       p[j] != '\r')
+					j++;
+				rc = kc_buf_add(&c->data, p + i, j - i);
+				i = j - 1;
 				at_start = 0;
 			}
 			if (rc < 0)

@@ -694,7 +694,7 @@ int kc_import(struct kc_store *st, const char *path, const struct kc_import_opts
 		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 		goto cleanup;
 	}
-	rc = kc_store_event(st, im.actor, NULL, NULL, "import-batch", txt, err);
+	rc = kc_store_event(st, im.actor, NULL, NULL, "import", txt, err);
 	free(txt);
 	if (rc < 0)
 		goto cleanup;

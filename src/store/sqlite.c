@@ -190,17 +190,71 @@ static int bind_key(sqlite3_stmt *st, const struct kc_entity_def *def, const cha
 	return 0;
 }
 
+/* A list of strings as compact JSON, as jansson writes it (UTF-8 kept, '/' not escaped),
+ * without jansson's general machinery: imports write millions. NULL when arr holds a
+ * non-string or memory runs out. */
+static char *string_list_json(const json_t *arr)
+{
+	struct kc_buf b = KC_BUF_INIT;
+	size_t i;
+	json_t *v;
+	kc_buf_addc(&b, '[');
+	json_array_foreach(arr, i, v)
+	{
+		if (!json_is_string(v)) {
+			kc_buf_release(&b);
+			return NULL;
+		}
+		const char *s = json_string_value(v);
+		size_t len = json_string_length(v), run = 0;
+		kc_buf_adds(&b, i ? ",\"" : "\"");
+		for (size_t k = 0; k < len; k++) {
+			unsigned char c = (unsigned char)s[k];
+			if (c >= 0x20 && c != '"' && c != '\\')
+				continue;
+			kc_buf_add(&b, s + run, k - run);
+			run = k + 1;
+			switch (c) {
+			case '"': kc_buf_adds(&b, "\\\""); break;
+			case '\\': kc_buf_adds(&b, "\\\\"); break;
+			case '\n': kc_buf_adds(&b, "\\n"); break;
+			case '\r': kc_buf_adds(&b, "\\r"); break;
+			case '\t': kc_buf_adds(&b, "\\t"); break;
+			case '\b': kc_buf_adds(&b, "\\b"); break;
+			case '\f': kc_buf_adds(&b, "\\f"); break;
+			default: kc_buf_addf(&b, "\\u%04X", c); break;
+			}
+		}
+		kc_buf_add(&b, s + run, len - run);
+		kc_buf_addc(&b, '"');
+	}
+	if (kc_buf_addc(&b, ']') < 0) {
+		kc_buf_release(&b);
+		return NULL;
+	}
+	return kc_buf_take(&b);
+}
+
+static void free_text(void *p)
+{
+	kc_free(p);
+}
+
 static int bind_record(sqlite3_stmt *st, const struct kc_entity_def *def, json_t *rec)
 {
 	for (unsigned i = 0; i < def->nfields; i++) {
 		const struct kc_field *f = &def->fields[i];
 		int col = (int)i + 1;
 		json_t *j = json_object_get(rec, f->name);
+		char *txt = NULL;
 		int rc;
 		if (j == NULL || json_is_null(j)) {
 			rc = sqlite3_bind_null(st, col);
+		} else if (json_is_array(j) && f->type != KC_F_OBJECT &&
+			   (txt = string_list_json(j)) != NULL) {
+			rc = sqlite3_bind_text(st, col, txt, -1, free_text);
 		} else if (is_json_col(f)) {
-			char *txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 			if (txt == NULL)
 				return KC_ENOMEM;
 			rc = sqlite3_bind_text(st, col, txt, -1, free);
@@ -521,7 +575,7 @@ static int sq_event(struct kc_store *st, const char *actor, const char *entity,
 	if (s->event_stmt == NULL) {
 		int rc = prepare(s,
 				 "INSERT INTO event (at, actor, entity, entity_id, action, diff)"
-				 " VALUES (strftime('%Y-%m-%dT%H:%M:%fZ','now'), ?1, ?2, ?3, ?4, ?5)",
+				 " VALUES (?6, ?1, ?2, ?3, ?4, ?5)",
 				 &s->event_stmt, err);
 		if (rc < 0)
 			return rc;
@@ -532,6 +586,7 @@ static int sq_event(struct kc_store *st, const char *actor, const char *entity,
 	sqlite3_bind_text(q, 3, entity_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, action, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 5, diff, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, kc__store_clock(st), -1, SQLITE_TRANSIENT);
 	int src = sqlite3_step(q);
 	sqlite3_reset(q);
 	sqlite3_clear_bindings(q);

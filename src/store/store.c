@@ -57,13 +57,17 @@ int kc_store_rollback(struct kc_store *st)
 	return st->ops->rollback(st);
 }
 
-void kc__store_now(char *out, size_t n)
+const char *kc__store_clock(struct kc_store *st)
 {
 	struct timespec ts;
-	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if ((long long)ts.tv_sec != st->clock_sec || st->clock_str[0] == '\0') {
+		struct tm tm;
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(st->clock_str, sizeof(st->clock_str), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		st->clock_sec = (long long)ts.tv_sec;
+	}
+	return st->clock_str;
 }
 
 /* {"before": {changed fields}, "after": {changed fields}}, or NULL when nothing changed. */
@@ -104,7 +108,7 @@ int kc_store_put(struct kc_store *st, const struct kc_entity_def *def, json_t *r
 	json_t *old = NULL, *diff = NULL;
 	char *diff_txt = NULL;
 	int own_tx = 0, rc;
-	char now[32];
+	const char *now;
 
 	if (kc_record_key(def, rec, &key) < 0) {
 		rc = kc_err_set(err, KC_EINVAL, "%s: record has no key", def->name);
@@ -124,7 +128,7 @@ int kc_store_put(struct kc_store *st, const struct kc_entity_def *def, json_t *r
 			goto cleanup;
 		}
 	}
-	kc__store_now(now, sizeof(now));
+	now = kc__store_clock(st);
 	if (json_object_get(rec, "created_at") == NULL) {
 		json_t *c = old ? json_object_get(old, "created_at") : NULL;
 		json_object_set_new(rec, "created_at", c ? json_incref(c) : json_string(now));
@@ -138,6 +142,7 @@ int kc_store_put(struct kc_store *st, const struct kc_entity_def *def, json_t *r
 
 	if (action == NULL)
 		action = old ? "update" : "create";
+	/* An import appends one event for all of its records (kc_import). */
 	if (strcmp(action, "import") != 0) {
 		diff = old ? record_diff(old, rec) : json_pack("{s:O}", "after", rec);
 		diff_txt = diff ? json_dumps(diff, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
@@ -145,10 +150,11 @@ int kc_store_put(struct kc_store *st, const struct kc_entity_def *def, json_t *r
 			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 			goto cleanup;
 		}
+		rc = st->ops->event(st, actor ? actor : "cli", def->name, key.ptr, action,
+				    diff_txt, err);
+		if (rc < 0)
+			goto cleanup;
 	}
-	rc = st->ops->event(st, actor ? actor : "cli", def->name, key.ptr, action, diff_txt, err);
-	if (rc < 0)
-		goto cleanup;
 	if (own_tx) {
 		own_tx = 0;
 		rc = st->ops->commit(st, err);

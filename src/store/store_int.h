@@ -40,12 +40,16 @@ struct kc_store_ops {
 /* Every backend's handle starts with this. */
 struct kc_store {
 	const struct kc_store_ops *ops;
+	/* The current time as text, computed again when the second changes. */
+	long long clock_sec;
+	char clock_str[32];
 };
+
+/* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ" (borrowed, valid until the next call). */
+const char *kc__store_clock(struct kc_store *st);
 
 int kc__sqlite_open(const char *path, unsigned flags, struct kc_store **out, struct kc_err *err);
 
-/* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ" into out (at least 21 bytes). */
-void kc__store_now(char *out, size_t n);
 
 /* A set of strings (record keys), for imports: open addressing, owned copies. */
 struct kc_strset {

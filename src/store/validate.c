@@ -12,12 +12,15 @@ struct vctx {
 	kc_diag_fn diag;
 	void *ud;
 	int problems;
+	int silent; /* a quick first pass: problems are not reported */
 };
 
 static void problem(struct vctx *v, const char *field, const char *fmt, ...) KC_PRINTF(3, 4);
 static void problem(struct vctx *v, const char *field, const char *fmt, ...)
 {
 	char msg[600];
+	if (v->silent)
+		return;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -324,7 +327,7 @@ static void check_range(struct vctx *v, json_t *rec, const char *lo, const char 
 
 int kc_record_validate(const struct kc_entity_def *def, json_t *rec, kc_diag_fn diag, void *ud)
 {
-	struct vctx v = {diag, ud, 0};
+	struct vctx v = {diag, ud, 0, 0};
 	if (!json_is_object(rec)) {
 		problem(&v, NULL, "expected a JSON object, got %s", json_kind(rec));
 		return v.problems;
@@ -372,14 +375,19 @@ int kc_record_validate(const struct kc_entity_def *def, json_t *rec, kc_diag_fn 
 				continue;
 			}
 			for (size_t k = 0; k < n; k++) {
+				json_t *item = json_array_get(j, k);
+				v.silent = 1;
+				int ok = !is_empty(item) && check_value(&v, f, f->name, item);
+				v.silent = 0;
+				if (ok)
+					continue;
+				/* Check again with the item's name for the message. */
 				char name[96];
 				snprintf(name, sizeof(name), "%s[%zu]", f->name, k);
-				json_t *item = json_array_get(j, k);
-				if (is_empty(item)) {
+				if (is_empty(item))
 					problem(&v, name, "empty item");
-					continue;
-				}
-				check_value(&v, f, name, item);
+				else
+					check_value(&v, f, name, item);
 			}
 		} else {
 			check_value(&v, f, f->name, j);

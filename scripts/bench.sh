@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# make bench: Release build, then every benchmark in bench/ (or the ones named: make bench
+# BENCH="import_bench"). Each prints its figures and the ratio against its peer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cmake --preset release >/dev/null
+cmake --build --preset release
+benches=${BENCH:-$(cd build/release && ls *_bench 2>/dev/null | sort)}
+for b in $benches; do
+	echo "== $b"
+	"build/release/$b"
+done

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# make demo: install what is missing, build the release preset, load the bundled demo data into a
+# fresh kechan.db and run the tour. (The HTTP server and web UI join the tour when they exist.)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cmake --preset release >/dev/null
+cmake --build --preset release
+K=build/release/kechan
+
+# Build the new database beside the old one and swap it in only when the import succeeded.
+rm -f kechan.db.new kechan.db.new-wal kechan.db.new-shm
+"$K" --db kechan.db.new import data/demo
+rm -f kechan.db-wal kechan.db-shm
+mv kechan.db.new kechan.db
+export KECHAN_DB=kechan.db
+
+step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
+step "统计 what the platform holds" "$K" stats
+step "产业链 the sodium-ion battery chain, by stage" "$K" show chain-na
+step "节点 one link of the chain: its inputs, outputs, companies and supplies" "$K" show na-hardcarbon
+step "需求 the newest demands (confidential owners stay hidden)" "$K" list demands --limit 12
+step "一条保密需求 a confidential demand" "$K" show "$("$K" --json list demands --where visibility=confidential --limit 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["demands"][0]["id"])')"
+step "供给 patents" "$K" list supplies --where kind=patent --limit 10
+step "榜单 open challenges (揭榜挂帅)" "$K" list challenges
+step "检查 integrity and every record" "$K" check
+printf '\nThe demo database is %s. Try: %s --help\n' "$PWD/kechan.db" "$K"
