@@ -3,7 +3,8 @@
 #ifndef KC_MIGRATIONS_H
 #define KC_MIGRATIONS_H
 
-extern const char *const kc__sqlite_migrations[];
+/* Each migration: its SQL statements, NULL-terminated. */
+extern const char *const *const kc__sqlite_migrations[];
 extern const int kc__sqlite_migrations_len;
 
 #endif

@@ -10,6 +10,10 @@ struct kc_store_ops {
 	int (*schema_version)(struct kc_store *st);
 	int64_t (*data_version)(struct kc_store *st, struct kc_err *err);
 	int (*begin)(struct kc_store *st, struct kc_err *err);
+	/* A transaction for a load whose references the caller checks itself (kc_import); hint
+	 * is the input's size in bytes. The backend may relax its own reference checks and
+	 * rebuild indexes at commit. */
+	int (*begin_bulk)(struct kc_store *st, int64_t hint, struct kc_err *err);
 	int (*commit)(struct kc_store *st, struct kc_err *err);
 	int (*rollback)(struct kc_store *st);
 	int (*in_tx)(struct kc_store *st);
