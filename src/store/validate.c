@@ -275,13 +275,29 @@ static int check_value(struct vctx *v, const struct kc_field *f, const char *nam
 		return 0;
 	case KC_F_REGION: {
 		uint32_t code = kc_region_parse(s, len);
-		if (code == 0 || kc_region_get(code) == NULL) {
+		if (code != 0 && kc_region_get(code) != NULL)
+			return 1;
+		/* A division's name ("苏州市", "苏州", "江苏") becomes its code when it is unique. */
+		const struct kc_region *r = NULL;
+		int found = code == 0 ? kc_region_find(s, len, &r) : 0;
+		if (found == 1) {
+			char buf[8];
+			snprintf(buf, sizeof(buf), "%06u", (unsigned)r->code);
+			return json_string_set(j, buf) == 0;
+		}
+		if (found > 1) {
+			char full[128];
+			kc_region_fullname(r->code, full, sizeof(full));
 			problem(v, name,
-				"'%s' is not a region code of the GB/T 2260 division table",
-				quote(s, len, q, sizeof(q)));
+				"'%s' names %d divisions (%06u %s, ...); give the 6-digit code",
+				quote(s, len, q, sizeof(q)), found, (unsigned)r->code, full);
 			return 0;
 		}
-		return 1;
+		problem(v, name,
+			"'%s' is not a region code of the GB/T 2260 division table (nor a"
+			" division's name)",
+			quote(s, len, q, sizeof(q)));
+		return 0;
 	}
 	case KC_F_IPC: {
 		int r = kc_ipc_check(s, len);

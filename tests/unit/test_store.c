@@ -251,6 +251,19 @@ static void test_validation_fills_defaults_and_drops_empty_values(void **state)
 	json_decref(r);
 }
 
+static void test_region_names_become_codes_when_unique(void **state)
+{
+	(void)state;
+	json_t *r = rec("{\"id\":\"o\",\"name\":\"n\",\"kind\":\"lab\",\"region\":\"宁德\"}");
+	assert_int_equal(kc_record_validate(kc_entity_def(KC_ENT_ORG), r, NULL, NULL), 0);
+	assert_string_equal(json_string_value(json_object_get(r, "region")), "350900");
+	json_object_set_new(r, "region", json_string("朝阳区"));
+	struct diags d = {0, {0}};
+	assert_int_equal(kc_record_validate(kc_entity_def(KC_ENT_ORG), r, collect, &d), 1);
+	assert_non_null(strstr(d.text, "region: '朝阳区' names 2 divisions"));
+	json_decref(r);
+}
+
 static void test_text_limits_count_characters_not_bytes(void **state)
 {
 	(void)state;
@@ -400,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_validation_names_every_problem),
 		cmocka_unit_test(test_validation_fills_defaults_and_drops_empty_values),
 		cmocka_unit_test(test_text_limits_count_characters_not_bytes),
+		cmocka_unit_test(test_region_names_become_codes_when_unique),
 		cmocka_unit_test_setup_teardown(test_import_is_all_or_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_export_leaves_out_confidential_demands_unless_asked, setup, teardown),
