@@ -10,10 +10,13 @@ PACKAGES=(
   libjansson-dev libsqlite3-dev sqlite3 libutf8proc-dev
   # tests
   libcmocka-dev
+  libigraph-dev
   # text analysis
   libopencc-dev opencc libstemmer-dev libfriso-dev friso-dict
   # peers measured in bench/ (jieba)
   python3-jieba
+  # http server and its tests
+  libmicrohttpd-dev curl
 )
 
 missing=()
