@@ -33,7 +33,7 @@ while ((landed < 20)); do
 		echo "FAIL: only $landed of 60 kills landed while the import ran"
 		exit 1
 	fi
-	delay=$(python3 -c "import random; print(round(random.uniform(0.02, $full * 0.7), 3))")
+	delay=$(python3 -c "import random; print(round(random.uniform(0.02, min($full * 0.7, 4.0)), 3))")
 	( exec "$KECHAN" --db base.db import --no-progress big.jsonl >/dev/null 2>&1 ) &
 	pid=$!
 	sleep "$delay"
