@@ -9,7 +9,9 @@
 #include "banned.h"
 
 static const char help[] =
-	"usage: kechan [--db PATH] import [--max-errors N] [--no-progress] FILE|DIR\n\n"
+	"usage: kechan [--db PATH] import [--max-errors N] [--no-progress] FILE|DIR\n"
+	"       kechan [--db PATH] import chainkg DIR   (the industrial-chain knowledge graph;\n"
+	"                                                 see docs/chain.md)\n\n"
 	"Imports records from a JSONL file (*.jsonl, one object per line with a \"type\"), a CSV\n"
 	"file named after its type (supply.csv, demand.csv, ...) or a directory of such files.\n"
 	"The database is created when missing. One transaction: on any error nothing is written,\n"
@@ -21,6 +23,8 @@ int kc_cli_import(struct kc_cli *cli, int argc, char **argv)
 {
 	const char *path = NULL, *val = NULL;
 	struct kc_import_opts opts = {cli->actor, 100, 1, NULL};
+	if (argc >= 2 && strcmp(argv[1], "chainkg") == 0)
+		return kc_cli_import_chainkg(cli, argc, argv);
 	for (int i = 1; i < argc; i++) {
 		if (kc_cli_is_help(argv[i])) {
 			fputs(help, stdout);

@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{"stats", kc_cli_stats, "counts by type, kind, region, TRL"},
 	{"check", kc_cli_check, "check the database's integrity and every record"},
 	{"log", kc_cli_log, "show the audit log (newest events)"},
+	{"chain", kc_cli_chain, "industrial chains: panorama, coverage, gaps, weak links, risks"},
 	{"serve", kc_cli_serve, "serve the JSON API over HTTP (read-only for now)"},
 };
 
