@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The CLI as a user meets it: help, exit codes, messages that name the place, idempotent init,
+# JSON that parses, and a confidential demand whose owner no command prints without --as-admin.
+source "$(dirname "$0")/lib.sh"
+K="$KECHAN"
+
+for cmd in init import export list show stats check log serve chain; do
+	expect 0 "usage: kechan" -- "$K" "$cmd" --help
+done
+expect 0 "commands:" -- "$K" --help
+expect 1 "unknown command 'frobnicate'" -- "$K" frobnicate
+expect 1 "commands:" -- "$K"
+expect 1 "nowhere.db: no such database" -- "$K" --db nowhere.db list demands
+expect 1 "nowhere.db: no such database" -- "$K" --db nowhere.db stats
+expect 1 "nowhere.db: no such database" -- "$K" --db nowhere.db check
+expect 1 "nowhere.db: no such database" -- "$K" --db nowhere.db show x
+expect 1 "missing FILE or DIR" -- "$K" --db a.db import
+expect 1 "--format is jsonl or csv" -- "$K" --db a.db export --format xml out
+expect 1 "unknown type 'widgets'" -- "$K" --db a.db list widgets
+
+expect 0 "created, schema version 1" -- "$K" --db a.db init
+expect 0 "up to date, schema version 1" -- "$K" --db a.db init
+expect 0 "created" -- "$K" --db a.db init --force
+echo "this is a text file, not a database; it has enough bytes to look like a file." >text.db
+expect 2 "not a kechan database" -- "$K" --db text.db stats
+sqlite3 other.db "CREATE TABLE t(x); INSERT INTO t VALUES (1);"
+expect 2 "not a kechan database (an SQLite file of another program)" -- "$K" --db other.db stats
+
+cat >data.jsonl <<'J'
+{"type":"chain","id":"c1","name":"锂电池"}
+{"type":"node","id":"n1","chain_id":"c1","name":"电芯","stage":"midstream"}
+{"type":"org","id":"org-secret","name":"秘密电池股份有限公司","short_name":"秘密公司","kind":"enterprise","region":"320500"}
+{"type":"org","id":"org-open","name":"公开大学","kind":"university","region":"110108"}
+{"type":"demand","id":"d-sec","org_id":"org-secret","title":"快充电芯析锂预警","visibility":"confidential","nodes":["n1"]}
+{"type":"demand","id":"d-pub","org_id":"org-secret","title":"电芯良率提升","nodes":["n1"]}
+{"type":"challenge","id":"ch1","demand_id":"d-sec","title":"析锂预警揭榜"}
+{"type":"supply","id":"s1","org_id":"org-open","kind":"achievement","title":"析锂检测算法","trl":4}
+{"type":"match","id":"m1","demand_id":"d-sec","supply_id":"s1","score":0.8,"stage":"nda"}
+J
+expect 0 "imported 9 records" -- "$K" --db c.db import --no-progress data.jsonl
+for args in "list demands" "--json list demands" "show d-sec" "--json show d-sec" "show demand d-sec" \
+	"list demands --where visibility=confidential" "list challenges" "show ch1" "show m1" "show s1" "show n1" "stats" "--json stats" "log" "--json log" "--json log -n 100"; do
+	# shellcheck disable=SC2086
+	out=$("$K" --db c.db $args 2>&1)
+	if [[ $out == *d-sec* && $out == *org-secret* && $args != *"list demands"* ]]; then
+		kc_fail "kechan $args prints d-sec together with its owner: $out"
+	elif [[ $args == *"d-sec"* && ( $out == *org-secret* || $out == *秘密公司* ) ]]; then
+		kc_fail "kechan $args names the owner: $out"
+	else
+		kc_ok
+	fi
+done
+# The demand list shows the owner of the public demand only.
+out=$("$K" --db c.db list demands)
+[[ $(grep -c 'org-secret\|秘密公司' <<<"$out") == 1 && $(grep d-sec <<<"$out") == *保密* ]] && kc_ok || kc_fail "list demands: $out"
+out=$("$K" --db c.db --json list demands)
+python3 -c 'import json,sys; d=json.load(sys.stdin); s=[x for x in d["demands"] if x["id"]=="d-sec"][0]; assert "org_id" not in s and s["owner_hidden"]' <<<"$out" && kc_ok || kc_fail "json list: $out"
+# The org's page does not list its confidential demand.
+expect_not "d-sec" -- "$K" --db c.db show org-secret
+expect_not "d-sec" -- "$K" --db c.db --json show org-secret
+expect 0 "d-pub" -- "$K" --db c.db show org-secret
+expect 1 "would reveal confidential owners" -- "$K" --db c.db list demands --where org_id=org-secret
+# Only an admin sees the owner.
+expect 0 "org-secret" -- "$K" --db c.db show d-sec --as-admin
+expect 0 "d-sec" -- "$K" --db c.db show org-secret --as-admin
+# Exports leave it out unless --as-admin, and say so.
+for fmt in jsonl csv; do
+	expect 0 "left out 3 confidential records" -- "$K" --db c.db export --format $fmt "ex-$fmt"
+	if grep -rq 'd-sec' "ex-$fmt"; then kc_fail "export $fmt contains d-sec"; else kc_ok; fi
+	expect 0 "exported 9 records" -- "$K" --db c.db export --as-admin --format $fmt "full-$fmt"
+	grep -rq 'org-secret' "full-$fmt/demand.$fmt" && kc_ok || kc_fail "full export $fmt lacks the owner"
+done
+# JSON output parses everywhere.
+for args in "stats" "check" "list orgs" "show c1" "init"; do
+	# shellcheck disable=SC2086
+	"$K" --db c.db --json $args 2>/dev/null | python3 -m json.tool >/dev/null 2>&1 && kc_ok || kc_fail "--json $args is not JSON"
+done
+"$K" --db j.db --json import --no-progress data.jsonl | python3 -m json.tool >/dev/null 2>&1 && kc_ok || kc_fail "--json import is not JSON"
+expect 0 "ok" -- "$K" --db c.db check
+# show/list find what they should.
+expect 1 "no record with id 'nope'" -- "$K" --db c.db show nope
+expect 0 "中游 midstream" -- "$K" --db c.db show c1
+expect 0 "(1 of 1 supplies)" -- "$K" --db c.db list supplies --where kind=achievement
+expect 0 "(0 of 0 supplies)" -- "$K" --db c.db list supplies --where kind=patent
+
+kc_done
