@@ -12,8 +12,8 @@ PACKAGES=(
   libcmocka-dev
   libigraph-dev
   # text analysis
-  libopencc-dev opencc libstemmer-dev libfriso-dev friso-dict
-  # peers measured in bench/ (jieba)
+  libopencc-dev libopencc-data opencc libstemmer-dev libfriso-dev friso-dict
+  # jieba: its dictionary and HMM model are read by the text module; also a peer in bench/
   python3-jieba
   # http server and its tests
   libmicrohttpd-dev curl

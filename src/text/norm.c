@@ -185,8 +185,19 @@ static size_t emit(const struct kc_norm *n, struct kc_text_run *r, size_t k, uin
 		   uint32_t o0, uint32_t o1)
 {
 	uint32_t m = cp < 65536 ? n->bmp[cp] : KC_NORM_MULTI;
-	if (m == 0)
+	if (m == 0) {
+		/* dropped (a default-ignorable like U+200B): its bytes join the previous
+		 * character's range, or the next one's at the start */
+		if (k > 0)
+			r->o1[k - 1] = o1;
+		else if (r->pending == UINT32_MAX)
+			r->pending = o0;
 		return k;
+	}
+	if (r->pending != UINT32_MAX) {
+		o0 = r->pending;
+		r->pending = UINT32_MAX;
+	}
 	if (m != KC_NORM_MULTI) {
 		r->cp[k] = m;
 		r->o0[k] = o0;
@@ -195,6 +206,13 @@ static size_t emit(const struct kc_norm *n, struct kc_text_run *r, size_t k, uin
 	}
 	uint32_t out[8];
 	size_t c = norm_cp(cp, out, 8);
+	if (c == 0) {
+		if (k > 0)
+			r->o1[k - 1] = o1;
+		else if (r->pending == UINT32_MAX)
+			r->pending = o0;
+		return k;
+	}
 	for (size_t i = 0; i < c; i++) {
 		r->cp[k] = out[i];
 		r->o0[k] = o0;
@@ -202,6 +220,18 @@ static size_t emit(const struct kc_norm *n, struct kc_text_run *r, size_t k, uin
 		k++;
 	}
 	return k;
+}
+
+/* Input made only of ignorable characters becomes one space, so every byte stays covered. */
+static size_t ignorable_only(struct kc_text_run *r, size_t k, size_t len)
+{
+	if (k > 0 || r->pending == UINT32_MAX)
+		return k;
+	r->cp[0] = ' ';
+	r->o0[0] = r->pending;
+	r->o1[0] = (uint32_t)len;
+	r->pending = UINT32_MAX;
+	return 1;
 }
 
 long kc__normalize(const struct kc_text *t, struct kc_text_run *r, const char *s, size_t len,
@@ -223,6 +253,7 @@ long kc__normalize(const struct kc_text *t, struct kc_text_run *r, const char *s
 	if (kc__run_reserve(r, ncp * 8) != 0)
 		return kc_err_set(err, KC_ENOMEM, "out of memory");
 	size_t k = 0;
+	r->pending = UINT32_MAX;
 	if (need_cc && n->opencc != NULL) {
 		/* phrase-level conversion; aligned with the input when it keeps the character count
 		 * (t2s nearly always does), otherwise character by character below */
@@ -249,7 +280,7 @@ long kc__normalize(const struct kc_text *t, struct kc_text_run *r, const char *s
 					uint32_t cp = kc__utf8_next(cu, &j);
 					k = emit(n, r, k, cp, o0, (uint32_t)i);
 				}
-				return (long)k;
+				return (long)ignorable_only(r, k, len);
 			}
 		}
 	}
@@ -261,7 +292,7 @@ long kc__normalize(const struct kc_text *t, struct kc_text_run *r, const char *s
 			cp = n->t2s[cp];
 		k = emit(n, r, k, cp, o0, (uint32_t)i);
 	}
-	return (long)k;
+	return (long)ignorable_only(r, k, len);
 }
 
 long kc__norm_word(const struct kc_norm *n, const char *s, size_t len, uint32_t *out, size_t cap)

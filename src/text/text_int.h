@@ -169,6 +169,7 @@ struct kc_text_run {
 	struct kc_buf text; /* term texts */
 	struct sb_stemmer *stemmer;
 	char *conv;          /* OpenCC output kept for the call */
+	uint32_t pending;    /* start of ignorable bytes not yet given to a code point */
 };
 
 int kc__run_reserve(struct kc_text_run *r, size_t ncp);
