@@ -1,5 +1,5 @@
 # Thin wrapper over scripts/ and CMakePresets.json. See README.md.
-.PHONY: demo test setup build release bench clean codes
+.PHONY: demo test fuzz setup build release bench clean codes
 
 demo:
 	@bash scripts/demo.sh
@@ -18,6 +18,9 @@ release:
 
 bench:
 	@bash scripts/bench.sh
+
+fuzz:
+	@bash scripts/fuzz.sh
 
 codes:
 	python3 scripts/gen_codes.py

@@ -19,6 +19,8 @@ PACKAGES=(
   libmicrohttpd-dev curl
 )
 
+# extra packages a caller needs (make fuzz: clang)
+for p in ${KC_SETUP_EXTRA:-}; do PACKAGES+=("$p"); done
 missing=()
 for p in "${PACKAGES[@]}"; do
   [[ $p == \#* ]] && continue

@@ -365,6 +365,14 @@ static void segment_block(const struct kc_text *t, struct kc_text_run *r, uint32
 	uint32_t *next = r->next;
 	route[e] = 0;
 	for (uint32_t i = e; i-- > s;) {
+		/* the walk is bound by memory latency: start loading the second step of the
+		 * next position's walk (positions go right to left) */
+		if (i > s + 1 && atoms[i - 2].c1 - atoms[i - 2].c0 == 1) {
+			uint32_t c1 = r->cp[atoms[i - 2].c0];
+			uint32_t n1 = c1 < 65536 ? d->root[c1] : 0;
+			if (n1 != 0)
+				kc__dict_prefetch(d, n1, r->cp[atoms[i - 1].c0]);
+		}
 		double lp1 = atom_logp(t, r, &atoms[i]);
 		double best = lp1 + route[i + 1];
 		uint32_t bestj = i + 1;

@@ -85,6 +85,13 @@ static inline uint32_t kc__dict_step(const struct kc_dict *d, uint32_t node, uin
 		i = (i + 1) & mask;
 	}
 }
+/* Prefetches the slot kc__dict_step(d, node, cp) will read first. */
+static inline void kc__dict_prefetch(const struct kc_dict *d, uint32_t node, uint32_t cp)
+{
+	uint64_t h = ((uint64_t)node * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)cp * 0xC2B2AE3D27D4EB4Full);
+	h ^= h >> 29;
+	__builtin_prefetch(&d->edges[(size_t)h & (d->edge_cap - 1)]);
+}
 /* Frequency of the word cps[0..n), 0 when not a word. */
 uint32_t kc__dict_freq(const struct kc_dict *d, const uint32_t *cps, size_t n);
 
