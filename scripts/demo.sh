@@ -23,5 +23,9 @@ step "需求 the newest demands (confidential owners stay hidden)" "$K" list dem
 step "一条保密需求 a confidential demand" "$K" show "$("$K" --json list demands --where visibility=confidential --limit 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["demands"][0]["id"])')"
 step "供给 patents" "$K" list supplies --where kind=patent --limit 10
 step "榜单 open challenges (揭榜挂帅)" "$K" list challenges
+step "补链 Yibin's missing links of the lithium chain, ranked, with reasons" "$K" chain gaps chain-li 511500 --limit 5
+step "强链 Yibin's weak links" "$K" chain weak chain-li 511500 --limit 5
+step "分词 text as matching sees it (traditional input, domain words kept whole)" \
+	bash -c "echo '鈉離子電池硬碳負極首效提升到90%以上，N型TOPCon電池效率26.5%' | '$K' text segment --mode index"
 step "检查 integrity and every record" "$K" check
 printf '\nThe demo database is %s. Try: %s --help\n' "$PWD/kechan.db" "$K"
