@@ -29,3 +29,12 @@ step "分词 text as matching sees it (traditional input, domain words kept whol
 	bash -c "echo '鈉離子電池硬碳負極首效提升到90%以上，N型TOPCon電池效率26.5%' | '$K' text segment --mode index"
 step "检查 integrity and every record" "$K" check
 printf '\nThe demo database is %s. Try: %s --help\n' "$PWD/kechan.db" "$K"
+
+# The main job: the HTTP API on the demo data (the web UI joins it when web/ exists).
+# KECHAN_DEMO_NO_SERVE=1 stops after the tour; KECHAN_DEMO_LISTEN changes the address.
+if [ -z "${KECHAN_DEMO_NO_SERVE:-}" ]; then
+	listen=${KECHAN_DEMO_LISTEN:-127.0.0.1:8080}
+	printf '\n\033[1m== 服务 the JSON API on the demo data\033[0m\n'
+	printf 'Try: curl http://%s/api/v1/stats   (or /api/v1/demands?limit=5, /api/v1/chains/chain-na)\n' "$listen"
+	exec "$K" serve --listen "$listen"
+fi
