@@ -25,6 +25,7 @@ step "供给 patents" "$K" list supplies --where kind=patent --limit 10
 step "榜单 open challenges (揭榜挂帅)" "$K" list challenges
 step "补链 Yibin's missing links of the lithium chain, ranked, with reasons" "$K" chain gaps chain-li 511500 --limit 5
 step "强链 Yibin's weak links" "$K" chain weak chain-li 511500 --limit 5
+step "匹配 产业出题、科技答题: who can answer the hard-carbon demand, and why" "$K" match demand dem-0059 --explain -k 5
 step "分词 text as matching sees it (traditional input, domain words kept whole)" \
 	bash -c "echo '鈉離子電池硬碳負極首效提升到90%以上，N型TOPCon電池效率26.5%' | '$K' text segment --mode index"
 step "检查 integrity and every record" "$K" check

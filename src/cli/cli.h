@@ -45,6 +45,7 @@ int kc_cli_show(struct kc_cli *cli, int argc, char **argv);
 int kc_cli_stats(struct kc_cli *cli, int argc, char **argv);
 int kc_cli_check(struct kc_cli *cli, int argc, char **argv);
 int kc_cli_log(struct kc_cli *cli, int argc, char **argv);
+int kc_cli_match(struct kc_cli *cli, int argc, char **argv);
 int kc_cli_text(struct kc_cli *cli, int argc, char **argv);
 int kc_cli_serve(struct kc_cli *cli, int argc, char **argv);
 int kc_cli_chain(struct kc_cli *cli, int argc, char **argv);

@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{"check", kc_cli_check, "check the database's integrity and every record"},
 	{"log", kc_cli_log, "show the audit log (newest events)"},
 	{"chain", kc_cli_chain, "industrial chains: panorama, coverage, gaps, weak links, risks"},
+	{"match", kc_cli_match, "supplies for a demand, demands for a supply, with explanations"},
 	{"text", kc_cli_text, "text analysis: segment Chinese/English text as matching sees it"},
 	{"serve", kc_cli_serve, "serve the JSON API over HTTP (read-only for now)"},
 };

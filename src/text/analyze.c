@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "text_int.h"
+#include "banned.h"
 
 #define DEFAULT_JIEBA_DIR "/usr/lib/python3/dist-packages/jieba"
 #define MAX_WORD_CPS 64

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "text_int.h"
+#include "banned.h"
 
 static size_t pow2_at_least(size_t n)
 {

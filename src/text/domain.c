@@ -5,6 +5,7 @@
 
 #include "kechan/store.h"
 #include "text_int.h"
+#include "banned.h"
 
 struct words {
 	const char **v; /* borrowed from the strings copied below */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "text_int.h"
+#include "banned.h"
 
 #define MIN_LOGP (-3.14e100)
 

@@ -5,6 +5,7 @@
 #include <utf8proc.h>
 
 #include "text_int.h"
+#include "banned.h"
 
 #define NORM_OPTS (UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE)
 

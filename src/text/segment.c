@@ -8,6 +8,7 @@
 #include <utf8proc.h>
 
 #include "text_int.h"
+#include "banned.h"
 
 /* log-probability bonus of "number + unit character" (1998年, 12月) over the two apart */
 #define NUM_UNIT_BONUS 3.0

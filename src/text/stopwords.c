@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kechan/text.h"
+#include "banned.h"
 
 /* sorted by strcmp (bytes); the unit tests check the order */
 static const char *const stopwords[] = {

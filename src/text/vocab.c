@@ -3,6 +3,7 @@
  * frequency high enough to keep each word whole. Domain words of the chains themselves come
  * from the store (kc_text_from_store). */
 #include <stddef.h>
+#include "banned.h"
 
 const char *const kc__vocab[] = {
 	"产业链", "创新链", "供应链", "价值链", "资金链", "人才链", "产业链图谱", "产业图谱",

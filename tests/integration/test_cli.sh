@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 K="$KECHAN"
 
-for cmd in init import export list show stats check log serve chain; do
+for cmd in init import export list show stats check log serve chain match text; do
 	expect 0 "usage: kechan" -- "$K" "$cmd" --help
 done
 expect 0 "commands:" -- "$K" --help
@@ -34,7 +34,7 @@ cat >data.jsonl <<'J'
 {"type":"demand","id":"d-sec","org_id":"org-secret","title":"快充电芯析锂预警","visibility":"confidential","nodes":["n1"]}
 {"type":"demand","id":"d-pub","org_id":"org-secret","title":"电芯良率提升","nodes":["n1"]}
 {"type":"challenge","id":"ch1","demand_id":"d-sec","title":"析锂预警揭榜"}
-{"type":"supply","id":"s1","org_id":"org-open","kind":"achievement","title":"析锂检测算法","trl":4}
+{"type":"supply","id":"s1","org_id":"org-open","kind":"achievement","title":"析锂检测算法","trl":4,"nodes":["n1"]}
 {"type":"match","id":"m1","demand_id":"d-sec","supply_id":"s1","score":0.8,"stage":"nda"}
 J
 expect 0 "imported 9 records" -- "$K" --db c.db import --no-progress data.jsonl
@@ -70,6 +70,19 @@ for fmt in jsonl csv; do
 	expect 0 "exported 9 records" -- "$K" --db c.db export --as-admin --format $fmt "full-$fmt"
 	grep -rq 'org-secret' "full-$fmt/demand.$fmt" && kc_ok || kc_fail "full export $fmt lacks the owner"
 done
+# Matching: a supply's demands leave the confidential one out, or show it without its owner to
+# its own org; matching the confidential demand itself needs its org or an admin.
+expect 0 "d-pub" -- "$K" --db c.db match supply s1 --explain
+expect_not "d-sec" -- "$K" --db c.db match supply s1
+expect_not "d-sec" -- "$K" --db c.db --json match supply s1
+expect_not "org-secret" -- "$K" --db c.db --json match text "电芯 析锂 良率" --target demands
+expect 0 "d-sec" -- "$K" --db c.db match supply s1 --as-admin
+expect 1 "confidential: only its org" -- "$K" --db c.db match demand d-sec
+expect 0 "s1" -- "$K" --db c.db match demand d-sec --org org-secret
+expect 0 "s1" -- "$K" --db c.db match demand d-pub --explain
+expect 1 "-k takes 1 to 1000" -- "$K" --db c.db match demand d-pub -k 0
+expect 1 "not found" -- "$K" --db c.db match demand nope
+"$K" --db c.db --json match demand d-pub | python3 -c 'import json,sys; d=json.load(sys.stdin); r=d["results"][0]; assert r["id"]=="s1" and r["explanation"][0]["term"]' && kc_ok || kc_fail "match --json"
 # JSON output parses everywhere.
 for args in "stats" "check" "list orgs" "show c1" "init"; do
 	# shellcheck disable=SC2086

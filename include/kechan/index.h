@@ -1,0 +1,104 @@
+/* kechan index: the in-memory inverted index over supplies and demands.
+ *
+ * Documents keep their fields apart (title, description, keywords, codes, nodes, org), each term
+ * with its frequency per field; postings are delta + varint byte streams, one per term, appended
+ * in document order. Document lengths per field and their averages feed BM25F (module match).
+ * Deletes are tombstones; an update is a delete plus an add under a new internal number.
+ *
+ * State of this module (see the matching issue): built from the store at start-up and kept
+ * current by kc_index_put/kc_index_delete. Not yet: term positions (proximity), CRoaring filter
+ * bitmaps, snapshots to disk, block-max metadata for pruning.
+ *
+ * Thread safety: readers may share an index while no writer runs; writers need exclusion
+ * (the HTTP server will hold a read/write lock). */
+#ifndef KECHAN_INDEX_H
+#define KECHAN_INDEX_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kechan/core.h"
+#include "kechan/text.h"
+
+enum kc_field_id {
+	KC_FIELD_TITLE = 0,
+	KC_FIELD_DESC = 1,
+	KC_FIELD_KEYWORDS = 2,
+	KC_FIELD_CODES = 3, /* IPC subclasses and GB/T 4754 codes: ipc:h01m, ind:3841 */
+	KC_FIELD_NODES = 4, /* chain nodes: node:li-lfp */
+	KC_FIELD_ORG = 5,   /* the owning org's name and short name */
+	KC_FIELD_COUNT = 6,
+};
+
+enum kc_doc_kind {
+	KC_DOC_SUPPLY = 1,
+	KC_DOC_DEMAND = 2,
+};
+
+/* Visibility of a document (a demand's `visibility`; supplies are public). */
+enum kc_doc_vis {
+	KC_VIS_PUBLIC = 0,
+	KC_VIS_MEMBERS = 1,
+	KC_VIS_CONFIDENTIAL = 2,
+};
+
+struct kc_index;
+struct kc_store;
+
+/* A document as the index sees it. */
+struct kc_doc {
+	uint8_t kind; /* enum kc_doc_kind */
+	uint8_t vis;  /* enum kc_doc_vis */
+	uint8_t deleted;
+	uint8_t trl;  /* 0 = unknown */
+	uint16_t len[KC_FIELD_COUNT]; /* terms per field */
+	char *id;     /* the record's id (owned by the index) */
+	char *org_id; /* owned by the index; NULL when none */
+	char *region; /* 6-digit code or NULL */
+};
+
+/* A new empty index that analyzes with t (which must outlive the index). */
+KC_API int kc_index_new(struct kc_index **out, const struct kc_text *t, struct kc_err *err);
+KC_API void kc_index_free(struct kc_index *ix);
+
+/* Adds or replaces the document of a supply or demand record (a JSON object as the store holds
+ * it). org_name may be NULL. */
+KC_API int kc_index_put(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
+			const char *org_name, struct kc_err *err);
+/* Removes a document; KC_ENOTFOUND when the id is not indexed. */
+KC_API int kc_index_delete(struct kc_index *ix, enum kc_doc_kind kind, const char *id,
+			   struct kc_err *err);
+/* Indexes every supply and demand of the store. */
+KC_API int kc_index_build(struct kc_index *ix, struct kc_store *st, struct kc_err *err);
+
+/* Counts: live documents of a kind (0 = all kinds), distinct terms, bytes of postings. */
+KC_API size_t kc_index_docs(const struct kc_index *ix, int kind);
+KC_API size_t kc_index_terms(const struct kc_index *ix);
+KC_API size_t kc_index_bytes(const struct kc_index *ix);
+
+/* ---- reading (for match) */
+
+/* Internal number of a live document by kind and id, or -1. */
+KC_API long kc_index_find(const struct kc_index *ix, enum kc_doc_kind kind, const char *id);
+KC_API const struct kc_doc *kc_index_doc(const struct kc_index *ix, uint32_t docno);
+/* Number of internal document numbers handed out (live or deleted). */
+KC_API uint32_t kc_index_capacity(const struct kc_index *ix);
+/* Average length of a field over live documents of a kind. */
+KC_API double kc_index_avglen(const struct kc_index *ix, int kind, enum kc_field_id f);
+
+/* A term's postings: *df live-or-deleted documents (the caller skips deleted ones). Returns 0
+ * and an empty cursor when the term is unknown. */
+struct kc_postings {
+	const uint8_t *p, *end;
+	uint32_t doc; /* current document, valid after kc_postings_next() returned 1 */
+	uint16_t tf[KC_FIELD_COUNT];
+	uint32_t df;  /* documents in the list (deleted included) */
+	uint32_t df_kind[3]; /* per kind (index by enum kc_doc_kind) */
+};
+KC_API void kc_index_postings(const struct kc_index *ix, const char *term, size_t len,
+			      struct kc_postings *pc);
+/* Advances to the next document; returns 0 at the end. */
+KC_API int kc_postings_next(struct kc_postings *pc);
+
+#endif

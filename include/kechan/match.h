@@ -1,0 +1,76 @@
+/* kechan match: ranking supplies for a demand and demands for a supply (or for free text), with
+ * an explanation of every result.
+ *
+ * Ranking is BM25F over the index's fields: per field f a weight w_f and a length
+ * normalization b_f; a document's pseudo frequency of term t is
+ *   tf~ = Σ_f w_f · tf_f / (1 − b_f + b_f · len_f / avglen_f)
+ * and its score Σ_t q_t · idf(t) · tf~ / (k1 + tf~), idf(t) = ln(1 + (N − df + 0.5)/(df + 0.5))
+ * over the documents of the target kind. q_t is the query's weight of the term (a record's
+ * title and keywords count twice, its description once, its chain nodes and codes once).
+ *
+ * State (see the matching issue): exhaustive scoring (term at a time) and top-k by a heap.
+ * Not yet: dynamic pruning, bonuses (adjacent chain node, region, TRL fit, stage), query
+ * expansion, confidence bands, filters beyond kind and visibility. */
+#ifndef KECHAN_MATCH_H
+#define KECHAN_MATCH_H
+
+#include "kechan/index.h"
+
+struct kc_match_opts {
+	enum kc_doc_kind target; /* what to return */
+	unsigned k;              /* results wanted (default 10) */
+	double k1;               /* default 1.2 */
+	double w[KC_FIELD_COUNT]; /* field weights; all 0 = the defaults below */
+	double b[KC_FIELD_COUNT];
+	/* who is asking: confidential demands are returned only to their own org and admins,
+	 * members-only demands only to signed-in members */
+	int viewer_admin;
+	int viewer_member;
+	const char *viewer_org;
+	const char *exclude_id; /* a document of the target kind left out (the query itself) */
+};
+
+/* Defaults: title 3, keywords 2.5, codes 1.5, nodes 2, description 1, org 0.5; b 0.75 for text
+ * fields, 0 for codes and nodes. */
+KC_API void kc_match_opts_default(struct kc_match_opts *o, enum kc_doc_kind target);
+
+/* One term's part of a result's score. term is borrowed from the query. */
+struct kc_match_part {
+	const char *term;
+	double score;                 /* this term's share of the document's score */
+	uint16_t tf[KC_FIELD_COUNT];  /* where the term was found */
+};
+
+struct kc_match_hit {
+	uint32_t doc;
+	double score;
+	struct kc_match_part *parts; /* sorted by score, descending */
+	size_t nparts;
+};
+
+/* The result of one query; caller-owned (kc_match_result_free). */
+struct kc_match_result {
+	struct kc_match_hit *hits;
+	size_t n;
+	size_t candidates; /* documents that matched at least one term */
+	char **terms;      /* the query terms */
+	double *qweight;
+	size_t nterms;
+};
+
+KC_API void kc_match_result_free(struct kc_match_result *r);
+
+/* Free text → documents of o->target. */
+KC_API int kc_match_text(const struct kc_index *ix, const struct kc_text *t, const char *text,
+			 const struct kc_match_opts *o, struct kc_match_result *out,
+			 struct kc_err *err);
+/* A record (supply or demand as the store holds it) → documents of o->target. */
+KC_API int kc_match_record(const struct kc_index *ix, const struct kc_text *t, const json_t *rec,
+			   const struct kc_match_opts *o, struct kc_match_result *out,
+			   struct kc_err *err);
+
+/* Field names for explanations: "title", "description", ... and their Chinese names. */
+KC_API const char *kc_match_field_name(enum kc_field_id f);
+KC_API const char *kc_match_field_zh(enum kc_field_id f);
+
+#endif

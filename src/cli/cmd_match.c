@@ -1,0 +1,249 @@
+/* cli: `kechan match`: supplies for a demand, demands for a supply, either for free text, each
+ * with its explanation. Builds the index from the store on every call (seconds for a million
+ * records is the goal of the matching issue; snapshots are not there yet). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kechan/match.h"
+#include "kechan/store.h"
+#include "cli.h"
+#include "banned.h"
+
+static const char help[] =
+	"usage: kechan [--db PATH] [--json] match demand ID | supply ID | text \"…\" [options]\n\n"
+	"  demand ID      the supplies that could answer a demand (产业出题、科技答题)\n"
+	"  supply ID      the demands an achievement, patent or facility could serve\n"
+	"  text \"…\"       free text; --target supplies (default) or demands\n\n"
+	"options:\n"
+	"  -k N           results (default 10, at most 1000)\n"
+	"  --explain      show each result's matched terms and where they were found\n"
+	"  --as-admin     include confidential demands and show their owners\n"
+	"  --org ORG      match as a member of ORG (sees its own confidential demands)\n\n"
+	"Ranking: BM25F over title, description, keywords, IPC / industry codes, chain nodes and org\n"
+	"name (field weights in include/kechan/match.h). Not yet: bonuses for adjacent chain nodes,\n"
+	"region, TRL fit and stage; query expansion; confidence bands.\n";
+
+struct names {
+	json_t *orgs; /* id → short name */
+};
+
+static int on_org(void *ud, const json_t *rec)
+{
+	struct names *n = ud;
+	const char *id = json_string_value(json_object_get(rec, "id"));
+	const char *sn = json_string_value(json_object_get(rec, "short_name"));
+	const char *name = json_string_value(json_object_get(rec, "name"));
+	if (id != NULL)
+		json_object_set_new(n->orgs, id, json_string(sn ? sn : name ? name : id));
+	return 0;
+}
+
+static json_t *explanation(const struct kc_match_hit *h, size_t max)
+{
+	json_t *terms = json_array();
+	for (size_t i = 0; i < h->nparts && i < max; i++) {
+		const struct kc_match_part *p = &h->parts[i];
+		json_t *fields = json_object();
+		for (int f = 0; f < KC_FIELD_COUNT; f++)
+			if (p->tf[f])
+				json_object_set_new(fields, kc_match_field_name((enum kc_field_id)f),
+						    json_integer(p->tf[f]));
+		json_array_append_new(terms, json_pack("{s:s, s:f, s:o}", "term", p->term, "score",
+						       p->score, "found_in", fields));
+	}
+	return terms;
+}
+
+static void print_explanation(const struct kc_match_hit *h, size_t max)
+{
+	printf("      ");
+	for (size_t i = 0; i < h->nparts && i < max; i++) {
+		const struct kc_match_part *p = &h->parts[i];
+		printf("%s%s %.2f (", i ? "；" : "", p->term, p->score);
+		int first = 1;
+		for (int f = 0; f < KC_FIELD_COUNT; f++) {
+			if (!p->tf[f])
+				continue;
+			printf("%s%s", first ? "" : "、", kc_match_field_zh((enum kc_field_id)f));
+			if (p->tf[f] > 1)
+				printf("×%u", p->tf[f]);
+			first = 0;
+		}
+		printf(")");
+	}
+	if (h->nparts > max)
+		printf("；… %zu more", h->nparts - max);
+	printf("\n");
+}
+
+int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
+{
+	/* argv[0] is "match" */
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_store *st = NULL;
+	struct kc_text *base = NULL, *t = NULL;
+	struct kc_index *ix = NULL;
+	struct kc_match_result res = {0};
+	struct kc_match_opts o;
+	struct names names = {json_object()};
+	json_t *query = NULL;
+	const char *mode = NULL, *arg = NULL, *target = "supplies", *v, *org = NULL;
+	int explain = 0, as_admin = 0, rc = 0, code = 0;
+	long k = 10;
+	for (int i = 1; i < argc; i++) {
+		if (kc_cli_is_help(argv[i])) {
+			fputs(help, stdout);
+			goto out;
+		} else if (kc_cli_opt(argc, argv, &i, "-k", &v) ||
+			   kc_cli_opt(argc, argv, &i, "--limit", &v)) {
+			char *end;
+			if (v == NULL) {
+				code = 1;
+				goto out;
+			}
+			k = strtol(v, &end, 10);
+			if (*end || k < 1 || k > 1000) {
+				code = kc_cli_usage_error("match", "-k takes 1 to 1000, not '%s'", v);
+				goto out;
+			}
+		} else if (kc_cli_opt(argc, argv, &i, "--target", &v)) {
+			if (v == NULL) {
+				code = 1;
+				goto out;
+			}
+			target = v;
+		} else if (kc_cli_opt(argc, argv, &i, "--org", &v)) {
+			if (v == NULL) {
+				code = 1;
+				goto out;
+			}
+			org = v;
+		} else if (strcmp(argv[i], "--explain") == 0) {
+			explain = 1;
+		} else if (strcmp(argv[i], "--as-admin") == 0) {
+			as_admin = 1;
+		} else if (mode == NULL) {
+			mode = argv[i];
+		} else if (arg == NULL) {
+			arg = argv[i];
+		} else {
+			code = kc_cli_usage_error("match", "unexpected argument '%s'", argv[i]);
+			goto out;
+		}
+	}
+	if (mode == NULL || arg == NULL) {
+		fputs(help, stderr);
+		code = 1;
+		goto out;
+	}
+	enum kc_doc_kind tk;
+	if (strcmp(mode, "demand") == 0) {
+		tk = KC_DOC_SUPPLY;
+	} else if (strcmp(mode, "supply") == 0) {
+		tk = KC_DOC_DEMAND;
+	} else if (strcmp(mode, "text") == 0) {
+		if (strcmp(target, "supplies") == 0)
+			tk = KC_DOC_SUPPLY;
+		else if (strcmp(target, "demands") == 0)
+			tk = KC_DOC_DEMAND;
+		else {
+			code = kc_cli_usage_error("match", "--target is supplies or demands");
+			goto out;
+		}
+	} else {
+		code = kc_cli_usage_error("match", "unknown mode '%s' (demand, supply or text)", mode);
+		goto out;
+	}
+	if (strcmp(mode, "text") == 0 && !kc_utf8_valid(arg, strlen(arg))) {
+		code = kc_cli_usage_error("match", "the text is not valid UTF-8");
+		goto out;
+	}
+	if (kc_cli_open(cli, 0, &st) != 0) {
+		code = 1;
+		goto out;
+	}
+	if (strcmp(mode, "text") != 0) {
+		enum kc_entity e = tk == KC_DOC_SUPPLY ? KC_ENT_DEMAND : KC_ENT_SUPPLY;
+		if ((rc = kc_store_get(st, kc_entity_def(e), arg, &query, &err)) != 0)
+			goto fail;
+		/* a confidential demand is matched only for its owner or an admin */
+		if (e == KC_ENT_DEMAND && kc_cli_hides_owner(query, as_admin)) {
+			const char *owner = json_string_value(json_object_get(query, "org_id"));
+			if (org == NULL || owner == NULL || strcmp(org, owner) != 0) {
+				rc = kc_err_set(&err, KC_EPERM,
+						"demand %s is confidential: only its org (--org) or an "
+						"admin (--as-admin) may match it",
+						arg);
+				goto fail;
+			}
+		}
+	}
+	if ((rc = kc_text_open(&base, NULL, &err)) != 0 ||
+	    (rc = kc_text_from_store(base, st, &t, NULL, &err)) != 0 ||
+	    (rc = kc_index_new(&ix, t, &err)) != 0 || (rc = kc_index_build(ix, st, &err)) != 0)
+		goto fail;
+	if (kc_store_each(st, kc_entity_def(KC_ENT_ORG), NULL, on_org, &names, &err) < 0)
+		goto fail;
+	kc_match_opts_default(&o, tk);
+	o.k = (unsigned)k;
+	o.viewer_admin = as_admin;
+	o.viewer_org = org;
+	o.viewer_member = org != NULL;
+	rc = query ? kc_match_record(ix, t, query, &o, &res, &err)
+		   : kc_match_text(ix, t, arg, &o, &res, &err);
+	if (rc != 0)
+		goto fail;
+	json_t *out = cli->json ? json_array() : NULL;
+	if (!cli->json)
+		printf("%s for %s %s: %zu of %zu candidates (%zu %s indexed)\n",
+		       tk == KC_DOC_SUPPLY ? "供给 supplies" : "需求 demands", mode, arg, res.n,
+		       res.candidates, kc_index_docs(ix, (int)tk),
+		       tk == KC_DOC_SUPPLY ? "supplies" : "demands");
+	for (size_t i = 0; i < res.n; i++) {
+		const struct kc_doc *d = kc_index_doc(ix, res.hits[i].doc);
+		json_t *rec = NULL;
+		enum kc_entity e = tk == KC_DOC_SUPPLY ? KC_ENT_SUPPLY : KC_ENT_DEMAND;
+		if (kc_store_get(st, kc_entity_def(e), d->id, &rec, &err) != 0)
+			goto fail;
+		int hide = e == KC_ENT_DEMAND && kc_cli_hides_owner(rec, as_admin) &&
+			   !(org && d->org_id && strcmp(org, d->org_id) == 0);
+		const char *oname = hide || d->org_id == NULL
+					    ? "(保密 confidential)"
+					    : json_string_value(json_object_get(names.orgs, d->org_id));
+		const char *title = json_string_value(json_object_get(rec, "title"));
+		if (cli->json) {
+			json_t *item = json_pack("{s:i, s:s, s:f, s:s?, s:s?}", "rank", (json_int_t)i + 1,
+						 "id", d->id, "score", res.hits[i].score, "title",
+						 title, "org", hide ? NULL : oname);
+			if (hide)
+				json_object_set_new(item, "owner_hidden", json_true());
+			json_object_set_new(item, "explanation", explanation(&res.hits[i], 50));
+			json_array_append_new(out, item);
+		} else {
+			printf("%2zu  %-10s %6.2f  %s — %s\n", i + 1, d->id, res.hits[i].score,
+			       title ? title : "", oname ? oname : d->org_id);
+			if (explain)
+				print_explanation(&res.hits[i], 6);
+		}
+		json_decref(rec);
+	}
+	if (cli->json) {
+		json_t *doc = json_pack("{s:s, s:s, s:o, s:I}", "mode", mode, "query", arg, "results",
+					out, "candidates", (json_int_t)res.candidates);
+		kc_cli_print_json(doc);
+		json_decref(doc);
+	}
+	goto out;
+fail:
+	code = kc_cli_fail(&err);
+out:
+	kc_match_result_free(&res);
+	kc_index_free(ix);
+	kc_text_close(t);
+	kc_text_close(base);
+	json_decref(query);
+	json_decref(names.orgs);
+	kc_store_close(st);
+	return code;
+}

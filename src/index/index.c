@@ -1,0 +1,585 @@
+/* The inverted index: a term dictionary (open addressing), one delta + varint postings stream
+ * per term, documents with per-field lengths, tombstones for deletes. */
+#include <string.h>
+
+#include "kechan/index.h"
+#include "kechan/store.h"
+#include "banned.h"
+
+struct term {
+	char *s;          /* owned, NUL-terminated */
+	uint32_t len;
+	uint32_t last;    /* last document appended + 1 (0 = none) */
+	uint8_t *buf;
+	size_t n, cap;
+	uint32_t df;
+	uint32_t df_kind[3];
+};
+
+struct idkey {
+	char *id; /* borrowed from the doc */
+	uint8_t kind;
+	uint32_t doc;
+};
+
+struct kc_index {
+	const struct kc_text *text;
+	struct kc_text_run *run;
+	struct term *terms; /* hash table */
+	size_t term_cap, nterms;
+	struct kc_doc *docs;
+	uint32_t ndocs;
+	size_t doc_cap;
+	struct idkey *ids; /* hash table: (kind, id) → doc */
+	size_t id_cap, nids;
+	size_t live[3];
+	double sumlen[3][KC_FIELD_COUNT];
+	size_t bytes;
+};
+
+static uint64_t hash(const char *s, size_t n, uint64_t seed)
+{
+	uint64_t h = 1469598103934665603ull ^ seed;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h ^ (h >> 29);
+}
+
+int kc_index_new(struct kc_index **out, const struct kc_text *t, struct kc_err *err)
+{
+	struct kc_index *ix = kc_calloc(1, sizeof(*ix));
+	*out = NULL;
+	if (ix == NULL)
+		return kc_err_set(err, KC_ENOMEM, "out of memory");
+	ix->text = t;
+	ix->term_cap = 1 << 14;
+	ix->terms = kc_calloc(ix->term_cap, sizeof(*ix->terms));
+	ix->id_cap = 1 << 12;
+	ix->ids = kc_calloc(ix->id_cap, sizeof(*ix->ids));
+	ix->run = kc_text_run_new();
+	if (ix->terms == NULL || ix->ids == NULL || ix->run == NULL) {
+		kc_index_free(ix);
+		return kc_err_set(err, KC_ENOMEM, "out of memory");
+	}
+	*out = ix;
+	return 0;
+}
+
+void kc_index_free(struct kc_index *ix)
+{
+	if (ix == NULL)
+		return;
+	for (size_t i = 0; i < ix->term_cap && ix->terms; i++) {
+		kc_free(ix->terms[i].s);
+		kc_free(ix->terms[i].buf);
+	}
+	for (uint32_t d = 0; d < ix->ndocs; d++) {
+		kc_free(ix->docs[d].id);
+		kc_free(ix->docs[d].org_id);
+		kc_free(ix->docs[d].region);
+	}
+	kc_free(ix->terms);
+	kc_free(ix->docs);
+	kc_free(ix->ids);
+	kc_text_run_free(ix->run);
+	kc_free(ix);
+}
+
+/* ---- term dictionary */
+
+static size_t term_slot(const struct term *tab, size_t cap, const char *s, size_t n)
+{
+	size_t i = (size_t)hash(s, n, 0) & (cap - 1);
+	while (tab[i].s != NULL && !(tab[i].len == n && memcmp(tab[i].s, s, n) == 0))
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+static int grow_terms(struct kc_index *ix)
+{
+	size_t cap = ix->term_cap * 2;
+	struct term *t = kc_calloc(cap, sizeof(*t));
+	if (t == NULL)
+		return KC_ENOMEM;
+	for (size_t i = 0; i < ix->term_cap; i++) {
+		if (ix->terms[i].s != NULL)
+			t[term_slot(t, cap, ix->terms[i].s, ix->terms[i].len)] = ix->terms[i];
+	}
+	kc_free(ix->terms);
+	ix->terms = t;
+	ix->term_cap = cap;
+	return 0;
+}
+
+static struct term *term_get(struct kc_index *ix, const char *s, size_t n, int create)
+{
+	size_t i = term_slot(ix->terms, ix->term_cap, s, n);
+	if (ix->terms[i].s != NULL || !create)
+		return ix->terms[i].s ? &ix->terms[i] : NULL;
+	if ((ix->nterms + 1) * 2 > ix->term_cap) {
+		if (grow_terms(ix) != 0)
+			return NULL;
+		i = term_slot(ix->terms, ix->term_cap, s, n);
+	}
+	struct term *t = &ix->terms[i];
+	t->s = kc_strndup(s, n);
+	if (t->s == NULL)
+		return NULL;
+	t->len = (uint32_t)n;
+	ix->nterms++;
+	return t;
+}
+
+static int put_varint(struct term *t, uint32_t v)
+{
+	if (t->n + 5 > t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		uint8_t *b = kc_realloc(t->buf, cap);
+		if (b == NULL)
+			return KC_ENOMEM;
+		t->buf = b;
+		t->cap = cap;
+	}
+	while (v >= 0x80) {
+		t->buf[t->n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	t->buf[t->n++] = (uint8_t)v;
+	return 0;
+}
+
+static uint32_t get_varint(const uint8_t **p, const uint8_t *end)
+{
+	uint32_t v = 0;
+	int shift = 0;
+	while (*p < end) {
+		uint8_t b = *(*p)++;
+		v |= (uint32_t)(b & 0x7F) << shift;
+		if (!(b & 0x80))
+			break;
+		shift += 7;
+		if (shift > 28)
+			break;
+	}
+	return v;
+}
+
+/* ---- per-document term counting: a small open-addressing table reused per document */
+
+struct dterm {
+	const char *s;
+	uint32_t len;
+	uint16_t tf[KC_FIELD_COUNT];
+	uint8_t used;
+};
+
+struct dtab {
+	struct dterm *v;
+	size_t cap, n;
+	struct kc_buf pool; /* copies of the term texts of this document */
+	size_t *offs;       /* per entry: offset into pool (texts are copied; pool may move) */
+};
+
+static int dtab_add(struct dtab *d, const char *s, size_t n, enum kc_field_id f)
+{
+	if ((d->n + 1) * 2 > d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 256;
+		struct dterm *v = kc_calloc(cap, sizeof(*v));
+		size_t *o = kc_calloc(cap, sizeof(*o));
+		if (v == NULL || o == NULL) {
+			kc_free(v);
+			kc_free(o);
+			return KC_ENOMEM;
+		}
+		for (size_t i = 0; i < d->cap; i++) {
+			if (!d->v[i].used)
+				continue;
+			const char *ts = d->pool.ptr + d->offs[i];
+			size_t j = (size_t)hash(ts, d->v[i].len, 1) & (cap - 1);
+			while (v[j].used)
+				j = (j + 1) & (cap - 1);
+			v[j] = d->v[i];
+			o[j] = d->offs[i];
+		}
+		kc_free(d->v);
+		kc_free(d->offs);
+		d->v = v;
+		d->offs = o;
+		d->cap = cap;
+	}
+	size_t j = (size_t)hash(s, n, 1) & (d->cap - 1);
+	while (d->v[j].used &&
+	       !(d->v[j].len == n && memcmp(d->pool.ptr + d->offs[j], s, n) == 0))
+		j = (j + 1) & (d->cap - 1);
+	if (!d->v[j].used) {
+		d->v[j].used = 1;
+		d->v[j].len = (uint32_t)n;
+		d->offs[j] = d->pool.len;
+		if (kc_buf_add(&d->pool, s, n) != 0 || kc_buf_addc(&d->pool, 0) != 0)
+			return KC_ENOMEM;
+		d->n++;
+	}
+	if (d->v[j].tf[f] < UINT16_MAX)
+		d->v[j].tf[f]++;
+	return 0;
+}
+
+static void dtab_release(struct dtab *d)
+{
+	kc_free(d->v);
+	kc_free(d->offs);
+	kc_buf_release(&d->pool);
+}
+
+static int add_text(struct kc_index *ix, struct dtab *d, uint16_t *len, const char *s,
+		    enum kc_field_id f, struct kc_err *err)
+{
+	const struct kc_term *terms;
+	size_t n;
+	int rc = kc_text_analyze(ix->text, ix->run, s, strlen(s), KC_TEXT_INDEX, &terms, &n, err);
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = dtab_add(d, terms[i].text, terms[i].len, f)) != 0)
+			return kc_err_set(err, rc, "out of memory");
+		if (!(terms[i].flags & KC_TERM_SUB) && len[f] < UINT16_MAX)
+			len[f]++;
+	}
+	return 0;
+}
+
+static int add_text_field(struct kc_index *ix, struct dtab *d, uint16_t *len, const json_t *v,
+			  enum kc_field_id f, struct kc_err *err)
+{
+	if (json_is_string(v))
+		return add_text(ix, d, len, json_string_value(v), f, err);
+	if (json_is_array(v)) {
+		size_t i;
+		const json_t *x;
+		json_array_foreach(v, i, x) {
+			int rc = json_is_string(x) ? add_text(ix, d, len, json_string_value(x), f, err)
+						   : 0;
+			if (rc != 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* Exact terms with a prefix: ipc:h01m, ind:3841, node:li-lfp. */
+static int add_codes(struct dtab *d, uint16_t *len, const json_t *v, const char *prefix,
+		     size_t keep, enum kc_field_id f)
+{
+	size_t i;
+	const json_t *x;
+	if (!json_is_array(v))
+		return 0;
+	json_array_foreach(v, i, x) {
+		char term[128];
+		const char *s = json_string_value(x);
+		if (s == NULL)
+			continue;
+		size_t n = strlen(s);
+		if (keep && n > keep)
+			n = keep;
+		int k = snprintf(term, sizeof(term), "%s%.*s", prefix, (int)n, s);
+		if (k < 0 || (size_t)k >= sizeof(term))
+			continue;
+		for (char *p = term; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		if (dtab_add(d, term, (size_t)k, f) != 0)
+			return KC_ENOMEM;
+		if (len[f] < UINT16_MAX)
+			len[f]++;
+	}
+	return 0;
+}
+
+/* ---- documents */
+
+static size_t id_slot(const struct idkey *tab, size_t cap, uint8_t kind, const char *id)
+{
+	size_t i = (size_t)hash(id, strlen(id), kind) & (cap - 1);
+	while (tab[i].id != NULL && !(tab[i].kind == kind && strcmp(tab[i].id, id) == 0))
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+static int id_set(struct kc_index *ix, uint8_t kind, char *id, uint32_t doc)
+{
+	if ((ix->nids + 1) * 2 > ix->id_cap) {
+		size_t cap = ix->id_cap * 2;
+		struct idkey *t = kc_calloc(cap, sizeof(*t));
+		if (t == NULL)
+			return KC_ENOMEM;
+		for (size_t i = 0; i < ix->id_cap; i++)
+			if (ix->ids[i].id != NULL)
+				t[id_slot(t, cap, ix->ids[i].kind, ix->ids[i].id)] = ix->ids[i];
+		kc_free(ix->ids);
+		ix->ids = t;
+		ix->id_cap = cap;
+	}
+	size_t i = id_slot(ix->ids, ix->id_cap, kind, id);
+	if (ix->ids[i].id == NULL)
+		ix->nids++;
+	ix->ids[i] = (struct idkey){id, kind, doc};
+	return 0;
+}
+
+long kc_index_find(const struct kc_index *ix, enum kc_doc_kind kind, const char *id)
+{
+	size_t i = id_slot(ix->ids, ix->id_cap, (uint8_t)kind, id);
+	if (ix->ids[i].id == NULL || ix->docs[ix->ids[i].doc].deleted)
+		return -1;
+	return (long)ix->ids[i].doc;
+}
+
+static void unlink_doc(struct kc_index *ix, uint32_t doc)
+{
+	struct kc_doc *d = &ix->docs[doc];
+	if (d->deleted)
+		return;
+	d->deleted = 1;
+	ix->live[d->kind]--;
+	for (int f = 0; f < KC_FIELD_COUNT; f++)
+		ix->sumlen[d->kind][f] -= d->len[f];
+	/* df per kind counts live documents: walk the postings of the document's terms is not
+	 * possible without a forward index, so deleted documents keep counting in df until the
+	 * index is rebuilt (as Lucene does until a merge); ranking skips them. */
+}
+
+int kc_index_delete(struct kc_index *ix, enum kc_doc_kind kind, const char *id,
+		    struct kc_err *err)
+{
+	long doc = kc_index_find(ix, kind, id);
+	if (doc < 0)
+		return kc_err_set(err, KC_ENOTFOUND, "'%s' is not indexed", id);
+	unlink_doc(ix, (uint32_t)doc);
+	return 0;
+}
+
+static char *dup_field(const json_t *rec, const char *name)
+{
+	const char *s = json_string_value(json_object_get(rec, name));
+	return s ? kc_strdup(s) : NULL;
+}
+
+int kc_index_put(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
+		 const char *org_name, struct kc_err *err)
+{
+	struct dtab d = {0};
+	int rc;
+	const char *id = json_string_value(json_object_get(rec, "id"));
+	if (id == NULL)
+		return kc_err_set(err, KC_EINVAL, "record without an id");
+	if (ix->ndocs == UINT32_MAX)
+		return kc_err_set(err, KC_ENOMEM, "index full");
+	if (ix->ndocs == ix->doc_cap) {
+		size_t cap = ix->doc_cap ? ix->doc_cap * 2 : 1024;
+		struct kc_doc *v = kc_realloc(ix->docs, cap * sizeof(*v));
+		if (v == NULL)
+			return kc_err_set(err, KC_ENOMEM, "out of memory");
+		ix->docs = v;
+		ix->doc_cap = cap;
+	}
+	struct kc_doc doc = {0};
+	doc.kind = (uint8_t)kind;
+	const char *vis = json_string_value(json_object_get(rec, "visibility"));
+	doc.vis = vis && strcmp(vis, "confidential") == 0 ? KC_VIS_CONFIDENTIAL
+		  : vis && strcmp(vis, "members") == 0	  ? KC_VIS_MEMBERS
+							  : KC_VIS_PUBLIC;
+	json_int_t trl = json_integer_value(json_object_get(rec, kind == KC_DOC_SUPPLY ? "trl"
+											: "trl_min"));
+	doc.trl = trl >= 1 && trl <= 9 ? (uint8_t)trl : 0;
+	kc_buf_init(&d.pool, 0);
+	if ((rc = add_text_field(ix, &d, doc.len, json_object_get(rec, "title"), KC_FIELD_TITLE,
+				 err)) != 0 ||
+	    (rc = add_text_field(ix, &d, doc.len, json_object_get(rec, "description"),
+				 KC_FIELD_DESC, err)) != 0 ||
+	    (rc = add_text_field(ix, &d, doc.len, json_object_get(rec, "keywords"),
+				 KC_FIELD_KEYWORDS, err)) != 0)
+		goto out;
+	if (org_name != NULL && (rc = add_text(ix, &d, doc.len, org_name, KC_FIELD_ORG, err)) != 0)
+		goto out;
+	if (add_codes(&d, doc.len, json_object_get(rec, "ipc"), "ipc:", 4, KC_FIELD_CODES) != 0 ||
+	    add_codes(&d, doc.len, json_object_get(rec, "industries"), "ind:", 0,
+		      KC_FIELD_CODES) != 0 ||
+	    add_codes(&d, doc.len, json_object_get(rec, "nodes"), "node:", 0, KC_FIELD_NODES) != 0) {
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto out;
+	}
+	doc.id = kc_strdup(id);
+	doc.org_id = dup_field(rec, "org_id");
+	doc.region = dup_field(rec, "region");
+	if (doc.id == NULL) {
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* replace: the old version becomes a tombstone */
+	long old = kc_index_find(ix, kind, id);
+	if (old >= 0)
+		unlink_doc(ix, (uint32_t)old);
+	uint32_t no = ix->ndocs;
+	for (size_t i = 0; i < d.cap; i++) {
+		if (!d.v[i].used)
+			continue;
+		struct term *t = term_get(ix, d.pool.ptr + d.offs[i], d.v[i].len, 1);
+		if (t == NULL) {
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+			goto fail_doc;
+		}
+		size_t before = t->n;
+		uint32_t delta = no + 1 - t->last;
+		uint8_t mask = 0;
+		for (int f = 0; f < KC_FIELD_COUNT; f++)
+			if (d.v[i].tf[f])
+				mask = (uint8_t)(mask | (1u << f));
+		rc = put_varint(t, delta);
+		rc = rc ? rc : put_varint(t, mask);
+		for (int f = 0; f < KC_FIELD_COUNT && rc == 0; f++)
+			if (d.v[i].tf[f])
+				rc = put_varint(t, d.v[i].tf[f]);
+		if (rc != 0) {
+			t->n = before;
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+			goto fail_doc;
+		}
+		ix->bytes += t->n - before;
+		t->last = no + 1;
+		t->df++;
+		t->df_kind[kind]++;
+	}
+	ix->docs[no] = doc;
+	ix->ndocs++;
+	if (id_set(ix, (uint8_t)kind, ix->docs[no].id, no) != 0) {
+		/* the postings name a document that is now a tombstone */
+		ix->docs[no].deleted = 1;
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto out;
+	}
+	ix->live[kind]++;
+	for (int f = 0; f < KC_FIELD_COUNT; f++)
+		ix->sumlen[kind][f] += doc.len[f];
+	rc = 0;
+	goto out;
+fail_doc:
+	/* postings written so far point at document no: keep it as a tombstone */
+	doc.deleted = 1;
+	ix->docs[no] = doc;
+	ix->ndocs++;
+out:
+	dtab_release(&d);
+	if (rc != 0 && (ix->ndocs == 0 || ix->docs[ix->ndocs - 1].id != doc.id)) {
+		kc_free(doc.id);
+		kc_free(doc.org_id);
+		kc_free(doc.region);
+	}
+	return rc;
+}
+
+/* ---- building from the store */
+
+struct build_ctx {
+	struct kc_index *ix;
+	enum kc_doc_kind kind;
+	json_t *org_names; /* id → "name short_name" */
+	struct kc_err *err;
+};
+
+static int on_org(void *ud, const json_t *rec)
+{
+	struct build_ctx *c = ud;
+	const char *id = json_string_value(json_object_get(rec, "id"));
+	const char *name = json_string_value(json_object_get(rec, "name"));
+	const char *sn = json_string_value(json_object_get(rec, "short_name"));
+	char buf[1024];
+	snprintf(buf, sizeof(buf), "%s %s", name ? name : "", sn ? sn : "");
+	if (id != NULL && json_object_set_new(c->org_names, id, json_string(buf)) != 0)
+		return KC_ENOMEM;
+	return 0;
+}
+
+static int on_record(void *ud, const json_t *rec)
+{
+	struct build_ctx *c = ud;
+	const char *org = json_string_value(json_object_get(rec, "org_id"));
+	const char *name = org ? json_string_value(json_object_get(c->org_names, org)) : NULL;
+	return kc_index_put(c->ix, c->kind, rec, name, c->err);
+}
+
+int kc_index_build(struct kc_index *ix, struct kc_store *st, struct kc_err *err)
+{
+	struct build_ctx c = {ix, KC_DOC_SUPPLY, json_object(), err};
+	int rc;
+	if (c.org_names == NULL)
+		return kc_err_set(err, KC_ENOMEM, "out of memory");
+	rc = kc_store_each(st, kc_entity_def(KC_ENT_ORG), NULL, on_org, &c, err);
+	if (rc >= 0)
+		rc = kc_store_each(st, kc_entity_def(KC_ENT_SUPPLY), NULL, on_record, &c, err);
+	c.kind = KC_DOC_DEMAND;
+	if (rc >= 0)
+		rc = kc_store_each(st, kc_entity_def(KC_ENT_DEMAND), NULL, on_record, &c, err);
+	json_decref(c.org_names);
+	return rc < 0 ? rc : 0;
+}
+
+/* ---- reading */
+
+size_t kc_index_docs(const struct kc_index *ix, int kind)
+{
+	return kind ? ix->live[kind] : ix->live[1] + ix->live[2];
+}
+
+size_t kc_index_terms(const struct kc_index *ix)
+{
+	return ix->nterms;
+}
+
+size_t kc_index_bytes(const struct kc_index *ix)
+{
+	return ix->bytes;
+}
+
+const struct kc_doc *kc_index_doc(const struct kc_index *ix, uint32_t docno)
+{
+	return docno < ix->ndocs ? &ix->docs[docno] : NULL;
+}
+
+uint32_t kc_index_capacity(const struct kc_index *ix)
+{
+	return ix->ndocs;
+}
+
+double kc_index_avglen(const struct kc_index *ix, int kind, enum kc_field_id f)
+{
+	size_t n = ix->live[kind];
+	return n ? ix->sumlen[kind][f] / (double)n : 0;
+}
+
+void kc_index_postings(const struct kc_index *ix, const char *term, size_t len,
+		       struct kc_postings *pc)
+{
+	memset(pc, 0, sizeof(*pc));
+	size_t i = term_slot(ix->terms, ix->term_cap, term, len);
+	const struct term *t = &ix->terms[i];
+	if (t->s == NULL)
+		return;
+	pc->p = t->buf;
+	pc->end = t->buf + t->n;
+	pc->df = t->df;
+	memcpy(pc->df_kind, t->df_kind, sizeof(pc->df_kind));
+	pc->doc = UINT32_MAX; /* before the first: the first delta is doc + 1 */
+}
+
+int kc_postings_next(struct kc_postings *pc)
+{
+	if (pc->p == NULL || pc->p >= pc->end)
+		return 0;
+	uint32_t delta = get_varint(&pc->p, pc->end);
+	pc->doc = pc->doc + delta; /* UINT32_MAX + (doc + 1) wraps to doc */
+	uint32_t mask = get_varint(&pc->p, pc->end);
+	for (int f = 0; f < KC_FIELD_COUNT; f++)
+		pc->tf[f] = (uint16_t)((mask & (1u << f)) ? get_varint(&pc->p, pc->end) : 0);
+	return 1;
+}

@@ -1,0 +1,236 @@
+/* Unit tests for index and match: postings, updates and deletes, BM25F against a hand
+ * computation, explanations that add up, visibility of confidential demands. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kechan/match.h"
+
+static struct kc_text *g_text;
+
+static int group_setup(void **state)
+{
+	(void)state;
+	struct kc_err err = KC_ERR_INIT;
+	if (kc_text_open(&g_text, NULL, &err) != 0) {
+		fprintf(stderr, "cannot load the analyzer: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	kc_text_close(g_text);
+	return 0;
+}
+
+static void put(struct kc_index *ix, enum kc_doc_kind kind, const char *json)
+{
+	struct kc_err err = KC_ERR_INIT;
+	json_error_t je;
+	json_t *rec = json_loads(json, 0, &je);
+	assert_non_null(rec);
+	assert_int_equal(kc_index_put(ix, kind, rec, NULL, &err), 0);
+	json_decref(rec);
+}
+
+static struct kc_index *corpus(void)
+{
+	struct kc_index *ix = NULL;
+	struct kc_err err = KC_ERR_INIT;
+	assert_int_equal(kc_index_new(&ix, g_text, &err), 0);
+	put(ix, KC_DOC_SUPPLY,
+	    "{\"id\":\"s1\",\"org_id\":\"o1\",\"title\":\"竹基硬碳负极\",\"keywords\":[\"硬碳\"],"
+	    "\"nodes\":[\"na-hardcarbon\"]}");
+	put(ix, KC_DOC_SUPPLY,
+	    "{\"id\":\"s2\",\"org_id\":\"o2\",\"title\":\"磷酸铁锂正极\",\"nodes\":[\"li-lfp\"],"
+	    "\"ipc\":[\"H01M 4/58\"]}");
+	put(ix, KC_DOC_SUPPLY,
+	    "{\"id\":\"s3\",\"org_id\":\"o3\",\"title\":\"光伏银浆\",\"nodes\":[\"pv-silver-paste\"]}");
+	put(ix, KC_DOC_DEMAND,
+	    "{\"id\":\"d1\",\"org_id\":\"o4\",\"title\":\"硬碳首效提升\",\"visibility\":\"public\","
+	    "\"nodes\":[\"na-hardcarbon\"]}");
+	put(ix, KC_DOC_DEMAND,
+	    "{\"id\":\"d2\",\"org_id\":\"o5\",\"title\":\"硬碳低成本\",\"visibility\":\"confidential\","
+	    "\"nodes\":[\"na-hardcarbon\"]}");
+	put(ix, KC_DOC_DEMAND,
+	    "{\"id\":\"d3\",\"org_id\":\"o6\",\"title\":\"硬碳批次一致性\",\"visibility\":\"members\","
+	    "\"nodes\":[\"na-hardcarbon\"]}");
+	return ix;
+}
+
+static void test_postings_hold_documents_in_order_with_field_counts(void **state)
+{
+	(void)state;
+	struct kc_index *ix = corpus();
+	assert_int_equal(kc_index_docs(ix, KC_DOC_SUPPLY), 3);
+	assert_int_equal(kc_index_docs(ix, KC_DOC_DEMAND), 3);
+	struct kc_postings pc;
+	kc_index_postings(ix, "硬碳", strlen("硬碳"), &pc);
+	assert_int_equal(pc.df, 4);
+	assert_int_equal(pc.df_kind[KC_DOC_SUPPLY], 1);
+	uint32_t docs[8];
+	int n = 0;
+	while (kc_postings_next(&pc)) {
+		if (n == 0) { /* s1: in the keywords; the title holds 硬碳负极, 硬碳 a sub-word */
+			assert_int_equal(pc.tf[KC_FIELD_KEYWORDS], 1);
+			assert_true(pc.tf[KC_FIELD_TITLE] >= 1);
+		}
+		docs[n++] = pc.doc;
+	}
+	assert_int_equal(n, 4);
+	for (int i = 1; i < n; i++)
+		assert_true(docs[i] > docs[i - 1]);
+	kc_index_postings(ix, "ipc:h01m", 8, &pc);
+	assert_int_equal(kc_postings_next(&pc), 1);
+	assert_int_equal(pc.tf[KC_FIELD_CODES], 1);
+	assert_string_equal(kc_index_doc(ix, pc.doc)->id, "s2");
+	kc_index_postings(ix, "no-such-term", 12, &pc);
+	assert_int_equal(kc_postings_next(&pc), 0);
+	kc_index_free(ix);
+}
+
+/* One node term against three supplies: codes and nodes fields have b = 0, weight 2 for nodes,
+ * so tf~ = 2; idf = ln(1 + (3 - 1 + 0.5) / (1 + 0.5)); score = idf * 2 / (1.2 + 2). */
+static void test_bm25f_score_matches_the_hand_computation(void **state)
+{
+	(void)state;
+	struct kc_index *ix = corpus();
+	struct kc_match_opts o;
+	struct kc_match_result r;
+	struct kc_err err = KC_ERR_INIT;
+	json_t *q = json_pack("{s:s, s:[s]}", "id", "q", "nodes", "li-lfp");
+	kc_match_opts_default(&o, KC_DOC_SUPPLY);
+	assert_int_equal(kc_match_record(ix, g_text, q, &o, &r, &err), 0);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(kc_index_doc(ix, r.hits[0].doc)->id, "s2");
+	double idf = log(1 + (3 - 1 + 0.5) / (1 + 0.5));
+	assert_true(fabs(r.hits[0].score - idf * 2 / (1.2 + 2)) < 1e-9);
+	assert_int_equal(r.hits[0].nparts, 1);
+	assert_string_equal(r.hits[0].parts[0].term, "node:li-lfp");
+	assert_int_equal(r.hits[0].parts[0].tf[KC_FIELD_NODES], 1);
+	kc_match_result_free(&r);
+	json_decref(q);
+	kc_index_free(ix);
+}
+
+static void test_explanations_add_up_and_rank_is_by_score(void **state)
+{
+	(void)state;
+	struct kc_index *ix = corpus();
+	struct kc_match_opts o;
+	struct kc_match_result r;
+	struct kc_err err = KC_ERR_INIT;
+	kc_match_opts_default(&o, KC_DOC_SUPPLY);
+	assert_int_equal(kc_match_text(ix, g_text, "硬碳负极与磷酸铁锂正极", &o, &r, &err), 0);
+	assert_int_equal(r.n, 2);
+	for (size_t i = 0; i < r.n; i++) {
+		double sum = 0;
+		for (size_t j = 0; j < r.hits[i].nparts; j++) {
+			sum += r.hits[i].parts[j].score;
+			if (j)
+				assert_true(r.hits[i].parts[j].score <= r.hits[i].parts[j - 1].score);
+		}
+		assert_true(fabs(sum - r.hits[i].score) < 1e-9);
+		if (i)
+			assert_true(r.hits[i].score <= r.hits[i - 1].score);
+	}
+	kc_match_result_free(&r);
+	kc_index_free(ix);
+}
+
+static void test_update_and_delete_take_effect_without_rebuild(void **state)
+{
+	(void)state;
+	struct kc_index *ix = corpus();
+	struct kc_match_opts o;
+	struct kc_match_result r;
+	struct kc_err err = KC_ERR_INIT;
+	kc_match_opts_default(&o, KC_DOC_SUPPLY);
+	/* s3 changes from silver paste to hard carbon */
+	put(ix, KC_DOC_SUPPLY, "{\"id\":\"s3\",\"org_id\":\"o3\",\"title\":\"树脂硬碳\"}");
+	assert_int_equal(kc_index_docs(ix, KC_DOC_SUPPLY), 3);
+	assert_int_equal(kc_match_text(ix, g_text, "银浆", &o, &r, &err), 0);
+	assert_int_equal(r.n, 0);
+	kc_match_result_free(&r);
+	assert_int_equal(kc_match_text(ix, g_text, "树脂", &o, &r, &err), 0);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(kc_index_doc(ix, r.hits[0].doc)->id, "s3");
+	kc_match_result_free(&r);
+	assert_int_equal(kc_index_delete(ix, KC_DOC_SUPPLY, "s3", &err), 0);
+	assert_int_equal(kc_index_delete(ix, KC_DOC_SUPPLY, "s3", &err), KC_ENOTFOUND);
+	assert_int_equal(kc_index_docs(ix, KC_DOC_SUPPLY), 2);
+	assert_int_equal(kc_match_text(ix, g_text, "树脂", &o, &r, &err), 0);
+	assert_int_equal(r.n, 0);
+	kc_match_result_free(&r);
+	assert_int_equal(kc_index_find(ix, KC_DOC_SUPPLY, "s3"), -1);
+	kc_index_free(ix);
+}
+
+static int has(const struct kc_index *ix, const struct kc_match_result *r, const char *id)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(kc_index_doc(ix, r->hits[i].doc)->id, id) == 0)
+			return 1;
+	return 0;
+}
+
+static void test_confidential_demands_only_for_their_org_or_admins(void **state)
+{
+	(void)state;
+	struct kc_index *ix = corpus();
+	struct kc_match_opts o;
+	struct kc_match_result r;
+	struct kc_err err = KC_ERR_INIT;
+	json_t *q = json_pack("{s:s, s:s, s:[s]}", "id", "s1", "title", "硬碳", "nodes",
+			      "na-hardcarbon");
+	kc_match_opts_default(&o, KC_DOC_DEMAND);
+	/* anonymous: public only */
+	assert_int_equal(kc_match_record(ix, g_text, q, &o, &r, &err), 0);
+	assert_true(has(ix, &r, "d1"));
+	assert_false(has(ix, &r, "d2"));
+	assert_false(has(ix, &r, "d3"));
+	kc_match_result_free(&r);
+	/* a member of another org: members-only too, not the confidential one */
+	o.viewer_member = 1;
+	o.viewer_org = "o1";
+	assert_int_equal(kc_match_record(ix, g_text, q, &o, &r, &err), 0);
+	assert_true(has(ix, &r, "d3"));
+	assert_false(has(ix, &r, "d2"));
+	kc_match_result_free(&r);
+	/* the owner */
+	o.viewer_org = "o5";
+	assert_int_equal(kc_match_record(ix, g_text, q, &o, &r, &err), 0);
+	assert_true(has(ix, &r, "d2"));
+	kc_match_result_free(&r);
+	/* an admin sees all; the query itself can be left out */
+	o.viewer_org = NULL;
+	o.viewer_admin = 1;
+	o.exclude_id = "d1";
+	assert_int_equal(kc_match_record(ix, g_text, q, &o, &r, &err), 0);
+	assert_int_equal(r.n, 2);
+	assert_false(has(ix, &r, "d1"));
+	kc_match_result_free(&r);
+	json_decref(q);
+	kc_index_free(ix);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_postings_hold_documents_in_order_with_field_counts),
+		cmocka_unit_test(test_bm25f_score_matches_the_hand_computation),
+		cmocka_unit_test(test_explanations_add_up_and_rank_is_by_score),
+		cmocka_unit_test(test_update_and_delete_take_effect_without_rebuild),
+		cmocka_unit_test(test_confidential_demands_only_for_their_org_or_admins),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
