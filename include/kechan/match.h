@@ -28,6 +28,8 @@ struct kc_match_opts {
 	int viewer_member;
 	const char *viewer_org;
 	const char *exclude_id; /* a document of the target kind left out (the query itself) */
+	const char *exclude_org; /* documents of this org left out (the querying record's own org:
+				    an org is not matched with itself) */
 };
 
 /* Defaults: title 3, keywords 2.5, codes 1.5, nodes 2, description 1, org 0.5; b 0.75 for text

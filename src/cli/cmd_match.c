@@ -190,6 +190,8 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 	o.viewer_admin = as_admin;
 	o.viewer_org = org;
 	o.viewer_member = org != NULL;
+	if (query != NULL) /* an org is not matched with itself */
+		o.exclude_org = json_string_value(json_object_get(query, "org_id"));
 	rc = query ? kc_match_record(ix, t, query, &o, &res, &err)
 		   : kc_match_text(ix, t, arg, &o, &res, &err);
 	if (rc != 0)

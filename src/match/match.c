@@ -160,7 +160,8 @@ static int visible(const struct kc_doc *d, const struct kc_match_opts *o)
 static int usable(const struct kc_doc *d, const struct kc_match_opts *o)
 {
 	return !d->deleted && d->kind == o->target && visible(d, o) &&
-	       !(o->exclude_id && strcmp(o->exclude_id, d->id) == 0);
+	       !(o->exclude_id && strcmp(o->exclude_id, d->id) == 0) &&
+	       !(o->exclude_org && d->org_id && strcmp(o->exclude_org, d->org_id) == 0);
 }
 
 static double tf_tilde(const struct kc_index *ix, const struct kc_match_opts *o,

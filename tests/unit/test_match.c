@@ -219,6 +219,13 @@ static void test_confidential_demands_only_for_their_org_or_admins(void **state)
 	assert_int_equal(r.n, 2);
 	assert_false(has(ix, &r, "d1"));
 	kc_match_result_free(&r);
+	/* an org is not matched with itself */
+	o.exclude_id = NULL;
+	o.exclude_org = "o5";
+	assert_int_equal(kc_match_record(ix, g_text, q, &o, &r, &err), 0);
+	assert_false(has(ix, &r, "d2"));
+	assert_true(has(ix, &r, "d1"));
+	kc_match_result_free(&r);
 	json_decref(q);
 	kc_index_free(ix);
 }
