@@ -77,6 +77,12 @@ KC_API size_t kc_index_docs(const struct kc_index *ix, int kind);
 KC_API size_t kc_index_terms(const struct kc_index *ix);
 KC_API size_t kc_index_bytes(const struct kc_index *ix);
 
+/* The exact term of a code: prefix + s (its first keep characters when keep > 0), lower case,
+ * written to buf[0..cap) NUL-terminated: ipc:h01m, ind:3841, node:li-lfp. Returns the term's
+ * length, or 0 when it does not fit. Used alike by the index and by queries. */
+KC_API size_t kc_index_code_term(char *buf, size_t cap, const char *prefix, const char *s,
+				 size_t keep);
+
 /* ---- reading (for match) */
 
 /* Internal number of a live document by kind and id, or -1. */

@@ -266,6 +266,20 @@ static int add_text_field(struct kc_index *ix, struct dtab *d, uint16_t *len, co
 	return 0;
 }
 
+size_t kc_index_code_term(char *buf, size_t cap, const char *prefix, const char *s, size_t keep)
+{
+	size_t n = strlen(s);
+	if (keep && n > keep)
+		n = keep;
+	int k = snprintf(buf, cap, "%s%.*s", prefix, (int)n, s);
+	if (k <= 0 || (size_t)k >= cap)
+		return 0;
+	for (char *p = buf; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return (size_t)k;
+}
+
 /* Exact terms with a prefix: ipc:h01m, ind:3841, node:li-lfp. */
 static int add_codes(struct dtab *d, uint16_t *len, const json_t *v, const char *prefix,
 		     size_t keep, enum kc_field_id f)
@@ -276,19 +290,12 @@ static int add_codes(struct dtab *d, uint16_t *len, const json_t *v, const char 
 		return 0;
 	json_array_foreach(v, i, x) {
 		char term[128];
-		const char *s = json_string_value(x);
-		if (s == NULL)
+		size_t k = json_is_string(x) ? kc_index_code_term(term, sizeof(term), prefix,
+								  json_string_value(x), keep)
+					     : 0;
+		if (k == 0)
 			continue;
-		size_t n = strlen(s);
-		if (keep && n > keep)
-			n = keep;
-		int k = snprintf(term, sizeof(term), "%s%.*s", prefix, (int)n, s);
-		if (k < 0 || (size_t)k >= sizeof(term))
-			continue;
-		for (char *p = term; *p; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p = (char)(*p - 'A' + 'a');
-		if (dtab_add(d, term, (size_t)k, f) != 0)
+		if (dtab_add(d, term, k, f) != 0)
 			return KC_ENOMEM;
 		if (len[f] < UINT16_MAX)
 			len[f]++;

@@ -126,20 +126,11 @@ static int q_codes(struct query *q, const json_t *v, const char *prefix, size_t 
 	if (!json_is_array(v))
 		return 0;
 	json_array_foreach(v, i, x) {
-		const char *s = json_string_value(x);
 		char term[128];
-		if (s == NULL)
-			continue;
-		size_t n = strlen(s);
-		if (keep && n > keep)
-			n = keep;
-		int k = snprintf(term, sizeof(term), "%s%.*s", prefix, (int)n, s);
-		if (k < 0 || (size_t)k >= sizeof(term))
-			continue;
-		for (char *p = term; *p; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p = (char)(*p - 'A' + 'a');
-		if (q_add(q, term, (size_t)k, w) != 0)
+		size_t k = json_is_string(x) ? kc_index_code_term(term, sizeof(term), prefix,
+								  json_string_value(x), keep)
+					     : 0;
+		if (k > 0 && q_add(q, term, k, w) != 0)
 			return KC_ENOMEM;
 	}
 	return 0;
@@ -347,20 +338,38 @@ static void q_free(struct query *q)
 	free(q->w);
 }
 
+/* A query from free text or from a record. */
+static int build_query(struct query *q, const struct kc_text *t, const char *text,
+		       const json_t *rec, struct kc_err *err)
+{
+	struct kc_text_run *run = kc_text_run_new();
+	int rc = 0;
+	if (run == NULL)
+		return kc_err_set(err, KC_ENOMEM, "out of memory");
+	if (text != NULL) {
+		rc = q_text(q, t, run, text, 1.0, err);
+	} else if ((rc = q_json_text(q, t, run, json_object_get(rec, "title"), 2.0, err)) == 0 &&
+		   (rc = q_json_text(q, t, run, json_object_get(rec, "keywords"), 2.0, err)) == 0 &&
+		   (rc = q_json_text(q, t, run, json_object_get(rec, "description"), 1.0, err)) ==
+			   0) {
+		if (q_codes(q, json_object_get(rec, "nodes"), "node:", 0, 1.0) != 0 ||
+		    q_codes(q, json_object_get(rec, "ipc"), "ipc:", 4, 1.0) != 0 ||
+		    q_codes(q, json_object_get(rec, "industries"), "ind:", 0, 1.0) != 0)
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+	}
+	kc_text_run_free(run);
+	return rc;
+}
+
 int kc_match_text(const struct kc_index *ix, const struct kc_text *t, const char *text,
 		  const struct kc_match_opts *o, struct kc_match_result *out, struct kc_err *err)
 {
 	struct query q = {0};
-	struct kc_text_run *run = kc_text_run_new();
-	int rc;
 	memset(out, 0, sizeof(*out));
-	if (run == NULL)
-		return kc_err_set(err, KC_ENOMEM, "out of memory");
-	rc = q_text(&q, t, run, text, 1.0, err);
+	int rc = build_query(&q, t, text, NULL, err);
 	if (rc == 0)
 		rc = run_query(ix, &q, o, out, err);
 	q_free(&q);
-	kc_text_run_free(run);
 	return rc;
 }
 
@@ -368,24 +377,10 @@ int kc_match_record(const struct kc_index *ix, const struct kc_text *t, const js
 		    const struct kc_match_opts *o, struct kc_match_result *out, struct kc_err *err)
 {
 	struct query q = {0};
-	struct kc_text_run *run = kc_text_run_new();
-	int rc;
 	memset(out, 0, sizeof(*out));
-	if (run == NULL)
-		return kc_err_set(err, KC_ENOMEM, "out of memory");
-	if ((rc = q_json_text(&q, t, run, json_object_get(rec, "title"), 2.0, err)) != 0 ||
-	    (rc = q_json_text(&q, t, run, json_object_get(rec, "keywords"), 2.0, err)) != 0 ||
-	    (rc = q_json_text(&q, t, run, json_object_get(rec, "description"), 1.0, err)) != 0)
-		goto out;
-	if (q_codes(&q, json_object_get(rec, "nodes"), "node:", 0, 1.0) != 0 ||
-	    q_codes(&q, json_object_get(rec, "ipc"), "ipc:", 4, 1.0) != 0 ||
-	    q_codes(&q, json_object_get(rec, "industries"), "ind:", 0, 1.0) != 0) {
-		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = run_query(ix, &q, o, out, err);
-out:
+	int rc = build_query(&q, t, NULL, rec, err);
+	if (rc == 0)
+		rc = run_query(ix, &q, o, out, err);
 	q_free(&q);
-	kc_text_run_free(run);
 	return rc;
 }

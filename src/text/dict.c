@@ -66,9 +66,7 @@ int kc__dict_copy(struct kc_dict *dst, const struct kc_dict *src)
 static size_t edge_slot(const struct kc_dict *d, uint32_t node, uint32_t cp)
 {
 	size_t mask = d->edge_cap - 1;
-	uint64_t h = ((uint64_t)node * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)cp * 0xC2B2AE3D27D4EB4Full);
-	h ^= h >> 29;
-	size_t i = (size_t)h & mask;
+	size_t i = kc__dict_slot(d, node, cp);
 	while (d->edges[i].child != 0 && !(d->edges[i].parent == node && d->edges[i].cp == cp))
 		i = (i + 1) & mask;
 	return i;

@@ -43,15 +43,20 @@ int kc__dict_copy(struct kc_dict *dst, const struct kc_dict *src);
  * kc__dict_finish() after the last add to compute log probabilities. */
 int kc__dict_add(struct kc_dict *d, const uint32_t *cps, size_t n, uint32_t freq, int keep_max);
 void kc__dict_finish(struct kc_dict *d);
+/* The first slot of edge (node, cp). */
+static inline size_t kc__dict_slot(const struct kc_dict *d, uint32_t node, uint32_t cp)
+{
+	uint64_t h = ((uint64_t)node * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)cp * 0xC2B2AE3D27D4EB4Full);
+	h ^= h >> 29;
+	return (size_t)h & (d->edge_cap - 1);
+}
 /* Child of node for cp, 0 when none. */
 static inline uint32_t kc__dict_child(const struct kc_dict *d, uint32_t node, uint32_t cp)
 {
 	if (node == 0 && cp < 65536)
 		return d->root[cp];
 	size_t mask = d->edge_cap - 1;
-	uint64_t h = ((uint64_t)node * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)cp * 0xC2B2AE3D27D4EB4Full);
-	h ^= h >> 29;
-	size_t i = (size_t)h & mask;
+	size_t i = kc__dict_slot(d, node, cp);
 	for (;;) {
 		const struct kc_dict_edge *e = &d->edges[i];
 		if (e->child == 0)
@@ -71,9 +76,7 @@ static inline uint32_t kc__dict_step(const struct kc_dict *d, uint32_t node, uin
 		return d->root[cp];
 	}
 	size_t mask = d->edge_cap - 1;
-	uint64_t h = ((uint64_t)node * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)cp * 0xC2B2AE3D27D4EB4Full);
-	h ^= h >> 29;
-	size_t i = (size_t)h & mask;
+	size_t i = kc__dict_slot(d, node, cp);
 	for (;;) {
 		const struct kc_dict_edge *e = &d->edges[i];
 		if (e->child == 0)
@@ -88,9 +91,7 @@ static inline uint32_t kc__dict_step(const struct kc_dict *d, uint32_t node, uin
 /* Prefetches the slot kc__dict_step(d, node, cp) will read first. */
 static inline void kc__dict_prefetch(const struct kc_dict *d, uint32_t node, uint32_t cp)
 {
-	uint64_t h = ((uint64_t)node * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)cp * 0xC2B2AE3D27D4EB4Full);
-	h ^= h >> 29;
-	__builtin_prefetch(&d->edges[(size_t)h & (d->edge_cap - 1)]);
+	__builtin_prefetch(&d->edges[kc__dict_slot(d, node, cp)]);
 }
 /* Frequency of the word cps[0..n), 0 when not a word. */
 uint32_t kc__dict_freq(const struct kc_dict *d, const uint32_t *cps, size_t n);
