@@ -14,7 +14,8 @@ PACKAGES=(
   # text analysis
   libopencc-dev libopencc-data opencc libstemmer-dev libfriso-dev friso-dict
   # jieba: its dictionary and HMM model are read by the text module; also a peer in bench/
-  python3-jieba
+  # xapian: a peer of the matching engine in bench/match_eval
+  python3-jieba python3-xapian
   # http server and its tests
   libmicrohttpd-dev curl
 )

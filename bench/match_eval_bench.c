@@ -1,0 +1,532 @@
+/* bench/match_eval: retrieval quality of kechan's matching against SQLite FTS5 (bm25()) and
+ * Xapian (BM25) on the Chinese scientific literature set, all in one run.
+ *
+ *   match_eval_bench [--no-xapian]
+ *
+ * Documents: the 1,000 CSL papers (../shared/data/csl/csl_benchmark_records.jsonl), the 8,000
+ * titles of csl/benchmark/cls_ctg/train.tsv and the 1,784 FewCLUE csldcp abstracts as
+ * distractors. Tasks (the matching issue):
+ *   1. keywords → the paper, indexed as title + abstract;
+ *   2. the first sentence of the abstract → the paper, indexed as title + keywords;
+ *   3. a paper's abstract → papers and csldcp abstracts of the same discipline (the query paper
+ *      left out): who works in this field.
+ * Metrics: MRR@10 and Recall@10 for 1–2, P@10 and nDCG@10 for 3.
+ * Peers see the same terms: every document field and query analyzed by kechan's analyzer
+ * (index mode), fed as space-separated tokens. FTS5 uses bm25() with default weights; Xapian
+ * (python3-xapian, Debian's python3) BM25Weight defaults, OR of the query terms.
+ * Release build; never a timed test. */
+#include <jansson.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kechan/match.h"
+
+#define K 10
+
+static const char *shared(void)
+{
+	const char *s = getenv("KC_SHARED_DATA");
+	return s && *s ? s : KC_SHARED_DATA;
+}
+
+struct doc {
+	char id[32];
+	char *title, *abs, *kw; /* kw: keywords joined by spaces; any may be NULL */
+	char *label;            /* discipline; csldcp labels may join two with '/' */
+	int paper;              /* 1 for the 1,000 papers */
+};
+
+struct corpus {
+	struct doc *v;
+	size_t n, cap;
+};
+
+static struct doc *add_doc(struct corpus *c)
+{
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 1024;
+		c->v = realloc(c->v, c->cap * sizeof(*c->v));
+	}
+	struct doc *d = &c->v[c->n++];
+	memset(d, 0, sizeof(*d));
+	return d;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static int load(struct corpus *c)
+{
+	char path[4096];
+	json_error_t je;
+	snprintf(path, sizeof(path), "%s/csl/csl_benchmark_records.jsonl", shared());
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	if (f == NULL)
+		return -1;
+	while (getline(&line, &cap, f) > 0) {
+		json_t *r = json_loads(line, 0, &je);
+		if (r == NULL)
+			continue;
+		struct doc *d = add_doc(c);
+		snprintf(d->id, sizeof(d->id), "p-%s", json_string_value(json_object_get(r, "id")));
+		d->title = dup_or_null(json_string_value(json_object_get(r, "title")));
+		d->abs = dup_or_null(json_string_value(json_object_get(r, "abstract")));
+		d->label = dup_or_null(json_string_value(json_object_get(r, "discipline")));
+		size_t i, len = 0;
+		json_t *k;
+		char buf[4096];
+		buf[0] = 0;
+		json_array_foreach(json_object_get(r, "keywords"), i, k) {
+			int w = snprintf(buf + len, sizeof(buf) - len, "%s%s", len ? " " : "",
+					 json_string_value(k));
+			if (w > 0 && len + (size_t)w < sizeof(buf))
+				len += (size_t)w;
+		}
+		d->kw = strdup(buf);
+		d->paper = 1;
+		json_decref(r);
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/csl/benchmark/cls_ctg/train.tsv", shared());
+	f = fopen(path, "r");
+	int n = 0;
+	while (f && getline(&line, &cap, f) > 0) {
+		char *a = strchr(line, '\t');
+		char *b = a ? strchr(a + 1, '\t') : NULL;
+		if (b == NULL)
+			continue;
+		*b = 0;
+		struct doc *d = add_doc(c);
+		snprintf(d->id, sizeof(d->id), "t-%d", n++);
+		d->title = strdup(a + 1);
+	}
+	if (f)
+		fclose(f);
+	snprintf(path, sizeof(path), "%s/csl/fewclue/csldcp_test_public.json", shared());
+	f = fopen(path, "r");
+	n = 0;
+	while (f && getline(&line, &cap, f) > 0) {
+		json_t *r = json_loads(line, 0, &je);
+		if (r == NULL)
+			continue;
+		struct doc *d = add_doc(c);
+		snprintf(d->id, sizeof(d->id), "c-%d", n++);
+		d->abs = dup_or_null(json_string_value(json_object_get(r, "content")));
+		d->label = dup_or_null(json_string_value(json_object_get(r, "label")));
+		json_decref(r);
+	}
+	if (f)
+		fclose(f);
+	free(line);
+	return 0;
+}
+
+/* Does the csldcp-style label a (may be "x/y") share a discipline with b? */
+static int same_field(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return 0;
+	char x[256], y[256];
+	snprintf(x, sizeof(x), "%s", a);
+	for (char *p = x, *e; p; p = e ? e + 1 : NULL) {
+		e = strchr(p, '/');
+		if (e)
+			*e = 0;
+		snprintf(y, sizeof(y), "%s", b);
+		for (char *q = y, *g; q; q = g ? g + 1 : NULL) {
+			g = strchr(q, '/');
+			if (g)
+				*g = 0;
+			if (strcmp(p, q) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* First sentence: up to the first 。 or a '.' not between digits, at least 10 characters. */
+static char *first_sentence(const char *s)
+{
+	size_t n = strlen(s), i = 0, chars = 0;
+	while (i < n) {
+		if (chars >= 10 && strncmp(s + i, "。", 3) == 0)
+			break;
+		if (chars >= 10 && s[i] == '.' && !(i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9' &&
+						    s[i + 1] >= '0' && s[i + 1] <= '9'))
+			break;
+		i++;
+		while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80)
+			i++;
+		chars++;
+	}
+	return strndup(s, i);
+}
+
+/* ---- a task: which fields of each document are indexed, the queries and their answers */
+enum { F_TITLE = 1, F_ABS = 2, F_KW = 4 };
+
+struct query {
+	char qid[32];
+	char *text;
+	const char *exclude;
+	const char *answer; /* tasks 1-2 */
+	const char *label;  /* task 3 */
+};
+
+struct task {
+	const char *name;
+	int paper_fields, other_fields;
+	int with_titles; /* the 8,000 titles are in the haystack */
+	struct query *q;
+	size_t nq;
+	int field_task;
+};
+
+/* Space-joined analyzed terms of s (index mode). */
+static void terms_of(const struct kc_text *t, struct kc_text_run *run, const char *s,
+		     json_t *arr)
+{
+	const struct kc_term *terms;
+	size_t n;
+	struct kc_err err = KC_ERR_INIT;
+	if (s == NULL || kc_text_analyze(t, run, s, strlen(s), KC_TEXT_INDEX, &terms, &n, &err))
+		return;
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_stringn(terms[i].text, terms[i].len));
+}
+
+static char *joined(const json_t *arr)
+{
+	size_t i, len = 0, cap = 256;
+	char *s = malloc(cap);
+	const json_t *x;
+	s[0] = 0;
+	json_array_foreach(arr, i, x) {
+		size_t l = json_string_length(x);
+		if (len + l + 2 > cap)
+			s = realloc(s, cap = (len + l + 2) * 2);
+		if (len)
+			s[len++] = ' ';
+		memcpy(s + len, json_string_value(x), l);
+		len += l;
+		s[len] = 0;
+	}
+	return s;
+}
+
+/* FTS5 query: every term quoted, OR-joined. */
+static char *fts_query(const json_t *arr)
+{
+	size_t i, len = 0, cap = 256;
+	char *s = malloc(cap);
+	const json_t *x;
+	s[0] = 0;
+	json_array_foreach(arr, i, x) {
+		const char *t = json_string_value(x);
+		size_t l = strlen(t);
+		if (len + 2 * l + 8 > cap)
+			s = realloc(s, cap = (len + 2 * l + 8) * 2);
+		if (len) {
+			memcpy(s + len, " OR ", 4);
+			len += 4;
+		}
+		s[len++] = '"';
+		for (size_t k = 0; k < l; k++) {
+			if (t[k] == '"')
+				s[len++] = '"';
+			s[len++] = t[k];
+		}
+		s[len++] = '"';
+		s[len] = 0;
+	}
+	return s;
+}
+
+struct metrics {
+	double a, b; /* MRR, R@10 or P@10, nDCG@10 */
+};
+
+static int in_task(const struct task *tk, const struct doc *d)
+{
+	if (d->paper)
+		return 1;
+	if (d->label == NULL)
+		return tk->with_titles; /* a title */
+	return 1; /* csldcp */
+}
+
+static int fields_of(const struct task *tk, const struct doc *d)
+{
+	return d->paper ? tk->paper_fields : tk->other_fields;
+}
+
+/* Scores one ranked list of ids for query q. */
+static void score_list(const struct task *tk, const struct corpus *c, const struct query *q,
+		       char ids[][32], size_t n, long relevant_total, struct metrics *m)
+{
+	if (!tk->field_task) {
+		for (size_t i = 0; i < n && i < K; i++) {
+			if (strcmp(ids[i], q->answer) == 0) {
+				m->a += 1.0 / (double)(i + 1);
+				m->b += 1;
+				break;
+			}
+		}
+		return;
+	}
+	double dcg = 0, idcg = 0;
+	int rel = 0;
+	for (size_t i = 0; i < n && i < K; i++) {
+		const struct doc *d = NULL;
+		for (size_t j = 0; j < c->n; j++)
+			if (strcmp(c->v[j].id, ids[i]) == 0) {
+				d = &c->v[j];
+				break;
+			}
+		if (d && same_field(d->label, q->label)) {
+			rel++;
+			dcg += 1.0 / log2((double)i + 2);
+		}
+	}
+	for (long i = 0; i < K && i < relevant_total; i++)
+		idcg += 1.0 / log2((double)i + 2);
+	m->a += rel / (double)K;
+	m->b += idcg > 0 ? dcg / idcg : 0;
+}
+
+static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t, int xapian,
+		     const char *tmpdir)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_text_run *run = kc_text_run_new();
+	struct kc_index *ix = NULL;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *ins = NULL, *sel = NULL;
+	char path[4096], qpath[4096], opath[4096];
+	snprintf(path, sizeof(path), "%s/docs.jsonl", tmpdir);
+	snprintf(qpath, sizeof(qpath), "%s/queries.jsonl", tmpdir);
+	snprintf(opath, sizeof(opath), "%s/xapian.jsonl", tmpdir);
+	FILE *xd = fopen(path, "w"), *xq = fopen(qpath, "w");
+	kc_index_new(&ix, t, &err);
+	sqlite3_open(":memory:", &db);
+	sqlite3_exec(db, "CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, title, body, kw)", NULL,
+		     NULL, NULL);
+	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	sqlite3_prepare_v2(db, "INSERT INTO docs VALUES (?, ?, ?, ?)", -1, &ins, NULL);
+	size_t ndocs = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct doc *d = &c->v[i];
+		if (!in_task(tk, d))
+			continue;
+		int f = fields_of(tk, d);
+		json_t *rec = json_pack("{s:s}", "id", d->id);
+		if ((f & F_TITLE) && d->title)
+			json_object_set_new(rec, "title", json_string(d->title));
+		if ((f & F_ABS) && d->abs)
+			json_object_set_new(rec, "description", json_string(d->abs));
+		if ((f & F_KW) && d->kw)
+			json_object_set_new(rec, "keywords", json_pack("[s]", d->kw));
+		kc_index_put(ix, KC_DOC_SUPPLY, rec, NULL, &err);
+		json_t *tt = json_array(), *tb = json_array(), *tw = json_array();
+		terms_of(t, run, json_string_value(json_object_get(rec, "title")), tt);
+		terms_of(t, run, json_string_value(json_object_get(rec, "description")), tb);
+		if ((f & F_KW) && d->kw)
+			terms_of(t, run, d->kw, tw);
+		char *s1 = joined(tt), *s2 = joined(tb), *s3 = joined(tw);
+		sqlite3_bind_text(ins, 1, d->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 2, s1, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 3, s2, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 4, s3, -1, SQLITE_STATIC);
+		sqlite3_step(ins);
+		sqlite3_reset(ins);
+		json_array_extend(tt, tb);
+		json_array_extend(tt, tw);
+		json_t *xdoc = json_pack("{s:s, s:O}", "id", d->id, "terms", tt);
+		char *line = json_dumps(xdoc, JSON_COMPACT);
+		fprintf(xd, "%s\n", line);
+		free(line);
+		json_decref(xdoc);
+		free(s1);
+		free(s2);
+		free(s3);
+		json_decref(tt);
+		json_decref(tb);
+		json_decref(tw);
+		json_decref(rec);
+		ndocs++;
+	}
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	fclose(xd);
+	sqlite3_prepare_v2(db, "SELECT id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 11",
+			   -1, &sel, NULL);
+	struct metrics mk = {0}, mf = {0}, mx = {0};
+	char (*ids)[32] = malloc(11 * sizeof(*ids));
+	for (size_t qi = 0; qi < tk->nq; qi++) {
+		struct query *q = &tk->q[qi];
+		long relevant = 0;
+		if (tk->field_task) {
+			for (size_t j = 0; j < c->n; j++)
+				if (in_task(tk, &c->v[j]) && strcmp(c->v[j].id, q->exclude) != 0 &&
+				    same_field(c->v[j].label, q->label))
+					relevant++;
+		}
+		/* kechan */
+		struct kc_match_opts o;
+		struct kc_match_result r;
+		kc_match_opts_default(&o, KC_DOC_SUPPLY);
+		o.k = K;
+		o.exclude_id = q->exclude;
+		size_t n = 0;
+		if (kc_match_text(ix, t, q->text, &o, &r, &err) == 0) {
+			for (size_t i = 0; i < r.n; i++)
+				snprintf(ids[n++], 32, "%s", kc_index_doc(ix, r.hits[i].doc)->id);
+			kc_match_result_free(&r);
+		}
+		score_list(tk, c, q, ids, n, relevant, &mk);
+		/* FTS5 */
+		json_t *qt = json_array();
+		terms_of(t, run, q->text, qt);
+		char *fq = fts_query(qt);
+		n = 0;
+		sqlite3_bind_text(sel, 1, fq, -1, SQLITE_STATIC);
+		while (sqlite3_step(sel) == SQLITE_ROW) {
+			const char *id = (const char *)sqlite3_column_text(sel, 0);
+			if (q->exclude && strcmp(id, q->exclude) == 0)
+				continue;
+			if (n < K)
+				snprintf(ids[n++], 32, "%s", id);
+		}
+		sqlite3_reset(sel);
+		free(fq);
+		score_list(tk, c, q, ids, n, relevant, &mf);
+		/* Xapian's queries */
+		json_t *xq1 = json_pack("{s:s, s:O, s:s?}", "qid", q->qid, "terms", qt, "exclude",
+					q->exclude);
+		char *line = json_dumps(xq1, JSON_COMPACT);
+		fprintf(xq, "%s\n", line);
+		free(line);
+		json_decref(xq1);
+		json_decref(qt);
+	}
+	fclose(xq);
+	int have_x = 0;
+	if (xapian) {
+		char cmd[16384];
+		snprintf(cmd, sizeof(cmd),
+			 "PATH=\"$(getconf PATH)\" python3 '%s/bench/match_eval.py' '%s' '%s' '%s'",
+			 KC_SRC_DIR, path, qpath, opath);
+		if (system(cmd) == 0) {
+			FILE *f = fopen(opath, "r");
+			char *line = NULL;
+			size_t cap = 0;
+			size_t qi = 0;
+			while (f && getline(&line, &cap, f) > 0 && qi < tk->nq) {
+				json_t *res = json_loads(line, 0, NULL);
+				size_t i, n = 0;
+				json_t *x;
+				json_array_foreach(json_object_get(res, "ids"), i, x)
+					if (n < K)
+						snprintf(ids[n++], 32, "%s", json_string_value(x));
+				struct query *q = &tk->q[qi++];
+				long relevant = 0;
+				if (tk->field_task)
+					for (size_t j = 0; j < c->n; j++)
+						if (in_task(tk, &c->v[j]) &&
+						    strcmp(c->v[j].id, q->exclude) != 0 &&
+						    same_field(c->v[j].label, q->label))
+							relevant++;
+				score_list(tk, c, q, ids, n, relevant, &mx);
+				json_decref(res);
+			}
+			free(line);
+			if (f)
+				fclose(f);
+			have_x = qi == tk->nq;
+		}
+	}
+	double nq = (double)tk->nq;
+	const char *ma = tk->field_task ? "P@10" : "MRR@10", *mb = tk->field_task ? "nDCG@10" : "R@10";
+	printf("| %s | %zu docs, %zu queries | kechan %s %.4f %s %.4f | FTS5 %s %.4f %s %.4f | ",
+	       tk->name, ndocs, tk->nq, ma, mk.a / nq, mb, mk.b / nq, ma, mf.a / nq, mb, mf.b / nq);
+	if (have_x)
+		printf("Xapian %s %.4f %s %.4f |\n", ma, mx.a / nq, mb, mx.b / nq);
+	else
+		printf("Xapian n/a |\n");
+	if (!tk->field_task) {
+		double best = mf.a > mx.a ? mf.a : mx.a;
+		printf("|   | misses 1-MRR: kechan %.4f, best peer %.4f, ratio %.2f (goal <= 0.67) |\n",
+		       1 - mk.a / nq, 1 - best / nq, (1 - mk.a / nq) / (1 - best / nq + 1e-12));
+	} else {
+		double best = mf.a > mx.a ? mf.a : mx.a;
+		printf("|   | P@10 kechan / best peer = %.2f (goal >= 1.25) |\n", mk.a / (best + 1e-12));
+	}
+	free(ids);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(sel);
+	sqlite3_close(db);
+	kc_index_free(ix);
+	kc_text_run_free(run);
+}
+
+int main(int argc, char **argv)
+{
+	int xapian = !(argc > 1 && strcmp(argv[1], "--no-xapian") == 0);
+	struct corpus c = {0};
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_text *t = NULL;
+	char probe[4096];
+	snprintf(probe, sizeof(probe), "%s/csl/csl_benchmark_records.jsonl", shared());
+	if (access(probe, R_OK) != 0) {
+		printf("match_eval: SKIPPED: %s not found\n", probe);
+		return 0;
+	}
+	if (load(&c) != 0 || kc_text_open(&t, NULL, &err) != 0) {
+		fprintf(stderr, "match_eval: cannot load: %s\n", err.msg);
+		return 1;
+	}
+	char tmpdir[] = "/tmp/kc_matcheval.XXXXXX";
+	if (mkdtemp(tmpdir) == NULL)
+		return 1;
+	size_t npapers = 0;
+	for (size_t i = 0; i < c.n; i++)
+		npapers += c.v[i].paper ? 1u : 0u;
+	struct query *q1 = calloc(npapers, sizeof(*q1)), *q2 = calloc(npapers, sizeof(*q2)),
+		     *q3 = calloc(npapers, sizeof(*q3));
+	for (size_t i = 0; i < npapers; i++) {
+		struct doc *d = &c.v[i];
+		snprintf(q1[i].qid, 32, "%s", d->id);
+		q1[i].text = d->kw;
+		q1[i].answer = d->id;
+		q2[i] = q1[i];
+		q2[i].text = first_sentence(d->abs ? d->abs : "");
+		q3[i] = q1[i];
+		q3[i].text = d->abs;
+		q3[i].exclude = d->id;
+		q3[i].label = d->label;
+	}
+	printf("## Matching quality (CSL: %zu papers, %zu other documents)\n\n", npapers,
+	       c.n - npapers);
+	struct task t1 = {"1 keywords → paper (title+abstract)", F_TITLE | F_ABS, F_TITLE | F_ABS,
+			  1, q1, npapers, 0};
+	struct task t2 = {"2 first sentence → paper (title+keywords)", F_TITLE | F_KW,
+			  F_TITLE | F_ABS, 1, q2, npapers, 0};
+	struct task t3 = {"3 abstract → same discipline", F_TITLE | F_ABS | F_KW, F_TITLE | F_ABS, 0,
+			  q3, npapers, 1};
+	run_task(&t1, &c, t, xapian, tmpdir);
+	run_task(&t2, &c, t, xapian, tmpdir);
+	run_task(&t3, &c, t, xapian, tmpdir);
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "match_eval: could not remove %s\n", tmpdir);
+	kc_text_close(t);
+	return 0;
+}
