@@ -72,6 +72,12 @@ KC_API int kc_index_delete(struct kc_index *ix, enum kc_doc_kind kind, const cha
 /* Indexes every supply and demand of the store. */
 KC_API int kc_index_build(struct kc_index *ix, struct kc_store *st, struct kc_err *err);
 
+/* The chain graph's neighbours of a node, as loaded by kc_index_build (edges of the store):
+ * {"up": [node ids that are inputs of it], "down": [node ids it is an input of]}, borrowed;
+ * NULL when the node has no edges. kc_index_add_edge() adds one edge by hand. */
+KC_API const json_t *kc_index_node_links(const struct kc_index *ix, const char *node);
+KC_API int kc_index_add_edge(struct kc_index *ix, const char *from, const char *to);
+
 /* Counts: live documents of a kind (0 = all kinds), distinct terms, bytes of postings. */
 KC_API size_t kc_index_docs(const struct kc_index *ix, int kind);
 KC_API size_t kc_index_terms(const struct kc_index *ix);
@@ -101,10 +107,15 @@ struct kc_postings {
 	uint16_t tf[KC_FIELD_COUNT];
 	uint32_t df;  /* documents in the list (deleted included) */
 	uint32_t df_kind[3]; /* per kind (index by enum kc_doc_kind) */
+	uint16_t maxtf[KC_FIELD_COUNT];  /* the largest tf in each field over the list */
+	uint16_t minlen[KC_FIELD_COUNT]; /* the shortest field length among those documents */
+	int done;     /* the end was reached */
 };
 KC_API void kc_index_postings(const struct kc_index *ix, const char *term, size_t len,
 			      struct kc_postings *pc);
 /* Advances to the next document; returns 0 at the end. */
 KC_API int kc_postings_next(struct kc_postings *pc);
+/* Advances to the first document >= target (stays when the current one is); 0 at the end. */
+KC_API int kc_postings_seek(struct kc_postings *pc, uint32_t target);
 
 #endif

@@ -8,9 +8,18 @@
  * over the documents of the target kind. q_t is the query's weight of the term (a record's
  * title and keywords count twice, its description once, its chain nodes and codes once).
  *
- * State (see the matching issue): exhaustive scoring (term at a time) and top-k by a heap.
- * Not yet: dynamic pruning, bonuses (adjacent chain node, region, TRL fit, stage), query
- * expansion, confidence bands, filters beyond kind and visibility. */
+ * A record's query also holds the chain nodes next to its own (one input-of step up or down,
+ * weight neighbor_weight), so an achievement on the precursor answers a cathode demand, more
+ * weakly than one on the cathode itself.
+ *
+ * Bonuses multiply the text score: final = bm25f × (1 + Σ bonus), each listed in the
+ * explanation: same city +bonus_city, same province +bonus_province (GB/T 2260 prefixes); TRL
+ * fit (the supply's TRL ≥ the demand's trl_min) +bonus_trl_fit, one level short 0, two or
+ * more short −malus_trl_gap.
+ *
+ * Top-k by MaxScore, document at a time (identical to exhaustive scoring, which stays as the
+ * reference: opts.exhaustive). Not yet: block-max pruning, query expansion, confidence bands,
+ * filters beyond kind and visibility. */
 #ifndef KECHAN_MATCH_H
 #define KECHAN_MATCH_H
 
@@ -30,6 +39,12 @@ struct kc_match_opts {
 	const char *exclude_id; /* a document of the target kind left out (the query itself) */
 	const char *exclude_org; /* documents of this org left out (the querying record's own org:
 				    an org is not matched with itself) */
+	/* the query's context for bonuses; kc_match_record fills them from the record */
+	const char *region; /* 6-digit code or NULL */
+	int trl;            /* the query's TRL (a supply's trl, a demand's trl_min), 0 = none */
+	double neighbor_weight; /* default 0.4 */
+	int exhaustive;     /* 1: score every document (the reference for the pruned default) */
+	double bonus_city, bonus_province, bonus_trl_fit, malus_trl_gap; /* .10 .05 .15 .20 */
 };
 
 /* Defaults: title 3, keywords 2.5, codes 1.5, nodes 2, description 1, org 0.5; b 0.75 for text
@@ -43,9 +58,21 @@ struct kc_match_part {
 	uint16_t tf[KC_FIELD_COUNT];  /* where the term was found */
 };
 
+/* A bonus applied to a result: code ("same_city", "same_province", "trl_fit", "trl_gap"), the
+ * factor added to 1, and a short text in Chinese and in English. */
+struct kc_match_bonus {
+	const char *code;
+	double factor;
+	char zh[64];
+	char en[64];
+};
+
 struct kc_match_hit {
 	uint32_t doc;
-	double score;
+	double score; /* text score × (1 + Σ bonus factors) */
+	double text_score;
+	struct kc_match_bonus bonus[4];
+	size_t nbonus;
 	struct kc_match_part *parts; /* sorted by score, descending */
 	size_t nparts;
 };

@@ -25,8 +25,32 @@ static const char help[] =
 	"region, TRL fit and stage; query expansion; confidence bands.\n";
 
 struct names {
-	json_t *orgs; /* id → short name */
+	json_t *orgs;  /* id → short name */
+	json_t *nodes; /* id → name */
 };
+
+static int on_node(void *ud, const json_t *rec)
+{
+	struct names *n = ud;
+	const char *id = json_string_value(json_object_get(rec, "id"));
+	const char *name = json_string_value(json_object_get(rec, "name"));
+	if (id != NULL && name != NULL)
+		json_object_set_new(n->nodes, id, json_string(name));
+	return 0;
+}
+
+/* A term as a reader sees it: node:li-lfp → 节点:磷酸铁锂正极. */
+static const char *term_label(const struct names *n, const char *term, char *buf, size_t cap)
+{
+	if (strncmp(term, "node:", 5) == 0) {
+		const char *name = json_string_value(json_object_get(n->nodes, term + 5));
+		if (name != NULL) {
+			snprintf(buf, cap, "节点:%s", name);
+			return buf;
+		}
+	}
+	return term;
+}
 
 static int on_org(void *ud, const json_t *rec)
 {
@@ -37,6 +61,16 @@ static int on_org(void *ud, const json_t *rec)
 	if (id != NULL)
 		json_object_set_new(n->orgs, id, json_string(sn ? sn : name ? name : id));
 	return 0;
+}
+
+static json_t *bonus_json(const struct kc_match_hit *h)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < h->nbonus; i++)
+		json_array_append_new(a, json_pack("{s:s, s:f, s:s, s:s}", "code", h->bonus[i].code,
+						   "factor", h->bonus[i].factor, "zh",
+						   h->bonus[i].zh, "en", h->bonus[i].en));
+	return a;
 }
 
 static json_t *explanation(const struct kc_match_hit *h, size_t max)
@@ -55,12 +89,14 @@ static json_t *explanation(const struct kc_match_hit *h, size_t max)
 	return terms;
 }
 
-static void print_explanation(const struct kc_match_hit *h, size_t max)
+static void print_explanation(const struct names *nm, const struct kc_match_hit *h, size_t max)
 {
+	char label[256];
 	printf("      ");
 	for (size_t i = 0; i < h->nparts && i < max; i++) {
 		const struct kc_match_part *p = &h->parts[i];
-		printf("%s%s %.2f (", i ? "；" : "", p->term, p->score);
+		printf("%s%s %.2f (", i ? "；" : "", term_label(nm, p->term, label, sizeof(label)),
+		       p->score);
 		int first = 1;
 		for (int f = 0; f < KC_FIELD_COUNT; f++) {
 			if (!p->tf[f])
@@ -75,6 +111,12 @@ static void print_explanation(const struct kc_match_hit *h, size_t max)
 	if (h->nparts > max)
 		printf("；… %zu more", h->nparts - max);
 	printf("\n");
+	if (h->nbonus > 0) {
+		printf("      加成 bonus:");
+		for (size_t i = 0; i < h->nbonus; i++)
+			printf(" %s (%s)", h->bonus[i].zh, h->bonus[i].en);
+		printf("\n");
+	}
 }
 
 int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
@@ -86,7 +128,7 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 	struct kc_index *ix = NULL;
 	struct kc_match_result res = {0};
 	struct kc_match_opts o;
-	struct names names = {json_object()};
+	struct names names = {json_object(), json_object()};
 	json_t *query = NULL;
 	const char *mode = NULL, *arg = NULL, *target = "supplies", *v, *org = NULL;
 	int explain = 0, as_admin = 0, rc = 0, code = 0;
@@ -183,7 +225,8 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 	    (rc = kc_text_from_store(base, st, &t, NULL, &err)) != 0 ||
 	    (rc = kc_index_new(&ix, t, &err)) != 0 || (rc = kc_index_build(ix, st, &err)) != 0)
 		goto fail;
-	if (kc_store_each(st, kc_entity_def(KC_ENT_ORG), NULL, on_org, &names, &err) < 0)
+	if (kc_store_each(st, kc_entity_def(KC_ENT_ORG), NULL, on_org, &names, &err) < 0 ||
+	    kc_store_each(st, kc_entity_def(KC_ENT_NODE), NULL, on_node, &names, &err) < 0)
 		goto fail;
 	kc_match_opts_default(&o, tk);
 	o.k = (unsigned)k;
@@ -220,13 +263,15 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 						 title, "org", hide ? NULL : oname);
 			if (hide)
 				json_object_set_new(item, "owner_hidden", json_true());
+			json_object_set_new(item, "text_score", json_real(res.hits[i].text_score));
 			json_object_set_new(item, "explanation", explanation(&res.hits[i], 50));
+			json_object_set_new(item, "bonuses", bonus_json(&res.hits[i]));
 			json_array_append_new(out, item);
 		} else {
 			printf("%2zu  %-10s %6.2f  %s — %s\n", i + 1, d->id, res.hits[i].score,
 			       title ? title : "", oname ? oname : d->org_id);
 			if (explain)
-				print_explanation(&res.hits[i], 6);
+				print_explanation(&names, &res.hits[i], 6);
 		}
 		json_decref(rec);
 	}
@@ -246,6 +291,7 @@ out:
 	kc_text_close(base);
 	json_decref(query);
 	json_decref(names.orgs);
+	json_decref(names.nodes);
 	kc_store_close(st);
 	return code;
 }

@@ -14,6 +14,8 @@ struct term {
 	size_t n, cap;
 	uint32_t df;
 	uint32_t df_kind[3];
+	uint16_t maxtf[KC_FIELD_COUNT];  /* for upper bounds (pruning) */
+	uint16_t minlen[KC_FIELD_COUNT]; /* shortest field among documents with the term there */
 };
 
 struct idkey {
@@ -32,6 +34,7 @@ struct kc_index {
 	size_t doc_cap;
 	struct idkey *ids; /* hash table: (kind, id) → doc */
 	size_t id_cap, nids;
+	json_t *links; /* node → {"up": [...], "down": [...]} */
 	size_t live[3];
 	double sumlen[3][KC_FIELD_COUNT];
 	size_t bytes;
@@ -57,7 +60,8 @@ int kc_index_new(struct kc_index **out, const struct kc_text *t, struct kc_err *
 	ix->id_cap = 1 << 12;
 	ix->ids = kc_calloc(ix->id_cap, sizeof(*ix->ids));
 	ix->run = kc_text_run_new();
-	if (ix->terms == NULL || ix->ids == NULL || ix->run == NULL) {
+	ix->links = json_object();
+	if (ix->terms == NULL || ix->ids == NULL || ix->run == NULL || ix->links == NULL) {
 		kc_index_free(ix);
 		return kc_err_set(err, KC_ENOMEM, "out of memory");
 	}
@@ -81,6 +85,7 @@ void kc_index_free(struct kc_index *ix)
 	kc_free(ix->terms);
 	kc_free(ix->docs);
 	kc_free(ix->ids);
+	json_decref(ix->links);
 	kc_text_run_free(ix->run);
 	kc_free(ix);
 }
@@ -453,6 +458,15 @@ int kc_index_put(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 			goto fail_doc;
 		}
 		ix->bytes += t->n - before;
+		for (int f = 0; f < KC_FIELD_COUNT; f++) {
+			uint16_t tf = d.v[i].tf[f];
+			if (tf == 0)
+				continue;
+			if (tf > t->maxtf[f])
+				t->maxtf[f] = tf;
+			if (t->minlen[f] == 0 || doc.len[f] < t->minlen[f])
+				t->minlen[f] = doc.len[f];
+		}
 		t->last = no + 1;
 		t->df++;
 		t->df_kind[kind]++;
@@ -485,6 +499,33 @@ out:
 	return rc;
 }
 
+/* ---- the chain graph's adjacency */
+
+static int add_link(json_t *links, const char *node, const char *dir, const char *other)
+{
+	json_t *n = json_object_get(links, node);
+	if (n == NULL) {
+		n = json_pack("{s:[], s:[]}", "up", "down");
+		if (n == NULL || json_object_set_new(links, node, n) != 0)
+			return KC_ENOMEM;
+	}
+	return json_array_append_new(json_object_get(n, dir), json_string(other)) ? KC_ENOMEM : 0;
+}
+
+int kc_index_add_edge(struct kc_index *ix, const char *from, const char *to)
+{
+	if (strcmp(from, to) == 0)
+		return 0;
+	if (add_link(ix->links, to, "up", from) != 0 || add_link(ix->links, from, "down", to) != 0)
+		return KC_ENOMEM;
+	return 0;
+}
+
+const json_t *kc_index_node_links(const struct kc_index *ix, const char *node)
+{
+	return json_object_get(ix->links, node);
+}
+
 /* ---- building from the store */
 
 struct build_ctx {
@@ -507,6 +548,16 @@ static int on_org(void *ud, const json_t *rec)
 	return 0;
 }
 
+static int on_edge(void *ud, const json_t *rec)
+{
+	struct build_ctx *c = ud;
+	const char *from = json_string_value(json_object_get(rec, "from"));
+	const char *to = json_string_value(json_object_get(rec, "to"));
+	if (from == NULL || to == NULL)
+		return 0;
+	return kc_index_add_edge(c->ix, from, to);
+}
+
 static int on_record(void *ud, const json_t *rec)
 {
 	struct build_ctx *c = ud;
@@ -522,6 +573,8 @@ int kc_index_build(struct kc_index *ix, struct kc_store *st, struct kc_err *err)
 	if (c.org_names == NULL)
 		return kc_err_set(err, KC_ENOMEM, "out of memory");
 	rc = kc_store_each(st, kc_entity_def(KC_ENT_ORG), NULL, on_org, &c, err);
+	if (rc >= 0)
+		rc = kc_store_each(st, kc_entity_def(KC_ENT_EDGE), NULL, on_edge, &c, err);
 	if (rc >= 0)
 		rc = kc_store_each(st, kc_entity_def(KC_ENT_SUPPLY), NULL, on_record, &c, err);
 	c.kind = KC_DOC_DEMAND;
@@ -576,17 +629,34 @@ void kc_index_postings(const struct kc_index *ix, const char *term, size_t len,
 	pc->end = t->buf + t->n;
 	pc->df = t->df;
 	memcpy(pc->df_kind, t->df_kind, sizeof(pc->df_kind));
+	memcpy(pc->maxtf, t->maxtf, sizeof(pc->maxtf));
+	memcpy(pc->minlen, t->minlen, sizeof(pc->minlen));
 	pc->doc = UINT32_MAX; /* before the first: the first delta is doc + 1 */
 }
 
 int kc_postings_next(struct kc_postings *pc)
 {
-	if (pc->p == NULL || pc->p >= pc->end)
+	if (pc->p == NULL || pc->p >= pc->end) {
+		pc->done = 1;
 		return 0;
+	}
 	uint32_t delta = get_varint(&pc->p, pc->end);
 	pc->doc = pc->doc + delta; /* UINT32_MAX + (doc + 1) wraps to doc */
 	uint32_t mask = get_varint(&pc->p, pc->end);
 	for (int f = 0; f < KC_FIELD_COUNT; f++)
 		pc->tf[f] = (uint16_t)((mask & (1u << f)) ? get_varint(&pc->p, pc->end) : 0);
 	return 1;
+}
+
+int kc_postings_seek(struct kc_postings *pc, uint32_t target)
+{
+	if (pc->done || pc->p == NULL)
+		return 0;
+	if (pc->doc != UINT32_MAX && pc->doc >= target)
+		return 1;
+	while (kc_postings_next(pc)) {
+		if (pc->doc >= target)
+			return 1;
+	}
+	return 0;
 }

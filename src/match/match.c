@@ -1,5 +1,6 @@
 /* BM25F ranking over the index, exhaustive term-at-a-time scoring, explanations. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,64 @@ void kc_match_opts_default(struct kc_match_opts *o, enum kc_doc_kind target)
 	o->k1 = 1.2;
 	memcpy(o->w, w, sizeof(w));
 	memcpy(o->b, b, sizeof(b));
+	o->neighbor_weight = 0.4;
+	o->bonus_city = 0.10;
+	o->bonus_province = 0.05;
+	o->bonus_trl_fit = 0.15;
+	o->malus_trl_gap = 0.20;
+}
+
+/* The bonuses of document d for the query's context; returns the sum of factors. */
+static double bonuses(const struct kc_match_opts *o, const struct kc_doc *d,
+		      struct kc_match_hit *hit)
+{
+	double sum = 0;
+	size_t n = 0;
+	struct kc_match_bonus *b = hit ? hit->bonus : NULL;
+	if (o->region && d->region && strlen(o->region) == 6 && strlen(d->region) == 6) {
+		if (strncmp(o->region, d->region, 4) == 0 && strncmp(o->region + 2, "00", 2) != 0) {
+			sum += o->bonus_city;
+			if (b) {
+				b[n] = (struct kc_match_bonus){"same_city", o->bonus_city, {0}, {0}};
+				snprintf(b[n].zh, sizeof(b[n].zh), "同城 +%.0f%%", o->bonus_city * 100);
+				snprintf(b[n].en, sizeof(b[n].en), "same city +%.0f%%",
+					 o->bonus_city * 100);
+				n++;
+			}
+		} else if (strncmp(o->region, d->region, 2) == 0) {
+			sum += o->bonus_province;
+			if (b) {
+				b[n] = (struct kc_match_bonus){"same_province", o->bonus_province, {0},
+							       {0}};
+				snprintf(b[n].zh, sizeof(b[n].zh), "同省 +%.0f%%",
+					 o->bonus_province * 100);
+				snprintf(b[n].en, sizeof(b[n].en), "same province +%.0f%%",
+					 o->bonus_province * 100);
+				n++;
+			}
+		}
+	}
+	if (o->trl > 0 && d->trl > 0) {
+		/* who needs, who has: a demand's trl_min against a supply's trl */
+		int need = o->target == KC_DOC_SUPPLY ? o->trl : d->trl;
+		int have = o->target == KC_DOC_SUPPLY ? d->trl : o->trl;
+		double f = have >= need ? o->bonus_trl_fit : need - have >= 2 ? -o->malus_trl_gap : 0;
+		if (f != 0) {
+			sum += f;
+			if (b) {
+				b[n] = (struct kc_match_bonus){f > 0 ? "trl_fit" : "trl_gap", f, {0},
+							       {0}};
+				snprintf(b[n].zh, sizeof(b[n].zh), "TRL %d %s 需求 %d %+.0f%%", have,
+					 have >= need ? "≥" : "<", need, f * 100);
+				snprintf(b[n].en, sizeof(b[n].en), "TRL %d %s wanted %d %+.0f%%", have,
+					 have >= need ? ">=" : "<", need, f * 100);
+				n++;
+			}
+		}
+	}
+	if (hit)
+		hit->nbonus = n;
+	return sum;
 }
 
 void kc_match_result_free(struct kc_match_result *r)
@@ -221,25 +280,41 @@ static int by_hit(const void *a, const void *b)
 	return x->doc < y->doc ? -1 : x->doc > y->doc;
 }
 
-static int run_query(const struct kc_index *ix, struct query *q, const struct kc_match_opts *o,
-		     struct kc_match_result *out, struct kc_err *err)
+/* Pushes (score, doc) into the top-k min-heap. */
+static void heap_push(struct heap_item *heap, size_t *hn, unsigned k, double score, uint32_t doc)
+{
+	struct heap_item it = {score, doc};
+	if (*hn < k) {
+		size_t i = (*hn)++;
+		heap[i] = it;
+		while (i > 0 && worse(&heap[i], &heap[(i - 1) / 2])) {
+			struct heap_item t = heap[i];
+			heap[i] = heap[(i - 1) / 2];
+			heap[(i - 1) / 2] = t;
+			i = (i - 1) / 2;
+		}
+	} else if (worse(&heap[0], &it)) {
+		heap[0] = it;
+		sift_down(heap, *hn, 0);
+	}
+}
+
+/* Exhaustive term-at-a-time scoring: every document of every query term. */
+static int score_exhaustive(const struct kc_index *ix, const struct query *q,
+			    const struct kc_match_opts *o, const double *tidf,
+			    struct heap_item *heap, size_t *hn, unsigned k, size_t *candidates)
 {
 	uint32_t cap = kc_index_capacity(ix);
 	double *acc = calloc(cap ? cap : 1, sizeof(double));
 	uint8_t *seen = calloc(cap ? cap : 1, 1);
-	double *tidf = calloc(q->n ? q->n : 1, sizeof(double));
-	struct heap_item *heap = NULL;
-	int rc = 0;
-	unsigned k = o->k ? o->k : 10;
-	memset(out, 0, sizeof(*out));
-	if (acc == NULL || seen == NULL || tidf == NULL) {
-		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
-		goto out;
+	if (acc == NULL || seen == NULL) {
+		free(acc);
+		free(seen);
+		return KC_ENOMEM;
 	}
 	for (size_t i = 0; i < q->n; i++) {
 		struct kc_postings pc;
 		kc_index_postings(ix, q->terms[i], strlen(q->terms[i]), &pc);
-		tidf[i] = idf(ix, o, &pc);
 		while (kc_postings_next(&pc)) {
 			const struct kc_doc *d = kc_index_doc(ix, pc.doc);
 			if (d == NULL || !usable(d, o))
@@ -248,28 +323,174 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 			acc[pc.doc] += q->w[i] * tidf[i] * x / (o->k1 + x);
 			if (!seen[pc.doc]) {
 				seen[pc.doc] = 1;
-				out->candidates++;
+				(*candidates)++;
 			}
 		}
 	}
-	heap = malloc((size_t)k * sizeof(*heap));
-	if (heap == NULL) {
+	for (uint32_t d = 0; d < cap; d++) {
+		if (seen[d])
+			heap_push(heap, hn, k, acc[d] * (1 + bonuses(o, kc_index_doc(ix, d), NULL)), d);
+	}
+	free(acc);
+	free(seen);
+	return 0;
+}
+
+/* The largest sum of bonus factors any document can get. */
+static double max_bonus(const struct kc_match_opts *o)
+{
+	double b = 0;
+	if (o->region)
+		b += o->bonus_city > o->bonus_province ? o->bonus_city : o->bonus_province;
+	if (o->trl > 0 && o->bonus_trl_fit > 0)
+		b += o->bonus_trl_fit;
+	return b > 0 ? b : 0;
+}
+
+/* An upper bound of term i's contribution to any document's text score, from the largest tf
+ * and shortest field of its postings (tf~ grows with tf and shrinks with length). */
+static double upper_bound(const struct kc_index *ix, const struct kc_match_opts *o,
+			  const struct kc_postings *pc, double qw, double tidf)
+{
+	double x = 0;
+	for (int f = 0; f < KC_FIELD_COUNT; f++) {
+		if (!pc->maxtf[f])
+			continue;
+		double avg = kc_index_avglen(ix, o->target, (enum kc_field_id)f);
+		double norm = 1 - o->b[f] + (avg > 0 ? o->b[f] * (double)pc->minlen[f] / avg : 0);
+		x += o->w[f] * (double)pc->maxtf[f] / (norm > 0.05 ? norm : 0.05);
+	}
+	return qw * tidf * x / (o->k1 + x) * (1 + 1e-9) + 1e-12;
+}
+
+struct cursor {
+	struct kc_postings pc;
+	size_t term; /* index into the query */
+	double ub;
+	int live;
+};
+
+static int by_ub(const void *a, const void *b)
+{
+	const struct cursor *x = a, *y = b;
+	if (x->ub != y->ub)
+		return x->ub < y->ub ? -1 : 1;
+	return x->term < y->term ? -1 : x->term > y->term;
+}
+
+/* MaxScore (Turtle & Flood), document at a time: terms sorted by their upper bound; the
+ * lowest ones whose bounds together cannot lift a document into the top k (given the current
+ * k-th score θ and the largest bonus) are non-essential: a document is only considered when an
+ * essential term holds it, and non-essential lists are read only while the document can still
+ * make it. Scores are summed in query-term order, as the exhaustive scorer does, so both give
+ * identical results (a property test checks this). */
+static int score_maxscore(const struct kc_index *ix, const struct query *q,
+			  const struct kc_match_opts *o, const double *tidf,
+			  struct heap_item *heap, size_t *hn, unsigned k, size_t *candidates)
+{
+	size_t n = q->n;
+	struct cursor *c = calloc(n ? n : 1, sizeof(*c));
+	double *cum = calloc(n + 1, sizeof(double)); /* cum[i] = Σ ub of c[0..i) */
+	double *contrib = calloc(n ? n : 1, sizeof(double));
+	if (c == NULL || cum == NULL || contrib == NULL) {
+		free(c);
+		free(cum);
+		free(contrib);
+		return KC_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		kc_index_postings(ix, q->terms[i], strlen(q->terms[i]), &c[i].pc);
+		c[i].term = i;
+		c[i].ub = upper_bound(ix, o, &c[i].pc, q->w[i], tidf[i]);
+		c[i].live = kc_postings_next(&c[i].pc);
+	}
+	qsort(c, n, sizeof(*c), by_ub);
+	for (size_t i = 0; i < n; i++)
+		cum[i + 1] = cum[i] + c[i].ub;
+	double bmax = 1 + max_bonus(o);
+	size_t first_ess = 0; /* c[first_ess..n) are essential */
+	for (;;) {
+		double theta = *hn < k ? -1 : heap[0].score;
+		while (first_ess < n && cum[first_ess + 1] * bmax < theta)
+			first_ess++;
+		if (first_ess == n)
+			break;
+		/* the next candidate: the smallest current document of the essential lists */
+		uint32_t doc = UINT32_MAX;
+		for (size_t i = first_ess; i < n; i++)
+			if (c[i].live && c[i].pc.doc < doc)
+				doc = c[i].pc.doc;
+		if (doc == UINT32_MAX)
+			break;
+		const struct kc_doc *d = kc_index_doc(ix, doc);
+		int use = d != NULL && usable(d, o);
+		double essential = 0;
+		memset(contrib, 0, n * sizeof(double));
+		for (size_t i = first_ess; i < n; i++) {
+			if (!c[i].live || c[i].pc.doc != doc)
+				continue;
+			if (use) {
+				double x = tf_tilde(ix, o, d, c[i].pc.tf);
+				contrib[c[i].term] = q->w[c[i].term] * tidf[c[i].term] * x / (o->k1 + x);
+				essential += contrib[c[i].term];
+			}
+			c[i].live = kc_postings_next(&c[i].pc);
+		}
+		if (!use)
+			continue;
+		/* non-essential lists, highest bound first, while the document can still make it */
+		double bound = essential;
+		int pruned = 0;
+		for (size_t i = first_ess; i-- > 0;) {
+			if ((bound + cum[i + 1]) * bmax < theta) {
+				pruned = 1;
+				break;
+			}
+			if (c[i].live && c[i].pc.doc < doc)
+				c[i].live = kc_postings_seek(&c[i].pc, doc);
+			if (c[i].live && c[i].pc.doc == doc) {
+				double x = tf_tilde(ix, o, d, c[i].pc.tf);
+				contrib[c[i].term] = q->w[c[i].term] * tidf[c[i].term] * x / (o->k1 + x);
+				bound += contrib[c[i].term] - 0; /* now exact for this term */
+			}
+		}
+		if (pruned)
+			continue;
+		(*candidates)++;
+		double score = 0;
+		for (size_t t = 0; t < n; t++)
+			score += contrib[t];
+		heap_push(heap, hn, k, score * (1 + bonuses(o, d, NULL)), doc);
+	}
+	free(c);
+	free(cum);
+	free(contrib);
+	return 0;
+}
+
+static int run_query(const struct kc_index *ix, struct query *q, const struct kc_match_opts *o,
+		     struct kc_match_result *out, struct kc_err *err)
+{
+	double *tidf = calloc(q->n ? q->n : 1, sizeof(double));
+	unsigned k = o->k ? o->k : 10;
+	struct heap_item *heap = malloc((size_t)k * sizeof(*heap));
+	size_t hn = 0;
+	int rc = 0;
+	memset(out, 0, sizeof(*out));
+	if (tidf == NULL || heap == NULL) {
 		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 		goto out;
 	}
-	size_t hn = 0;
-	for (uint32_t d = 0; d < cap; d++) {
-		if (!seen[d])
-			continue;
-		struct heap_item it = {acc[d], d};
-		if (hn < k) {
-			heap[hn++] = it;
-			for (size_t j = hn / 2 + 1; j-- > 0;)
-				sift_down(heap, hn, j);
-		} else if (worse(&heap[0], &it)) {
-			heap[0] = it;
-			sift_down(heap, hn, 0);
-		}
+	for (size_t i = 0; i < q->n; i++) {
+		struct kc_postings pc;
+		kc_index_postings(ix, q->terms[i], strlen(q->terms[i]), &pc);
+		tidf[i] = idf(ix, o, &pc);
+	}
+	rc = o->exhaustive ? score_exhaustive(ix, q, o, tidf, heap, &hn, k, &out->candidates)
+			   : score_maxscore(ix, q, o, tidf, heap, &hn, k, &out->candidates);
+	if (rc != 0) {
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto out;
 	}
 	qsort(heap, hn, sizeof(*heap), by_hit);
 	out->hits = calloc(hn ? hn : 1, sizeof(*out->hits));
@@ -281,22 +502,19 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 	for (size_t h = 0; h < hn; h++) {
 		out->hits[h].doc = heap[h].doc;
 		out->hits[h].score = heap[h].score;
-	}
-	/* explanations: each query term's share in each hit */
-	for (size_t h = 0; h < hn; h++) {
-		struct kc_match_hit *hit = &out->hits[h];
-		hit->parts = calloc(q->n ? q->n : 1, sizeof(*hit->parts));
-		if (hit->parts == NULL) {
+		double f = bonuses(o, kc_index_doc(ix, heap[h].doc), &out->hits[h]);
+		out->hits[h].text_score = heap[h].score / (1 + f);
+		out->hits[h].parts = calloc(q->n ? q->n : 1, sizeof(struct kc_match_part));
+		if (out->hits[h].parts == NULL) {
 			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < q->n; i++) {
+	/* explanations: each query term's share in each hit */
+	for (size_t i = 0; i < q->n && hn > 0; i++) {
 		struct kc_postings pc;
 		kc_index_postings(ix, q->terms[i], strlen(q->terms[i]), &pc);
 		while (kc_postings_next(&pc)) {
-			if (!seen[pc.doc])
-				continue;
 			for (size_t h = 0; h < hn; h++) {
 				struct kc_match_hit *hit = &out->hits[h];
 				if (hit->doc != pc.doc)
@@ -321,8 +539,6 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 	q->w = NULL;
 	q->n = 0;
 out:
-	free(acc);
-	free(seen);
 	free(tidf);
 	free(heap);
 	if (rc != 0)
@@ -338,9 +554,41 @@ static void q_free(struct query *q)
 	free(q->w);
 }
 
+/* The chain nodes one step up and down from the record's nodes, as weighted node terms (not
+ * the record's own nodes, which come with full weight). */
+static int q_neighbors(struct query *q, const struct kc_index *ix, const json_t *nodes, double w)
+{
+	size_t i, j;
+	const json_t *x, *y;
+	if (!json_is_array(nodes) || w <= 0)
+		return 0;
+	json_array_foreach(nodes, i, x) {
+		const json_t *links = json_is_string(x) ? kc_index_node_links(ix, json_string_value(x))
+							: NULL;
+		const char *dirs[] = {"up", "down"};
+		for (int d = 0; d < 2 && links; d++) {
+			json_array_foreach(json_object_get(links, dirs[d]), j, y) {
+				int own = 0;
+				size_t k;
+				const json_t *z;
+				json_array_foreach(nodes, k, z)
+					own |= json_equal(z, y);
+				if (own)
+					continue;
+				char term[128];
+				size_t n = kc_index_code_term(term, sizeof(term), "node:",
+							      json_string_value(y), 0);
+				if (n > 0 && q_add(q, term, n, w) != 0)
+					return KC_ENOMEM;
+			}
+		}
+	}
+	return 0;
+}
+
 /* A query from free text or from a record. */
-static int build_query(struct query *q, const struct kc_text *t, const char *text,
-		       const json_t *rec, struct kc_err *err)
+static int build_query(struct query *q, const struct kc_index *ix, const struct kc_text *t,
+		       const char *text, const json_t *rec, double nw, struct kc_err *err)
 {
 	struct kc_text_run *run = kc_text_run_new();
 	int rc = 0;
@@ -352,7 +600,8 @@ static int build_query(struct query *q, const struct kc_text *t, const char *tex
 		   (rc = q_json_text(q, t, run, json_object_get(rec, "keywords"), 2.0, err)) == 0 &&
 		   (rc = q_json_text(q, t, run, json_object_get(rec, "description"), 1.0, err)) ==
 			   0) {
-		if (q_codes(q, json_object_get(rec, "nodes"), "node:", 0, 1.0) != 0 ||
+		if (q_neighbors(q, ix, json_object_get(rec, "nodes"), nw) != 0 ||
+		    q_codes(q, json_object_get(rec, "nodes"), "node:", 0, 1.0) != 0 ||
 		    q_codes(q, json_object_get(rec, "ipc"), "ipc:", 4, 1.0) != 0 ||
 		    q_codes(q, json_object_get(rec, "industries"), "ind:", 0, 1.0) != 0)
 			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
@@ -366,7 +615,7 @@ int kc_match_text(const struct kc_index *ix, const struct kc_text *t, const char
 {
 	struct query q = {0};
 	memset(out, 0, sizeof(*out));
-	int rc = build_query(&q, t, text, NULL, err);
+	int rc = build_query(&q, ix, t, text, NULL, o->neighbor_weight, err);
 	if (rc == 0)
 		rc = run_query(ix, &q, o, out, err);
 	q_free(&q);
@@ -377,10 +626,19 @@ int kc_match_record(const struct kc_index *ix, const struct kc_text *t, const js
 		    const struct kc_match_opts *o, struct kc_match_result *out, struct kc_err *err)
 {
 	struct query q = {0};
+	struct kc_match_opts ro = *o;
 	memset(out, 0, sizeof(*out));
-	int rc = build_query(&q, t, NULL, rec, err);
+	if (ro.region == NULL)
+		ro.region = json_string_value(json_object_get(rec, "region"));
+	if (ro.trl == 0) {
+		json_int_t v = json_integer_value(json_object_get(rec, "trl"));
+		if (v == 0)
+			v = json_integer_value(json_object_get(rec, "trl_min"));
+		ro.trl = v >= 1 && v <= 9 ? (int)v : 0;
+	}
+	int rc = build_query(&q, ix, t, NULL, rec, o->neighbor_weight, err);
 	if (rc == 0)
-		rc = run_query(ix, &q, o, out, err);
+		rc = run_query(ix, &q, &ro, out, err);
 	q_free(&q);
 	return rc;
 }

@@ -230,6 +230,88 @@ static void test_confidential_demands_only_for_their_org_or_admins(void **state)
 	kc_index_free(ix);
 }
 
+/* Property: MaxScore gives exactly the exhaustive scorer's results (ids, order and scores) on
+ * random corpora and queries, with bonuses, visibility, exclusions and deletes in play. */
+static void test_pruned_equals_exhaustive_on_random_queries(void **state)
+{
+	(void)state;
+	static const char *const words[] = {
+		"硬碳", "负极", "首效", "钠离子电池", "磷酸铁锂", "正极", "压实密度", "电解液", "隔膜",
+		"钙钛矿", "叠层", "银浆", "铜电镀", "多晶硅", "硅片", "回收", "储能", "热失控",
+		"固态电解质", "前驱体", "碳包覆", "中试", "量产", "成本", "寿命", "低温", "快充",
+		"LiFePO4", "TOPCon", "300Wh/kg", "盐湖提锂", "吸附剂", "BMS", "SOC"};
+	static const char *const nodes[] = {"na-hardcarbon", "li-lfp", "pv-topcon", "li-cell",
+					    "na-cell"};
+	static const char *const regions[] = {"320500", "320400", "440300", "110108", "510100"};
+	const size_t nw = sizeof(words) / sizeof(words[0]);
+	srand(42);
+	for (int round = 0; round < 6; round++) {
+		struct kc_index *ix = NULL;
+		struct kc_err err = KC_ERR_INIT;
+		assert_int_equal(kc_index_new(&ix, g_text, &err), 0);
+		kc_index_add_edge(ix, "li-lfp", "li-cell");
+		kc_index_add_edge(ix, "na-hardcarbon", "na-cell");
+		int ndocs = 150 + rand() % 150;
+		for (int i = 0; i < ndocs; i++) {
+			char title[256] = "", desc[1024] = "";
+			size_t tl = 0, dl = 0;
+			for (int w = rand() % 4 + 1; w > 0; w--)
+				tl += (size_t)snprintf(title + tl, sizeof(title) - tl, "%s",
+						       words[(size_t)rand() % nw]);
+			for (int w = rand() % 25; w > 0 && dl < 900; w--)
+				dl += (size_t)snprintf(desc + dl, sizeof(desc) - dl, "%s，",
+						       words[(size_t)rand() % nw]);
+			char id[16];
+			snprintf(id, sizeof(id), "x%d", i);
+			enum kc_doc_kind kind = rand() % 3 ? KC_DOC_SUPPLY : KC_DOC_DEMAND;
+			json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:[s], s:s, s:i, s:i, s:s}",
+						"id", id, "org_id", rand() % 2 ? "o1" : "o2", "title",
+						title, "description", desc, "nodes",
+						nodes[rand() % 5], "region", regions[rand() % 5], "trl",
+						rand() % 9 + 1, "trl_min", rand() % 9 + 1, "visibility",
+						rand() % 4 ? "public" : "confidential");
+			assert_int_equal(kc_index_put(ix, kind, rec, NULL, &err), 0);
+			json_decref(rec);
+			if (rand() % 10 == 0) /* some are updated, some deleted */
+				kc_index_delete(ix, kind, id, &err);
+		}
+		for (int qn = 0; qn < 40; qn++) {
+			char text[512] = "";
+			size_t ql = 0;
+			for (int w = rand() % 12 + 1; w > 0; w--)
+				ql += (size_t)snprintf(text + ql, sizeof(text) - ql, "%s ",
+						       words[(size_t)rand() % nw]);
+			json_t *q = json_pack("{s:s, s:s, s:s, s:[s], s:s, s:i}", "id", "q", "title",
+					      text, "org_id", "o3", "nodes", nodes[rand() % 5], "region",
+					      regions[rand() % 5], "trl", rand() % 9 + 1);
+			struct kc_match_opts o;
+			kc_match_opts_default(&o, rand() % 2 ? KC_DOC_SUPPLY : KC_DOC_DEMAND);
+			o.k = (unsigned)(rand() % 20 + 1);
+			o.viewer_org = rand() % 2 ? "o1" : NULL;
+			o.exclude_id = rand() % 3 ? NULL : "x3";
+			struct kc_match_result a, b;
+			o.exhaustive = 1;
+			int use_text = rand() % 2;
+			assert_int_equal(use_text ? kc_match_text(ix, g_text, text, &o, &a, &err)
+						  : kc_match_record(ix, g_text, q, &o, &a, &err),
+					 0);
+			o.exhaustive = 0;
+			assert_int_equal(use_text ? kc_match_text(ix, g_text, text, &o, &b, &err)
+						  : kc_match_record(ix, g_text, q, &o, &b, &err),
+					 0);
+			assert_int_equal(a.n, b.n);
+			for (size_t i = 0; i < a.n; i++) {
+				assert_int_equal(a.hits[i].doc, b.hits[i].doc);
+				assert_true(a.hits[i].score == b.hits[i].score);
+			}
+			kc_match_result_free(&a);
+			kc_match_result_free(&b);
+			json_decref(q);
+		}
+		kc_index_free(ix);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_explanations_add_up_and_rank_is_by_score),
 		cmocka_unit_test(test_update_and_delete_take_effect_without_rebuild),
 		cmocka_unit_test(test_confidential_demands_only_for_their_org_or_admins),
+		cmocka_unit_test(test_pruned_equals_exhaustive_on_random_queries),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
