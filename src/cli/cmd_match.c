@@ -1,9 +1,13 @@
 /* cli: `kechan match`: supplies for a demand, demands for a supply, either for free text, each
  * with its explanation. Builds the index from the store on every call (seconds for a million
  * records is the goal of the matching issue; snapshots are not there yet). */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "kechan/match.h"
 #include "kechan/store.h"
@@ -11,10 +15,14 @@
 #include "banned.h"
 
 static const char help[] =
-	"usage: kechan [--db PATH] [--json] match demand ID | supply ID | text \"…\" [options]\n\n"
+	"usage: kechan [--db PATH] [--json] match demand ID | supply ID | text \"…\" [options]\n"
+	"       kechan [--db PATH] match batch --out FILE [--format jsonl|csv] [-k N] [--as-admin]\n\n"
 	"  demand ID      the supplies that could answer a demand (产业出题、科技答题)\n"
 	"  supply ID      the demands an achievement, patent or facility could serve\n"
-	"  text \"…\"       free text; --target supplies (default) or demands\n\n"
+	"  text \"…\"       free text; --target supplies (default) or demands\n"
+	"  batch          every demand's top k supplies, on all cores, to --out (JSONL or CSV:\n"
+	"                 demand_id, rank, supply_id, score, text_score, terms); confidential\n"
+	"                 demands only with --as-admin\n\n"
 	"options:\n"
 	"  -k N           results (default 10, at most 1000)\n"
 	"  --explain      show each result's matched terms and where they were found\n"
@@ -119,6 +127,178 @@ static void print_explanation(const struct names *nm, const struct kc_match_hit 
 	}
 }
 
+/* ---- batch: every demand's top k, on all cores */
+
+struct batch {
+	const struct kc_index *ix;
+	const struct kc_text *t;
+	json_t **demands;
+	size_t n;
+	unsigned k;
+	int csv;
+	char **out; /* per demand: its lines */
+	atomic_size_t next, done;
+	atomic_int failed;
+	struct kc_err err;
+	pthread_mutex_t lock;
+};
+
+static void csv_field(struct kc_buf *b, const char *s)
+{
+	kc_buf_addc(b, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			kc_buf_addc(b, '"');
+		kc_buf_addc(b, *s);
+	}
+	kc_buf_addc(b, '"');
+}
+
+static void *batch_worker(void *arg)
+{
+	struct batch *bt = arg;
+	for (;;) {
+		size_t i = atomic_fetch_add(&bt->next, 1);
+		if (i >= bt->n || atomic_load(&bt->failed))
+			break;
+		const json_t *d = bt->demands[i];
+		const char *id = json_string_value(json_object_get(d, "id"));
+		struct kc_match_opts o;
+		struct kc_match_result r;
+		struct kc_err err = KC_ERR_INIT;
+		kc_match_opts_default(&o, KC_DOC_SUPPLY);
+		o.k = bt->k;
+		o.viewer_admin = 1; /* the demands' own rights do not limit supplies (all public) */
+		o.exclude_org = json_string_value(json_object_get(d, "org_id"));
+		if (kc_match_record(bt->ix, bt->t, d, &o, &r, &err) != 0) {
+			pthread_mutex_lock(&bt->lock);
+			if (!atomic_exchange(&bt->failed, 1))
+				bt->err = err;
+			pthread_mutex_unlock(&bt->lock);
+			break;
+		}
+		struct kc_buf b = KC_BUF_INIT;
+		for (size_t h = 0; h < r.n; h++) {
+			const struct kc_match_hit *hit = &r.hits[h];
+			const char *sid = kc_index_doc(bt->ix, hit->doc)->id;
+			if (bt->csv) {
+				kc_buf_addf(&b, "%s,%zu,%s,%.6f,%.6f,", id, h + 1, sid, hit->score,
+					    hit->text_score);
+				struct kc_buf terms = KC_BUF_INIT;
+				for (size_t p = 0; p < hit->nparts && p < 8; p++)
+					kc_buf_addf(&terms, "%s%s", p ? " " : "", hit->parts[p].term);
+				csv_field(&b, kc_buf_cstr(&terms));
+				kc_buf_release(&terms);
+				kc_buf_addc(&b, '\n');
+			} else {
+				json_t *line = json_pack("{s:s, s:i, s:s, s:f, s:f, s:o, s:o}",
+							 "demand_id", id, "rank", (json_int_t)h + 1,
+							 "supply_id", sid, "score", hit->score,
+							 "text_score", hit->text_score, "explanation",
+							 explanation(hit, 8), "bonuses", bonus_json(hit));
+				char *txt = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+				if (txt) {
+					kc_buf_adds(&b, txt);
+					kc_buf_addc(&b, '\n');
+					free(txt);
+				}
+				json_decref(line);
+			}
+		}
+		kc_match_result_free(&r);
+		bt->out[i] = kc_buf_take(&b);
+		atomic_fetch_add(&bt->done, 1);
+	}
+	return NULL;
+}
+
+static int on_demand(void *ud, const json_t *rec)
+{
+	json_t *arr = ud;
+	return json_array_append(arr, (json_t *)rec) ? KC_ENOMEM : 0;
+}
+
+static int batch_run(struct kc_store *st, const struct kc_index *ix, const struct kc_text *t,
+		     const char *path, int csv, unsigned k, int as_admin, struct kc_err *err)
+{
+	json_t *all = json_array();
+	struct batch bt = {.ix = ix, .t = t, .k = k, .csv = csv};
+	size_t skipped = 0;
+	int rc = kc_store_each(st, kc_entity_def(KC_ENT_DEMAND), NULL, on_demand, all, err);
+	if (rc < 0) {
+		json_decref(all);
+		return rc;
+	}
+	bt.demands = calloc(json_array_size(all) + 1, sizeof(json_t *));
+	for (size_t i = 0; i < json_array_size(all); i++) {
+		json_t *d = json_array_get(all, i);
+		if (kc_cli_hides_owner(d, as_admin)) {
+			skipped++;
+			continue;
+		}
+		bt.demands[bt.n++] = d;
+	}
+	bt.out = calloc(bt.n + 1, sizeof(char *));
+	pthread_mutex_init(&bt.lock, NULL);
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nth = ncpu > 0 ? (size_t)ncpu : 1;
+	if (nth > 64)
+		nth = 64;
+	pthread_t th[64];
+	double t0 = kc_now();
+	size_t started = 0;
+	for (size_t i = 0; i < nth; i++)
+		if (pthread_create(&th[i], NULL, batch_worker, &bt) == 0)
+			started++;
+	if (started == 0)
+		batch_worker(&bt);
+	int tty = isatty(STDERR_FILENO);
+	while (tty && atomic_load(&bt.done) < bt.n && !atomic_load(&bt.failed)) {
+		fprintf(stderr, "\rmatching %zu / %zu demands", atomic_load(&bt.done), bt.n);
+		nanosleep(&(struct timespec){0, 100000000}, NULL);
+	}
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	if (tty)
+		fprintf(stderr, "\r\033[K");
+	double secs = kc_now() - t0;
+	if (atomic_load(&bt.failed)) {
+		rc = kc_err_set(err, bt.err.code ? bt.err.code : KC_EINTERNAL, "%s", bt.err.msg);
+		goto out;
+	}
+	/* write beside the target and rename: a reader never sees half a file */
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (f == NULL) {
+		rc = kc_err_set(err, KC_EIO, "cannot write %s", tmp);
+		goto out;
+	}
+	if (csv)
+		fputs("demand_id,rank,supply_id,score,text_score,terms\n", f);
+	for (size_t i = 0; i < bt.n; i++)
+		if (bt.out[i])
+			fputs(bt.out[i], f);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		remove(tmp);
+		rc = kc_err_set(err, KC_EIO, "cannot write %s", path);
+		goto out;
+	}
+	printf("matched %zu demands (top %u supplies each) in %.2f s on %zu threads -> %s\n", bt.n,
+	       k, secs, started ? started : 1, path);
+	if (skipped)
+		printf("left out %zu confidential demands (use --as-admin to include them)\n",
+		       skipped);
+out:
+	for (size_t i = 0; i < bt.n; i++)
+		kc_free(bt.out[i]);
+	free(bt.out);
+	free(bt.demands);
+	pthread_mutex_destroy(&bt.lock);
+	json_decref(all);
+	return rc;
+}
+
 int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 {
 	/* argv[0] is "match" */
@@ -130,7 +310,8 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 	struct kc_match_opts o;
 	struct names names = {json_object(), json_object()};
 	json_t *query = NULL;
-	const char *mode = NULL, *arg = NULL, *target = "supplies", *v, *org = NULL;
+	const char *mode = NULL, *arg = NULL, *target = "supplies", *v, *org = NULL, *outp = NULL,
+		   *format = "jsonl";
 	int explain = 0, as_admin = 0, rc = 0, code = 0;
 	long k = 10;
 	for (int i = 1; i < argc; i++) {
@@ -155,6 +336,18 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 				goto out;
 			}
 			target = v;
+		} else if (kc_cli_opt(argc, argv, &i, "--out", &v)) {
+			if (v == NULL) {
+				code = 1;
+				goto out;
+			}
+			outp = v;
+		} else if (kc_cli_opt(argc, argv, &i, "--format", &v)) {
+			if (v == NULL) {
+				code = 1;
+				goto out;
+			}
+			format = v;
 		} else if (kc_cli_opt(argc, argv, &i, "--org", &v)) {
 			if (v == NULL) {
 				code = 1;
@@ -173,6 +366,28 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 			code = kc_cli_usage_error("match", "unexpected argument '%s'", argv[i]);
 			goto out;
 		}
+	}
+	if (mode != NULL && strcmp(mode, "batch") == 0) {
+		if (arg != NULL || outp == NULL) {
+			code = kc_cli_usage_error("match", "batch takes --out FILE and no other argument");
+			goto out;
+		}
+		if (strcmp(format, "jsonl") != 0 && strcmp(format, "csv") != 0) {
+			code = kc_cli_usage_error("match", "--format is jsonl or csv");
+			goto out;
+		}
+		if (kc_cli_open(cli, 0, &st) != 0) {
+			code = 1;
+			goto out;
+		}
+		if ((rc = kc_text_open(&base, NULL, &err)) != 0 ||
+		    (rc = kc_text_from_store(base, st, &t, NULL, &err)) != 0 ||
+		    (rc = kc_index_new(&ix, t, &err)) != 0 ||
+		    (rc = kc_index_build(ix, st, &err)) != 0 ||
+		    (rc = batch_run(st, ix, t, outp, strcmp(format, "csv") == 0, (unsigned)k, as_admin,
+				    &err)) != 0)
+			goto fail;
+		goto out;
 	}
 	if (mode == NULL || arg == NULL) {
 		fputs(help, stderr);

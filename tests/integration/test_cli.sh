@@ -83,6 +83,13 @@ expect 0 "s1" -- "$K" --db c.db match demand d-pub --explain
 expect 1 "-k takes 1 to 1000" -- "$K" --db c.db match demand d-pub -k 0
 expect 1 "not found" -- "$K" --db c.db match demand nope
 "$K" --db c.db --json match demand d-pub | python3 -c 'import json,sys; d=json.load(sys.stdin); r=d["results"][0]; assert r["id"]=="s1" and r["explanation"][0]["term"]' && kc_ok || kc_fail "match --json"
+# Batch: every demand's top k to a file, the confidential demand only with --as-admin.
+expect 0 "left out 1 confidential demands" -- "$K" --db c.db match batch --out batch.jsonl
+if grep -q d-sec batch.jsonl; then kc_fail "batch.jsonl has the confidential demand"; else kc_ok; fi
+python3 -c 'import json,sys; [json.loads(l) for l in open("batch.jsonl")]' && kc_ok || kc_fail "batch.jsonl is not JSONL"
+expect 0 "matched 2 demands" -- "$K" --db c.db match batch --out batch.csv --format csv --as-admin
+[[ $(head -1 batch.csv) == "demand_id,rank,supply_id,score,text_score,terms" ]] && grep -q '^d-sec,1,s1,' batch.csv && kc_ok || kc_fail "batch.csv: $(cat batch.csv)"
+expect 1 "batch takes --out FILE" -- "$K" --db c.db match batch
 # JSON output parses everywhere.
 for args in "stats" "check" "list orgs" "show c1" "init"; do
 	# shellcheck disable=SC2086
