@@ -98,6 +98,18 @@ KC_API int kc_match_record(const struct kc_index *ix, const struct kc_text *t, c
 			   const struct kc_match_opts *o, struct kc_match_result *out,
 			   struct kc_err *err);
 
+/* Near-duplicates among texts[0..n): pairs (a < b, indexes into texts) whose word-bigram
+ * Jaccard similarity is at least threshold (0.7 is a good start: a re-post with a changed
+ * figure or sentence). MinHash + banding finds candidates; each pair is verified exactly, so
+ * no false pair is reported; a pair can be missed only with the banding's small probability
+ * (below 1e-6 at Jaccard 0.7). *out is caller-owned (kc_free). */
+struct kc_dupe {
+	uint32_t a, b;
+	double jaccard;
+};
+KC_API int kc_match_dupes(const struct kc_text *t, const char *const *texts, size_t n,
+			  double threshold, struct kc_dupe **out, size_t *nout, struct kc_err *err);
+
 /* Field names for explanations: "title", "description", ... and their Chinese names. */
 KC_API const char *kc_match_field_name(enum kc_field_id f);
 KC_API const char *kc_match_field_zh(enum kc_field_id f);

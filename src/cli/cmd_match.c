@@ -16,13 +16,16 @@
 
 static const char help[] =
 	"usage: kechan [--db PATH] [--json] match demand ID | supply ID | text \"…\" [options]\n"
-	"       kechan [--db PATH] match batch --out FILE [--format jsonl|csv] [-k N] [--as-admin]\n\n"
+	"       kechan [--db PATH] match batch --out FILE [--format jsonl|csv] [-k N] [--as-admin]\n"
+	"       kechan [--db PATH] [--json] match dupes [--threshold 0.7]\n\n"
 	"  demand ID      the supplies that could answer a demand (产业出题、科技答题)\n"
 	"  supply ID      the demands an achievement, patent or facility could serve\n"
 	"  text \"…\"       free text; --target supplies (default) or demands\n"
 	"  batch          every demand's top k supplies, on all cores, to --out (JSONL or CSV:\n"
 	"                 demand_id, rank, supply_id, score, text_score, terms); confidential\n"
-	"                 demands only with --as-admin\n\n"
+	"                 demands only with --as-admin\n"
+	"  dupes          near-duplicate supplies and demands (the same record posted twice or\n"
+	"                 copied with small edits): pairs with their similarity (word bigrams)\n\n"
 	"options:\n"
 	"  -k N           results (default 10, at most 1000)\n"
 	"  --explain      show each result's matched terms and where they were found\n"
@@ -299,6 +302,78 @@ out:
 	return rc;
 }
 
+/* ---- dupes */
+
+struct texts {
+	json_t *recs;
+};
+
+static int on_any(void *ud, const json_t *rec)
+{
+	return json_array_append(((struct texts *)ud)->recs, (json_t *)rec) ? KC_ENOMEM : 0;
+}
+
+static int dupes_run(struct kc_cli *cli, struct kc_store *st, const struct kc_text *t,
+		     double threshold, struct kc_err *err)
+{
+	enum kc_entity ents[2] = {KC_ENT_SUPPLY, KC_ENT_DEMAND};
+	json_t *all = cli->json ? json_array() : NULL;
+	size_t total = 0;
+	int rc = 0;
+	for (int e = 0; e < 2 && rc == 0; e++) {
+		struct texts tx = {json_array()};
+		rc = kc_store_each(st, kc_entity_def(ents[e]), NULL, on_any, &tx, err);
+		if (rc < 0) {
+			json_decref(tx.recs);
+			break;
+		}
+		rc = 0;
+		size_t n = json_array_size(tx.recs);
+		char **texts = calloc(n + 1, sizeof(char *));
+		for (size_t i = 0; i < n; i++) {
+			const json_t *r = json_array_get(tx.recs, i);
+			const char *ti = json_string_value(json_object_get(r, "title"));
+			const char *de = json_string_value(json_object_get(r, "description"));
+			struct kc_buf b = KC_BUF_INIT;
+			kc_buf_addf(&b, "%s\n%s", ti ? ti : "", de ? de : "");
+			texts[i] = kc_buf_take(&b);
+		}
+		struct kc_dupe *d = NULL;
+		size_t nd = 0;
+		rc = kc_match_dupes(t, (const char *const *)texts, n, threshold, &d, &nd, err);
+		for (size_t i = 0; rc == 0 && i < nd; i++) {
+			const json_t *a = json_array_get(tx.recs, d[i].a);
+			const json_t *b = json_array_get(tx.recs, d[i].b);
+			const char *ia = json_string_value(json_object_get(a, "id"));
+			const char *ib = json_string_value(json_object_get(b, "id"));
+			const char *ta = json_string_value(json_object_get(a, "title"));
+			const char *tb = json_string_value(json_object_get(b, "title"));
+			if (all)
+				json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:f, s:s?, s:s?}",
+								     "type", kc_entity_def(ents[e])->name,
+								     "a", ia, "b", ib, "similarity",
+								     d[i].jaccard, "title_a", ta,
+								     "title_b", tb));
+			else
+				printf("%.2f  %-10s %-10s  %s  |  %s\n", d[i].jaccard, ia, ib,
+				       ta ? ta : "", tb ? tb : "");
+		}
+		total += nd;
+		kc_free(d);
+		for (size_t i = 0; i < n; i++)
+			kc_free(texts[i]);
+		free(texts);
+		json_decref(tx.recs);
+	}
+	if (rc == 0 && all)
+		kc_cli_print_json(all);
+	else if (rc == 0)
+		printf("%zu near-duplicate pair%s (similarity >= %.2f)\n", total, total == 1 ? "" : "s",
+		       threshold);
+	json_decref(all);
+	return rc;
+}
+
 int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 {
 	/* argv[0] is "match" */
@@ -312,6 +387,7 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 	json_t *query = NULL;
 	const char *mode = NULL, *arg = NULL, *target = "supplies", *v, *org = NULL, *outp = NULL,
 		   *format = "jsonl";
+	double threshold = 0.7;
 	int explain = 0, as_admin = 0, rc = 0, code = 0;
 	long k = 10;
 	for (int i = 1; i < argc; i++) {
@@ -342,6 +418,17 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 				goto out;
 			}
 			outp = v;
+		} else if (kc_cli_opt(argc, argv, &i, "--threshold", &v)) {
+			char *end;
+			if (v == NULL) {
+				code = 1;
+				goto out;
+			}
+			threshold = strtod(v, &end);
+			if (*end || !(threshold > 0 && threshold <= 1)) {
+				code = kc_cli_usage_error("match", "--threshold is in (0, 1], not '%s'", v);
+				goto out;
+			}
 		} else if (kc_cli_opt(argc, argv, &i, "--format", &v)) {
 			if (v == NULL) {
 				code = 1;
@@ -366,6 +453,21 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 			code = kc_cli_usage_error("match", "unexpected argument '%s'", argv[i]);
 			goto out;
 		}
+	}
+	if (mode != NULL && strcmp(mode, "dupes") == 0) {
+		if (arg != NULL) {
+			code = kc_cli_usage_error("match", "dupes takes no argument");
+			goto out;
+		}
+		if (kc_cli_open(cli, 0, &st) != 0) {
+			code = 1;
+			goto out;
+		}
+		if ((rc = kc_text_open(&base, NULL, &err)) != 0 ||
+		    (rc = kc_text_from_store(base, st, &t, NULL, &err)) != 0 ||
+		    (rc = dupes_run(cli, st, t, threshold, &err)) != 0)
+			goto fail;
+		goto out;
 	}
 	if (mode != NULL && strcmp(mode, "batch") == 0) {
 		if (arg != NULL || outp == NULL) {

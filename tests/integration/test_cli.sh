@@ -90,6 +90,18 @@ python3 -c 'import json,sys; [json.loads(l) for l in open("batch.jsonl")]' && kc
 expect 0 "matched 2 demands" -- "$K" --db c.db match batch --out batch.csv --format csv --as-admin
 [[ $(head -1 batch.csv) == "demand_id,rank,supply_id,score,text_score,terms" ]] && grep -q '^d-sec,1,s1,' batch.csv && kc_ok || kc_fail "batch.csv: $(cat batch.csv)"
 expect 1 "batch takes --out FILE" -- "$K" --db c.db match batch
+# Near-duplicates: a supply posted twice (once in traditional characters) is listed.
+cat >dupes.jsonl <<'J'
+{"type":"org","id":"o1","name":"甲大学","kind":"university","region":"110108"}
+{"type":"supply","id":"s1","org_id":"o1","kind":"achievement","title":"竹基硬碳负极","description":"竹材经预氧化和碳化得到硬碳，可逆容量330mAh/g，首效90%。"}
+{"type":"supply","id":"s2","org_id":"o1","kind":"achievement","title":"竹基硬碳負極","description":"竹材經預氧化和碳化得到硬碳，可逆容量330mAh/g，首效90%。"}
+{"type":"supply","id":"s3","org_id":"o1","kind":"achievement","title":"光伏银浆","description":"低银含量细栅银浆。"}
+J
+expect 0 "imported 4 records" -- "$K" --db dupes.db import --no-progress dupes.jsonl
+expect 0 "1.00  s1         s2" -- "$K" --db dupes.db match dupes
+expect_not "s3" -- "$K" --db dupes.db match dupes
+"$K" --db dupes.db --json match dupes | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[0]["a"]=="s1" and d[0]["b"]=="s2"' && kc_ok || kc_fail "match dupes --json"
+expect 1 "--threshold is in (0, 1]" -- "$K" --db dupes.db match dupes --threshold 2
 # JSON output parses everywhere.
 for args in "stats" "check" "list orgs" "show c1" "init"; do
 	# shellcheck disable=SC2086

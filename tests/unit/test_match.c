@@ -312,6 +312,39 @@ static void test_pruned_equals_exhaustive_on_random_queries(void **state)
 	}
 }
 
+static void test_near_duplicates_are_found_and_verified(void **state)
+{
+	(void)state;
+	const char *texts[] = {
+		"硬碳负极首效提升至90%以上\n现有生物质硬碳首次库仑效率约85%，希望通过预氧化、孔结构调控"
+		"把首效提高到90%以上，同时可逆容量不低于300mAh/g。",
+		"光伏玻璃减薄至1.6mm后的强度\n组件减重需要更薄的玻璃，但钢化后强度不足，需要新的钢化工艺。",
+		/* a traditional-Chinese copy of 0 */
+		"硬碳負極首效提升至90%以上\n現有生物質硬碳首次庫侖效率約85%，希望通過預氧化、孔結構調控"
+		"把首效提高到90%以上，同時可逆容量不低於300mAh/g。",
+		/* 0 with one figure and a clause changed */
+		"硬碳负极首效提升至90%以上\n现有生物质硬碳首次库仑效率约83%，希望通过预氧化、孔结构调控"
+		"把首效提高到90%以上，同时可逆容量不低于320mAh/g。",
+		"",
+	};
+	struct kc_dupe *d = NULL;
+	size_t n = 0;
+	struct kc_err err = KC_ERR_INIT;
+	assert_int_equal(kc_match_dupes(g_text, texts, 5, 0.7, &d, &n, &err), 0);
+	assert_int_equal(n, 3); /* 0~2, 0~3, 2~3 */
+	for (size_t i = 0; i < n; i++) {
+		assert_true(d[i].a < d[i].b);
+		assert_true(d[i].a != 1 && d[i].b != 1 && d[i].b != 4);
+		assert_true(d[i].jaccard >= 0.7);
+	}
+	assert_true(d[0].a == 0 && d[0].b == 2 && d[0].jaccard == 1.0);
+	kc_free(d);
+	/* a stricter threshold keeps only the exact (normalized) copy */
+	assert_int_equal(kc_match_dupes(g_text, texts, 5, 0.99, &d, &n, &err), 0);
+	assert_int_equal(n, 1);
+	kc_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_update_and_delete_take_effect_without_rebuild),
 		cmocka_unit_test(test_confidential_demands_only_for_their_org_or_admins),
 		cmocka_unit_test(test_pruned_equals_exhaustive_on_random_queries),
+		cmocka_unit_test(test_near_duplicates_are_found_and_verified),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
