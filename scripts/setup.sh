@@ -18,6 +18,8 @@ PACKAGES=(
   python3-jieba python3-xapian
   # http server and its tests
   libmicrohttpd-dev curl
+  # index: filter bitmaps
+  libroaring-dev
 )
 
 # extra packages a caller needs (make fuzz: clang)

@@ -5,9 +5,12 @@
  * in document order. Document lengths per field and their averages feed BM25F (module match).
  * Deletes are tombstones; an update is a delete plus an add under a new internal number.
  *
+ * Filters (kc_index_filter) are CRoaring bitmaps kept per facet value: kind, visibility, region
+ * prefix, TRL, stage, chain node, status and publication month.
+ *
  * State of this module (see the matching issue): built from the store at start-up and kept
- * current by kc_index_put/kc_index_delete. Not yet: term positions (proximity), CRoaring filter
- * bitmaps, snapshots to disk, block-max metadata for pruning.
+ * current by kc_index_put/kc_index_delete. Not yet: term positions (proximity), snapshots to
+ * disk, block-max metadata for pruning.
  *
  * Thread safety: readers may share an index while no writer runs; writers need exclusion
  * (the HTTP server will hold a read/write lock). */
@@ -56,7 +59,50 @@ struct kc_doc {
 	char *id;     /* the record's id (owned by the index) */
 	char *org_id; /* owned by the index; NULL when none */
 	char *region; /* 6-digit code or NULL */
+	uint8_t stage;  /* enum kc_doc_stage, 0 = unknown */
+	uint8_t closed; /* status closed (supply) or closed (demand): not matched by default */
+	uint32_t date;  /* published as yyyymmdd, 0 = unknown */
 };
+
+/* A supply's maturity stage (its `stage` field). */
+enum kc_doc_stage {
+	KC_STAGE_LAB = 1,
+	KC_STAGE_CONCEPT = 2,
+	KC_STAGE_PILOT = 3,
+	KC_STAGE_INDUSTRIAL = 4,
+};
+/* "lab" → KC_STAGE_LAB ...; 0 when unknown. */
+KC_API int kc_doc_stage_parse(const char *s);
+KC_API const char *kc_doc_stage_name(int stage);
+
+/* What a query may return. Every condition given must hold; NULL / 0 means "any". */
+struct kc_filter {
+	enum kc_doc_kind kind;   /* required */
+	const char *region;      /* GB/T 2260 code or prefix: "43" (province), "4301" or "430100"
+				    (city), "430102" (county) */
+	int trl_min, trl_max;    /* TRL range (1..9); documents without a TRL fail a range */
+	unsigned stages;         /* bit (1 << KC_STAGE_x) per accepted stage */
+	const char *const *nodes; /* any of these chain nodes */
+	size_t nnodes;
+	uint32_t date_from, date_to; /* published, yyyymmdd, inclusive */
+	const char *status;      /* the record's status ("open", "active", ...) */
+	const char *org_id;      /* only this org's documents */
+	/* who is asking: confidential demands only for their org and admins, members-only
+	 * demands only for signed-in members */
+	int viewer_admin, viewer_member;
+	const char *viewer_org;
+};
+
+/* A set of document numbers (a CRoaring bitmap inside). */
+struct kc_docset;
+KC_API void kc_docset_free(struct kc_docset *s);
+KC_API int kc_docset_contains(const struct kc_docset *s, uint32_t doc);
+KC_API uint64_t kc_docset_count(const struct kc_docset *s);
+
+/* The live documents that pass f; *out is caller-owned (kc_docset_free). KC_EINVAL names a
+ * malformed condition (region not digits, TRL out of 1..9, from > to). */
+KC_API int kc_index_filter(const struct kc_index *ix, const struct kc_filter *f,
+			   struct kc_docset **out, struct kc_err *err);
 
 /* A new empty index that analyzes with t (which must outlive the index). */
 KC_API int kc_index_new(struct kc_index **out, const struct kc_text *t, struct kc_err *err);

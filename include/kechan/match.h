@@ -18,8 +18,9 @@
  * more short −malus_trl_gap.
  *
  * Top-k by MaxScore, document at a time (identical to exhaustive scoring, which stays as the
- * reference: opts.exhaustive). Not yet: block-max pruning, query expansion, confidence bands,
- * filters beyond kind and visibility. */
+ * reference: opts.exhaustive). Filters (region, TRL, stage, node, date, status, org) come as a
+ * kc_docset from kc_index_filter (opts.only); closed records are left out unless
+ * opts.include_closed. Not yet: block-max pruning, query expansion, confidence bands. */
 #ifndef KECHAN_MATCH_H
 #define KECHAN_MATCH_H
 
@@ -39,6 +40,8 @@ struct kc_match_opts {
 	const char *exclude_id; /* a document of the target kind left out (the query itself) */
 	const char *exclude_org; /* documents of this org left out (the querying record's own org:
 				    an org is not matched with itself) */
+	const struct kc_docset *only; /* when set, only these documents (kc_index_filter) */
+	int include_closed; /* 1: also closed supplies and demands (left out by default) */
 	/* the query's context for bonuses; kc_match_record fills them from the record */
 	const char *region; /* 6-digit code or NULL */
 	int trl;            /* the query's TRL (a supply's trl, a demand's trl_min), 0 = none */

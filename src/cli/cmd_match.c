@@ -31,9 +31,18 @@ static const char help[] =
 	"  --explain      show each result's matched terms and where they were found\n"
 	"  --as-admin     include confidential demands and show their owners\n"
 	"  --org ORG      match as a member of ORG (sees its own confidential demands)\n\n"
+	"filters (all must hold):\n"
+	"  --region CODE  GB/T 2260 code or prefix: 43 (湖南), 4301 or 430100 (长沙), 430104\n"
+	"  --trl N[-M]    technology readiness level N..M (records without one fail)\n"
+	"  --stage LIST   lab,concept,pilot,industrial (a supply's maturity)\n"
+	"  --node ID      on chain node ID (repeatable: any of them)\n"
+	"  --since DATE, --until DATE   published within (YYYY-MM-DD)\n"
+	"  --status S     open, matched, active, closed ...\n"
+	"  --include-closed   closed supplies and demands too (left out by default)\n\n"
 	"Ranking: BM25F over title, description, keywords, IPC / industry codes, chain nodes and org\n"
-	"name (field weights in include/kechan/match.h). Not yet: bonuses for adjacent chain nodes,\n"
-	"region, TRL fit and stage; query expansion; confidence bands.\n";
+	"name, the query also weighting the chain nodes next to its own; bonuses for the same city or\n"
+	"province and for TRL fit (docs/match.md). Not yet: proximity, query expansion, confidence\n"
+	"bands.\n";
 
 struct names {
 	json_t *orgs;  /* id → short name */
@@ -128,6 +137,100 @@ static void print_explanation(const struct names *nm, const struct kc_match_hit 
 			printf(" %s (%s)", h->bonus[i].zh, h->bonus[i].en);
 		printf("\n");
 	}
+}
+
+/* ---- filters */
+
+#define MAX_NODES 32
+
+struct filter_args {
+	struct kc_filter f;
+	const char *nodes[MAX_NODES];
+	int any; /* a condition was given */
+	int include_closed;
+};
+
+static int parse_date(const char *opt, const char *v, uint32_t *out)
+{
+	unsigned y, m, d;
+	char tail;
+	if (sscanf(v, "%4u-%2u-%2u%c", &y, &m, &d, &tail) != 3 || strlen(v) != 10 || y < 1000 ||
+	    m < 1 || m > 12 || d < 1 || d > 31)
+		return kc_cli_usage_error("match", "%s takes a date YYYY-MM-DD, not '%s'", opt, v);
+	*out = y * 10000 + m * 100 + d;
+	return 0;
+}
+
+/* Consumes a filter option at argv[*i]: 1 when it was one, 0 when not, -1 on a bad value (the
+ * message is printed). */
+static int filter_opt(int argc, char **argv, int *i, struct filter_args *fa)
+{
+	const char *v;
+	if (strcmp(argv[*i], "--include-closed") == 0) {
+		fa->include_closed = 1;
+		return 1;
+	}
+	if (kc_cli_opt(argc, argv, i, "--region", &v)) {
+		if (v == NULL)
+			return -1;
+		fa->f.region = v;
+	} else if (kc_cli_opt(argc, argv, i, "--trl", &v)) {
+		int lo, hi;
+		char tail;
+		if (v == NULL)
+			return -1;
+		int n = sscanf(v, "%d-%d%c", &lo, &hi, &tail);
+		if (n == 1 && strchr(v, '-') == NULL)
+			hi = lo;
+		else if (n != 2) {
+			kc_cli_usage_error("match", "--trl takes N or N-M (1..9), not '%s'", v);
+			return -1;
+		}
+		if (lo < 1 || hi > 9 || lo > hi) {
+			kc_cli_usage_error("match", "--trl takes N or N-M within 1..9, not '%s'", v);
+			return -1;
+		}
+		fa->f.trl_min = lo;
+		fa->f.trl_max = hi;
+	} else if (kc_cli_opt(argc, argv, i, "--stage", &v)) {
+		if (v == NULL)
+			return -1;
+		char buf[128];
+		snprintf(buf, sizeof(buf), "%s", v);
+		for (char *save = NULL, *p = strtok_r(buf, ",", &save); p != NULL;
+		     p = strtok_r(NULL, ",", &save)) {
+			int st = kc_doc_stage_parse(p);
+			if (st == 0) {
+				kc_cli_usage_error("match", "--stage: '%s' is not one of lab, concept, "
+							    "pilot, industrial", p);
+				return -1;
+			}
+			fa->f.stages |= 1u << st;
+		}
+	} else if (kc_cli_opt(argc, argv, i, "--node", &v)) {
+		if (v == NULL)
+			return -1;
+		if (fa->f.nnodes == MAX_NODES) {
+			kc_cli_usage_error("match", "at most %d --node options", MAX_NODES);
+			return -1;
+		}
+		fa->nodes[fa->f.nnodes++] = v;
+		fa->f.nodes = fa->nodes;
+	} else if (kc_cli_opt(argc, argv, i, "--since", &v)) {
+		if (v == NULL || parse_date("--since", v, &fa->f.date_from) != 0)
+			return -1;
+	} else if (kc_cli_opt(argc, argv, i, "--until", &v)) {
+		if (v == NULL || parse_date("--until", v, &fa->f.date_to) != 0)
+			return -1;
+	} else if (kc_cli_opt(argc, argv, i, "--status", &v)) {
+		if (v == NULL)
+			return -1;
+		fa->f.status = v;
+	} else {
+		return 0;
+	}
+	fa->any = 1;
+	return 1;
 }
 
 /* ---- batch: every demand's top k, on all cores */
@@ -390,10 +493,18 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 	double threshold = 0.7;
 	int explain = 0, as_admin = 0, rc = 0, code = 0;
 	long k = 10;
+	struct filter_args fa = {0};
+	struct kc_docset *only = NULL;
 	for (int i = 1; i < argc; i++) {
+		int fr;
 		if (kc_cli_is_help(argv[i])) {
 			fputs(help, stdout);
 			goto out;
+		} else if ((fr = filter_opt(argc, argv, &i, &fa)) != 0) {
+			if (fr < 0) {
+				code = 1;
+				goto out;
+			}
 		} else if (kc_cli_opt(argc, argv, &i, "-k", &v) ||
 			   kc_cli_opt(argc, argv, &i, "--limit", &v)) {
 			char *end;
@@ -552,6 +663,23 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 	o.viewer_member = org != NULL;
 	if (query != NULL) /* an org is not matched with itself */
 		o.exclude_org = json_string_value(json_object_get(query, "org_id"));
+	o.include_closed = fa.include_closed;
+	for (size_t i = 0; i < fa.f.nnodes; i++) {
+		if (json_object_get(names.nodes, fa.nodes[i]) == NULL) {
+			rc = kc_err_set(&err, KC_ENOTFOUND, "--node: chain node '%s' not found",
+					fa.nodes[i]);
+			goto fail;
+		}
+	}
+	if (fa.any) {
+		fa.f.kind = tk;
+		fa.f.viewer_admin = as_admin;
+		fa.f.viewer_org = org;
+		fa.f.viewer_member = org != NULL;
+		if ((rc = kc_index_filter(ix, &fa.f, &only, &err)) != 0)
+			goto fail;
+		o.only = only;
+	}
 	rc = query ? kc_match_record(ix, t, query, &o, &res, &err)
 		   : kc_match_text(ix, t, arg, &o, &res, &err);
 	if (rc != 0)
@@ -561,6 +689,9 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 		printf("%s for %s %s: %zu of %zu candidates (%zu %s indexed)\n",
 		       tk == KC_DOC_SUPPLY ? "供给 supplies" : "需求 demands", mode, arg, res.n,
 		       res.candidates, kc_index_docs(ix, (int)tk),
+		       tk == KC_DOC_SUPPLY ? "supplies" : "demands");
+	if (!cli->json && only != NULL)
+		printf("筛选 filter: %llu %s pass\n", (unsigned long long)kc_docset_count(only),
 		       tk == KC_DOC_SUPPLY ? "supplies" : "demands");
 	for (size_t i = 0; i < res.n; i++) {
 		const struct kc_doc *d = kc_index_doc(ix, res.hits[i].doc);
@@ -580,6 +711,13 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 						 title, "org", hide ? NULL : oname);
 			if (hide)
 				json_object_set_new(item, "owner_hidden", json_true());
+			static const char *const facets[] = {"region", "trl", "trl_min", "stage",
+							     "nodes", "published", "status"};
+			for (size_t f = 0; f < sizeof(facets) / sizeof(facets[0]); f++) {
+				json_t *x = json_object_get(rec, facets[f]);
+				if (x != NULL)
+					json_object_set(item, facets[f], x);
+			}
 			json_object_set_new(item, "text_score", json_real(res.hits[i].text_score));
 			json_object_set_new(item, "explanation", explanation(&res.hits[i], 50));
 			json_object_set_new(item, "bonuses", bonus_json(&res.hits[i]));
@@ -595,6 +733,9 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 	if (cli->json) {
 		json_t *doc = json_pack("{s:s, s:s, s:o, s:I}", "mode", mode, "query", arg, "results",
 					out, "candidates", (json_int_t)res.candidates);
+		if (only != NULL)
+			json_object_set_new(doc, "filtered",
+					    json_integer((json_int_t)kc_docset_count(only)));
 		kc_cli_print_json(doc);
 		json_decref(doc);
 	}
@@ -603,6 +744,7 @@ fail:
 	code = kc_cli_fail(&err);
 out:
 	kc_match_result_free(&res);
+	kc_docset_free(only);
 	kc_index_free(ix);
 	kc_text_close(t);
 	kc_text_close(base);

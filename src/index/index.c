@@ -2,7 +2,7 @@
  * per term, documents with per-field lengths, tombstones for deletes. */
 #include <string.h>
 
-#include "kechan/index.h"
+#include "index_int.h"
 #include "kechan/store.h"
 #include "banned.h"
 
@@ -35,6 +35,7 @@ struct kc_index {
 	struct idkey *ids; /* hash table: (kind, id) → doc */
 	size_t id_cap, nids;
 	json_t *links; /* node → {"up": [...], "down": [...]} */
+	struct kc__facets *facets;
 	size_t live[3];
 	double sumlen[3][KC_FIELD_COUNT];
 	size_t bytes;
@@ -61,7 +62,8 @@ int kc_index_new(struct kc_index **out, const struct kc_text *t, struct kc_err *
 	ix->ids = kc_calloc(ix->id_cap, sizeof(*ix->ids));
 	ix->run = kc_text_run_new();
 	ix->links = json_object();
-	if (ix->terms == NULL || ix->ids == NULL || ix->run == NULL || ix->links == NULL) {
+	if (ix->terms == NULL || ix->ids == NULL || ix->run == NULL || ix->links == NULL ||
+	    kc__facets_new(&ix->facets) != 0) {
 		kc_index_free(ix);
 		return kc_err_set(err, KC_ENOMEM, "out of memory");
 	}
@@ -86,6 +88,7 @@ void kc_index_free(struct kc_index *ix)
 	kc_free(ix->docs);
 	kc_free(ix->ids);
 	json_decref(ix->links);
+	kc__facets_free(ix->facets);
 	kc_text_run_free(ix->run);
 	kc_free(ix);
 }
@@ -353,6 +356,7 @@ static void unlink_doc(struct kc_index *ix, uint32_t doc)
 	if (d->deleted)
 		return;
 	d->deleted = 1;
+	kc__facets_unlink(ix->facets, doc, d->kind);
 	ix->live[d->kind]--;
 	for (int f = 0; f < KC_FIELD_COUNT; f++)
 		ix->sumlen[d->kind][f] -= d->len[f];
@@ -375,6 +379,28 @@ static char *dup_field(const json_t *rec, const char *name)
 {
 	const char *s = json_string_value(json_object_get(rec, name));
 	return s ? kc_strdup(s) : NULL;
+}
+
+/* "2025-04-18" → 20250418; 0 when absent or malformed. */
+static uint32_t parse_date(const char *s)
+{
+	uint32_t v = 0;
+	if (s == NULL || strlen(s) < 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (int i = 0; i < 10; i++) {
+		if (i == 4 || i == 7)
+			continue;
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (uint32_t)(s[i] - '0');
+	}
+	return v;
+}
+
+int kc_index_filter(const struct kc_index *ix, const struct kc_filter *f, struct kc_docset **out,
+		    struct kc_err *err)
+{
+	return kc__facets_filter(ix->facets, ix->docs, f, out, err);
 }
 
 int kc_index_put(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
@@ -404,6 +430,10 @@ int kc_index_put(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 	json_int_t trl = json_integer_value(json_object_get(rec, kind == KC_DOC_SUPPLY ? "trl"
 											: "trl_min"));
 	doc.trl = trl >= 1 && trl <= 9 ? (uint8_t)trl : 0;
+	doc.stage = (uint8_t)kc_doc_stage_parse(json_string_value(json_object_get(rec, "stage")));
+	const char *status = json_string_value(json_object_get(rec, "status"));
+	doc.closed = status != NULL && strcmp(status, "closed") == 0;
+	doc.date = parse_date(json_string_value(json_object_get(rec, "published")));
 	kc_buf_init(&d.pool, 0);
 	if ((rc = add_text_field(ix, &d, doc.len, json_object_get(rec, "title"), KC_FIELD_TITLE,
 				 err)) != 0 ||
@@ -475,6 +505,11 @@ int kc_index_put(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 	ix->ndocs++;
 	if (id_set(ix, (uint8_t)kind, ix->docs[no].id, no) != 0) {
 		/* the postings name a document that is now a tombstone */
+		ix->docs[no].deleted = 1;
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (kc__facets_add(ix->facets, no, &ix->docs[no], rec) != 0) {
 		ix->docs[no].deleted = 1;
 		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 		goto out;

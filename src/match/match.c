@@ -207,9 +207,11 @@ static int visible(const struct kc_doc *d, const struct kc_match_opts *o)
 	return o->viewer_org && d->org_id && strcmp(o->viewer_org, d->org_id) == 0;
 }
 
-static int usable(const struct kc_doc *d, const struct kc_match_opts *o)
+static int usable(const struct kc_doc *d, uint32_t doc, const struct kc_match_opts *o)
 {
 	return !d->deleted && d->kind == o->target && visible(d, o) &&
+	       (o->only == NULL || kc_docset_contains(o->only, doc)) &&
+	       (!d->closed || o->include_closed) &&
 	       !(o->exclude_id && strcmp(o->exclude_id, d->id) == 0) &&
 	       !(o->exclude_org && d->org_id && strcmp(o->exclude_org, d->org_id) == 0);
 }
@@ -317,7 +319,7 @@ static int score_exhaustive(const struct kc_index *ix, const struct query *q,
 		kc_index_postings(ix, q->terms[i], strlen(q->terms[i]), &pc);
 		while (kc_postings_next(&pc)) {
 			const struct kc_doc *d = kc_index_doc(ix, pc.doc);
-			if (d == NULL || !usable(d, o))
+			if (d == NULL || !usable(d, pc.doc, o))
 				continue;
 			double x = tf_tilde(ix, o, d, pc.tf);
 			acc[pc.doc] += q->w[i] * tidf[i] * x / (o->k1 + x);
@@ -423,7 +425,7 @@ static int score_maxscore(const struct kc_index *ix, const struct query *q,
 		if (doc == UINT32_MAX)
 			break;
 		const struct kc_doc *d = kc_index_doc(ix, doc);
-		int use = d != NULL && usable(d, o);
+		int use = d != NULL && usable(d, doc, o);
 		double essential = 0;
 		memset(contrib, 0, n * sizeof(double));
 		for (size_t i = first_ess; i < n; i++) {

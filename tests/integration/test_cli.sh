@@ -102,6 +102,20 @@ expect 0 "1.00  s1         s2" -- "$K" --db dupes.db match dupes
 expect_not "s3" -- "$K" --db dupes.db match dupes
 "$K" --db dupes.db --json match dupes | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[0]["a"]=="s1" and d[0]["b"]=="s2"' && kc_ok || kc_fail "match dupes --json"
 expect 1 "--threshold is in (0, 1]" -- "$K" --db dupes.db match dupes --threshold 2
+# Filters on the demo data: every result passes them; bad values are named.
+"$K" --db demo.db init >/dev/null && "$K" --db demo.db import --no-progress "$KC_SRC_DIR/data/demo" >/dev/null
+"$K" --db demo.db --json match demand dem-0001 -k 50 --region 43 --trl 5-9 --stage pilot,industrial |
+	python3 -c 'import json,sys; d=json.load(sys.stdin); r=d["results"]; assert r and d["filtered"]>=len(r); assert all(x["region"].startswith("43") and 5<=x["trl"]<=9 and x["stage"] in ("pilot","industrial") for x in r), r' &&
+	kc_ok || kc_fail "match filters region/trl/stage"
+"$K" --db demo.db --json match text "硬碳负极" --target demands -k 50 --node na-hardcarbon --since 2025-01-01 --until 2025-12-31 |
+	python3 -c 'import json,sys; d=json.load(sys.stdin); r=d["results"]; assert r; assert all("na-hardcarbon" in x["nodes"] and "2025-01-01"<=x["published"]<="2025-12-31" for x in r), r' &&
+	kc_ok || kc_fail "match filters node/date"
+expect 0 "0 of 0 candidates" -- "$K" --db demo.db match demand dem-0001 --region 11 --stage lab --trl 9
+expect 1 "chain node 'nope' not found" -- "$K" --db demo.db match demand dem-0001 --node nope
+expect 1 "--trl takes N or N-M within 1..9" -- "$K" --db demo.db match demand dem-0001 --trl 3-10
+expect 1 "--stage: 'beta' is not one of" -- "$K" --db demo.db match demand dem-0001 --stage pilot,beta
+expect 1 "--since takes a date YYYY-MM-DD" -- "$K" --db demo.db match demand dem-0001 --since 2025-13-01
+expect 1 "region '4x1' is not a GB/T 2260 code" -- "$K" --db demo.db match demand dem-0001 --region 4x1
 # JSON output parses everywhere.
 for args in "stats" "check" "list orgs" "show c1" "init"; do
 	# shellcheck disable=SC2086

@@ -345,6 +345,287 @@ static void test_near_duplicates_are_found_and_verified(void **state)
 	kc_free(d);
 }
 
+/* ---- filters */
+
+struct fdoc {
+	char id[16], org[8], region[8], status[8], node[16], date[11];
+	int kind, trl, stage, vis, deleted;
+};
+
+static const char *const regions[] = {"430102", "430105", "430211", "320412", "511502", NULL};
+static const char *const fnodes[] = {"li-lfp", "li-cell", "na-hardcarbon", "pv-topcon"};
+static const char *const fstages[] = {NULL, "lab", "concept", "pilot", "industrial"};
+static const char *const fvis[] = {"public", "members", "confidential"};
+
+static void fdoc_put(struct kc_index *ix, const struct fdoc *d)
+{
+	json_t *rec = json_pack("{s:s, s:s, s:s, s:[s]}", "id", d->id, "org_id", d->org, "title",
+				"锂电池正极材料", "nodes", d->node);
+	if (d->region[0])
+		json_object_set_new(rec, "region", json_string(d->region));
+	if (d->trl)
+		json_object_set_new(rec, d->kind == KC_DOC_SUPPLY ? "trl" : "trl_min",
+				    json_integer(d->trl));
+	if (d->stage)
+		json_object_set_new(rec, "stage", json_string(fstages[d->stage]));
+	if (d->date[0])
+		json_object_set_new(rec, "published", json_string(d->date));
+	json_object_set_new(rec, "status", json_string(d->status));
+	if (d->kind == KC_DOC_DEMAND)
+		json_object_set_new(rec, "visibility", json_string(fvis[d->vis]));
+	struct kc_err err = KC_ERR_INIT;
+	assert_int_equal(kc_index_put(ix, (enum kc_doc_kind)d->kind, rec, NULL, &err), 0);
+	json_decref(rec);
+}
+
+static unsigned frand(unsigned *s)
+{
+	*s = *s * 1103515245u + 12345u;
+	return (*s >> 16) & 0x7fff;
+}
+
+static void fdoc_random(struct fdoc *d, int i, unsigned *seed)
+{
+	memset(d, 0, sizeof(*d));
+	d->kind = frand(seed) % 2 ? KC_DOC_SUPPLY : KC_DOC_DEMAND;
+	snprintf(d->id, sizeof(d->id), "x%d", i);
+	snprintf(d->org, sizeof(d->org), "o%u", frand(seed) % 7);
+	const char *r = regions[frand(seed) % 6];
+	if (r)
+		snprintf(d->region, sizeof(d->region), "%s", r);
+	d->trl = (int)(frand(seed) % 10);
+	d->stage = (int)(frand(seed) % 5);
+	d->vis = (int)(frand(seed) % 3);
+	snprintf(d->status, sizeof(d->status), "%s", frand(seed) % 4 ? "open" : "closed");
+	snprintf(d->node, sizeof(d->node), "%s", fnodes[frand(seed) % 4]);
+	if (frand(seed) % 8)
+		snprintf(d->date, sizeof(d->date), "20%02u-%02u-%02u", 23 + frand(seed) % 3,
+			 1 + frand(seed) % 12, 1 + frand(seed) % 28);
+}
+
+static int region_match(const char *region, const char *want)
+{
+	size_t n = strlen(want);
+	if (n == 6 && strcmp(want + 2, "0000") == 0)
+		n = 2;
+	else if (n == 6 && strcmp(want + 4, "00") == 0)
+		n = 4;
+	return region[0] && strncmp(region, want, n) == 0;
+}
+
+static uint32_t ymd(const char *s)
+{
+	unsigned y, m, d;
+	return sscanf(s, "%u-%u-%u", &y, &m, &d) == 3 ? y * 10000 + m * 100 + d : 0;
+}
+
+/* The reference: the filter's meaning written plainly over one document. */
+static int naive_pass(const struct fdoc *d, const struct kc_filter *f)
+{
+	if (d->deleted || d->kind != (int)f->kind)
+		return 0;
+	if (d->kind == KC_DOC_DEMAND && !f->viewer_admin && d->vis != 0 &&
+	    !(f->viewer_org && strcmp(f->viewer_org, d->org) == 0) &&
+	    !(d->vis == 1 && f->viewer_member))
+		return 0;
+	if (f->region && !region_match(d->region, f->region))
+		return 0;
+	if ((f->trl_min || f->trl_max) &&
+	    (d->trl == 0 || (f->trl_min && d->trl < f->trl_min) || (f->trl_max && d->trl > f->trl_max)))
+		return 0;
+	if (f->stages && !(d->stage && (f->stages & (1u << d->stage))))
+		return 0;
+	if (f->nnodes) {
+		int any = 0;
+		for (size_t i = 0; i < f->nnodes; i++)
+			any |= strcmp(f->nodes[i], d->node) == 0;
+		if (!any)
+			return 0;
+	}
+	uint32_t date = ymd(d->date);
+	if ((f->date_from || f->date_to) &&
+	    (date == 0 || (f->date_from && date < f->date_from) || (f->date_to && date > f->date_to)))
+		return 0;
+	if (f->status && strcmp(f->status, d->status) != 0)
+		return 0;
+	if (f->org_id && strcmp(f->org_id, d->org) != 0)
+		return 0;
+	return 1;
+}
+
+static void test_filters_equal_a_plain_reading_on_random_documents(void **state)
+{
+	(void)state;
+	enum { N = 1500, Q = 400 };
+	static struct fdoc docs[N];
+	struct kc_index *ix = NULL;
+	struct kc_err err = KC_ERR_INIT;
+	unsigned seed = 7;
+	assert_int_equal(kc_index_new(&ix, g_text, &err), 0);
+	for (int i = 0; i < N; i++) {
+		fdoc_random(&docs[i], i, &seed);
+		fdoc_put(ix, &docs[i]);
+	}
+	/* updates (a new internal number) and deletes keep the filters exact */
+	for (int i = 0; i < N; i += 7) {
+		int kind = docs[i].kind;
+		fdoc_random(&docs[i], i, &seed);
+		docs[i].kind = kind;
+		fdoc_put(ix, &docs[i]);
+	}
+	for (int i = 3; i < N; i += 11) {
+		assert_int_equal(kc_index_delete(ix, (enum kc_doc_kind)docs[i].kind, docs[i].id, &err),
+				 0);
+		docs[i].deleted = 1;
+	}
+	static const char *const want_regions[] = {"43", "4301", "430100", "430102", "320000",
+						   "51", "11"};
+	const char *nodes[2];
+	for (int q = 0; q < Q; q++) {
+		struct kc_filter f = {0};
+		f.kind = frand(&seed) % 2 ? KC_DOC_SUPPLY : KC_DOC_DEMAND;
+		unsigned bits = frand(&seed);
+		if (bits & 1)
+			f.region = want_regions[frand(&seed) % 7];
+		if (bits & 2) {
+			f.trl_min = (int)(frand(&seed) % 9) + 1;
+			f.trl_max = frand(&seed) % 2 ? 0 : f.trl_min + (int)(frand(&seed) % (10 - (unsigned)f.trl_min));
+		}
+		if (bits & 4)
+			f.stages = (frand(&seed) % 15 + 1) << 1;
+		if (bits & 8) {
+			nodes[0] = fnodes[frand(&seed) % 4];
+			nodes[1] = fnodes[frand(&seed) % 4];
+			f.nodes = nodes;
+			f.nnodes = 1 + frand(&seed) % 2;
+		}
+		if (bits & 16) {
+			f.date_from = 20230000 + (frand(&seed) % 12 + 1) * 100 + frand(&seed) % 28 + 1;
+			f.date_to = frand(&seed) % 3 ? 20250000 + (frand(&seed) % 12 + 1) * 100 + 1 +
+							      frand(&seed) % 31
+						  : 0;
+		}
+		if (bits & 32)
+			f.status = frand(&seed) % 2 ? "open" : "closed";
+		if (bits & 64)
+			f.org_id = frand(&seed) % 2 ? "o3" : "o5";
+		f.viewer_admin = (bits & 128) != 0;
+		f.viewer_member = (bits & 256) != 0;
+		f.viewer_org = bits & 512 ? "o2" : NULL;
+		struct kc_docset *ds = NULL;
+		assert_int_equal(kc_index_filter(ix, &f, &ds, &err), 0);
+		uint64_t expect = 0;
+		for (int i = 0; i < N; i++) {
+			int pass = naive_pass(&docs[i], &f);
+			expect += (uint64_t)pass;
+			long no = kc_index_find(ix, (enum kc_doc_kind)docs[i].kind, docs[i].id);
+			if (no >= 0 && kc_docset_contains(ds, (uint32_t)no) != pass) {
+				fail_msg("query %d (bits %#x): %s passes %d, expected %d", q, bits,
+					 docs[i].id, !pass, pass);
+			}
+		}
+		assert_int_equal(kc_docset_count(ds), expect);
+		kc_docset_free(ds);
+	}
+	kc_index_free(ix);
+}
+
+static void test_each_filter_by_hand_and_bad_conditions_are_named(void **state)
+{
+	(void)state;
+	struct kc_index *ix = NULL;
+	struct kc_err err = KC_ERR_INIT;
+	assert_int_equal(kc_index_new(&ix, g_text, &err), 0);
+	put(ix, KC_DOC_SUPPLY,
+	    "{\"id\":\"a\",\"org_id\":\"o1\",\"title\":\"硬碳负极\",\"region\":\"430104\",\"trl\":7,"
+	    "\"stage\":\"pilot\",\"nodes\":[\"na-hardcarbon\"],\"published\":\"2025-04-18\","
+	    "\"status\":\"active\"}");
+	put(ix, KC_DOC_SUPPLY,
+	    "{\"id\":\"b\",\"org_id\":\"o2\",\"title\":\"硬碳负极量产\",\"region\":\"511502\","
+	    "\"trl\":5,\"stage\":\"lab\",\"nodes\":[\"na-hardcarbon\"],\"published\":\"2024-12-31\","
+	    "\"status\":\"closed\"}");
+	put(ix, KC_DOC_SUPPLY,
+	    "{\"id\":\"c\",\"org_id\":\"o3\",\"title\":\"硬碳前驱体\",\"nodes\":[\"li-lfp\"]}");
+	struct {
+		struct kc_filter f;
+		const char *expect; /* ids that pass, in order */
+	} cases[] = {
+		{{.kind = KC_DOC_SUPPLY}, "abc"},
+		{{.kind = KC_DOC_SUPPLY, .region = "43"}, "a"},
+		{{.kind = KC_DOC_SUPPLY, .region = "430100"}, "a"},
+		{{.kind = KC_DOC_SUPPLY, .region = "430105"}, ""},
+		{{.kind = KC_DOC_SUPPLY, .region = "510000"}, "b"},
+		{{.kind = KC_DOC_SUPPLY, .trl_min = 6}, "a"},
+		{{.kind = KC_DOC_SUPPLY, .trl_min = 5, .trl_max = 6}, "b"},
+		{{.kind = KC_DOC_SUPPLY, .stages = 1u << KC_STAGE_LAB | 1u << KC_STAGE_PILOT}, "ab"},
+		{{.kind = KC_DOC_SUPPLY, .date_from = 20250101}, "a"},
+		{{.kind = KC_DOC_SUPPLY, .date_to = 20241231}, "b"},
+		{{.kind = KC_DOC_SUPPLY, .date_from = 20250419}, ""},
+		{{.kind = KC_DOC_SUPPLY, .status = "closed"}, "b"},
+		{{.kind = KC_DOC_SUPPLY, .org_id = "o3"}, "c"},
+		{{.kind = KC_DOC_DEMAND}, ""},
+	};
+	const char *lfp[] = {"li-lfp"};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]) + 1; i++) {
+		struct kc_filter f = {.kind = KC_DOC_SUPPLY, .nodes = lfp, .nnodes = 1};
+		const char *expect = "c";
+		if (i < sizeof(cases) / sizeof(cases[0])) {
+			f = cases[i].f;
+			expect = cases[i].expect;
+		}
+		struct kc_docset *ds = NULL;
+		assert_int_equal(kc_index_filter(ix, &f, &ds, &err), 0);
+		char got[8] = "";
+		for (const char *id = "abc"; *id; id++) {
+			char s[2] = {*id, 0};
+			long no = kc_index_find(ix, KC_DOC_SUPPLY, s);
+			if (no >= 0 && kc_docset_contains(ds, (uint32_t)no))
+				strncat(got, s, 1);
+		}
+		if (strcmp(got, expect) != 0)
+			fail_msg("case %zu: got '%s', expected '%s'", i, got, expect);
+		kc_docset_free(ds);
+	}
+	/* a match with a filter returns only documents that pass it; closed ones only on request */
+	struct kc_match_opts o;
+	struct kc_match_result r = {0};
+	kc_match_opts_default(&o, KC_DOC_SUPPLY);
+	assert_int_equal(kc_match_text(ix, g_text, "硬碳", &o, &r, &err), 0);
+	assert_int_equal(r.n, 2); /* b is closed */
+	kc_match_result_free(&r);
+	o.include_closed = 1;
+	assert_int_equal(kc_match_text(ix, g_text, "硬碳", &o, &r, &err), 0);
+	assert_int_equal(r.n, 3);
+	kc_match_result_free(&r);
+	struct kc_docset *ds = NULL;
+	struct kc_filter f = {.kind = KC_DOC_SUPPLY, .trl_min = 6};
+	assert_int_equal(kc_index_filter(ix, &f, &ds, &err), 0);
+	o.only = ds;
+	o.exhaustive = 0;
+	assert_int_equal(kc_match_text(ix, g_text, "硬碳", &o, &r, &err), 0);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(kc_index_doc(ix, r.hits[0].doc)->id, "a");
+	kc_match_result_free(&r);
+	kc_docset_free(ds);
+	/* bad conditions are refused with a message naming them */
+	struct kc_filter bad[] = {
+		{.kind = KC_DOC_SUPPLY, .region = "43a"},
+		{.kind = KC_DOC_SUPPLY, .region = "431"},
+		{.kind = KC_DOC_SUPPLY, .trl_min = 0, .trl_max = 10},
+		{.kind = KC_DOC_SUPPLY, .trl_min = 7, .trl_max = 5},
+		{.kind = KC_DOC_SUPPLY, .date_from = 20251301},
+		{.kind = KC_DOC_SUPPLY, .date_from = 20250501, .date_to = 20250401},
+		{.kind = 0},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ds = NULL;
+		assert_int_equal(kc_index_filter(ix, &bad[i], &ds, &err), KC_EINVAL);
+		assert_null(ds);
+		assert_non_null(strstr(err.msg, "filter"));
+	}
+	kc_index_free(ix);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +636,8 @@ int main(void)
 		cmocka_unit_test(test_confidential_demands_only_for_their_org_or_admins),
 		cmocka_unit_test(test_pruned_equals_exhaustive_on_random_queries),
 		cmocka_unit_test(test_near_duplicates_are_found_and_verified),
+		cmocka_unit_test(test_filters_equal_a_plain_reading_on_random_documents),
+		cmocka_unit_test(test_each_filter_by_hand_and_bad_conditions_are_named),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

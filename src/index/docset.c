@@ -1,0 +1,414 @@
+/* Filter facets: one CRoaring bitmap of document numbers per facet value ("r:43", "t:7",
+ * "n:li-lfp", ...), in an open-addressing table; live documents per kind. A filter ANDs the
+ * live bitmap of its kind with the OR of the accepted values of each condition. */
+#include <roaring/roaring.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "index_int.h"
+#include "banned.h"
+
+struct facet {
+	char *key; /* owned */
+	roaring_bitmap_t *bm;
+};
+
+struct kc__facets {
+	struct facet *tab;
+	size_t cap, n;
+	roaring_bitmap_t *live[3]; /* by enum kc_doc_kind */
+	uint32_t min_month, max_month; /* yyyymm over dated documents */
+};
+
+struct kc_docset {
+	roaring_bitmap_t *bm;
+};
+
+static const char *const stage_names[] = {NULL, "lab", "concept", "pilot", "industrial"};
+
+int kc_doc_stage_parse(const char *s)
+{
+	for (int i = 1; s != NULL && i <= KC_STAGE_INDUSTRIAL; i++)
+		if (strcmp(s, stage_names[i]) == 0)
+			return i;
+	return 0;
+}
+
+const char *kc_doc_stage_name(int stage)
+{
+	return stage >= 1 && stage <= KC_STAGE_INDUSTRIAL ? stage_names[stage] : NULL;
+}
+
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h ^ (h >> 31);
+}
+
+static size_t slot(const struct facet *tab, size_t cap, const char *key)
+{
+	size_t i = (size_t)fnv(key) & (cap - 1);
+	while (tab[i].key != NULL && strcmp(tab[i].key, key) != 0)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+int kc__facets_new(struct kc__facets **out)
+{
+	struct kc__facets *fc = kc_calloc(1, sizeof(*fc));
+	*out = NULL;
+	if (fc == NULL)
+		return KC_ENOMEM;
+	fc->cap = 256;
+	fc->tab = kc_calloc(fc->cap, sizeof(*fc->tab));
+	for (int k = 0; k < 3; k++)
+		fc->live[k] = roaring_bitmap_create();
+	if (fc->tab == NULL || fc->live[0] == NULL || fc->live[1] == NULL || fc->live[2] == NULL) {
+		kc__facets_free(fc);
+		return KC_ENOMEM;
+	}
+	*out = fc;
+	return 0;
+}
+
+void kc__facets_free(struct kc__facets *fc)
+{
+	if (fc == NULL)
+		return;
+	for (size_t i = 0; fc->tab != NULL && i < fc->cap; i++) {
+		kc_free(fc->tab[i].key);
+		if (fc->tab[i].bm != NULL)
+			roaring_bitmap_free(fc->tab[i].bm);
+	}
+	for (int k = 0; k < 3; k++)
+		if (fc->live[k] != NULL)
+			roaring_bitmap_free(fc->live[k]);
+	kc_free(fc->tab);
+	kc_free(fc);
+}
+
+static const roaring_bitmap_t *get(const struct kc__facets *fc, const char *key)
+{
+	return fc->tab[slot(fc->tab, fc->cap, key)].bm;
+}
+
+static int add(struct kc__facets *fc, const char *key, uint32_t doc)
+{
+	size_t i = slot(fc->tab, fc->cap, key);
+	if (fc->tab[i].key == NULL) {
+		if ((fc->n + 1) * 2 > fc->cap) {
+			size_t cap = fc->cap * 2;
+			struct facet *t = kc_calloc(cap, sizeof(*t));
+			if (t == NULL)
+				return KC_ENOMEM;
+			for (size_t j = 0; j < fc->cap; j++)
+				if (fc->tab[j].key != NULL)
+					t[slot(t, cap, fc->tab[j].key)] = fc->tab[j];
+			kc_free(fc->tab);
+			fc->tab = t;
+			fc->cap = cap;
+			i = slot(fc->tab, fc->cap, key);
+		}
+		char *k = kc_strdup(key);
+		roaring_bitmap_t *bm = roaring_bitmap_create();
+		if (k == NULL || bm == NULL) {
+			kc_free(k);
+			if (bm != NULL)
+				roaring_bitmap_free(bm);
+			return KC_ENOMEM;
+		}
+		fc->tab[i] = (struct facet){k, bm};
+		fc->n++;
+	}
+	roaring_bitmap_add(fc->tab[i].bm, doc);
+	return 0;
+}
+
+static int addf(struct kc__facets *fc, uint32_t doc, const char *prefix, const char *value,
+		size_t len)
+{
+	char key[160];
+	int k = snprintf(key, sizeof(key), "%s%.*s", prefix, (int)len, value);
+	if (k <= 0 || (size_t)k >= sizeof(key))
+		return 0; /* a value this long is not a facet value (ids are shorter) */
+	return add(fc, key, doc);
+}
+
+int kc__facets_add(struct kc__facets *fc, uint32_t doc, const struct kc_doc *d, const json_t *rec)
+{
+	int rc = 0;
+	char buf[16];
+	snprintf(buf, sizeof(buf), "%u", (unsigned)d->vis);
+	rc = rc ? rc : addf(fc, doc, "v:", buf, strlen(buf));
+	if (d->region != NULL && strlen(d->region) == 6) {
+		rc = rc ? rc : addf(fc, doc, "r:", d->region, 2);
+		rc = rc ? rc : addf(fc, doc, "r:", d->region, 4);
+		rc = rc ? rc : addf(fc, doc, "r:", d->region, 6);
+	}
+	if (d->trl) {
+		snprintf(buf, sizeof(buf), "%u", (unsigned)d->trl);
+		rc = rc ? rc : addf(fc, doc, "t:", buf, strlen(buf));
+	}
+	if (d->stage) {
+		snprintf(buf, sizeof(buf), "%u", (unsigned)d->stage);
+		rc = rc ? rc : addf(fc, doc, "s:", buf, strlen(buf));
+	}
+	if (d->date) {
+		uint32_t month = d->date / 100;
+		snprintf(buf, sizeof(buf), "%u", (unsigned)month);
+		rc = rc ? rc : addf(fc, doc, "m:", buf, strlen(buf));
+		if (fc->min_month == 0 || month < fc->min_month)
+			fc->min_month = month;
+		if (month > fc->max_month)
+			fc->max_month = month;
+	}
+	if (d->org_id != NULL)
+		rc = rc ? rc : addf(fc, doc, "o:", d->org_id, strlen(d->org_id));
+	const char *status = json_string_value(json_object_get(rec, "status"));
+	if (status != NULL)
+		rc = rc ? rc : addf(fc, doc, "st:", status, strlen(status));
+	size_t i;
+	const json_t *x;
+	json_array_foreach(json_object_get(rec, "nodes"), i, x) {
+		if (json_is_string(x))
+			rc = rc ? rc : addf(fc, doc, "n:", json_string_value(x),
+					    json_string_length(x));
+	}
+	if (rc == 0 && d->kind >= 1 && d->kind <= 2)
+		roaring_bitmap_add(fc->live[d->kind], doc);
+	return rc;
+}
+
+void kc__facets_unlink(struct kc__facets *fc, uint32_t doc, uint8_t kind)
+{
+	if (kind >= 1 && kind <= 2)
+		roaring_bitmap_remove(fc->live[kind], doc);
+}
+
+size_t kc__facets_bytes(const struct kc__facets *fc)
+{
+	size_t b = fc->cap * sizeof(*fc->tab);
+	for (size_t i = 0; i < fc->cap; i++)
+		if (fc->tab[i].bm != NULL)
+			b += roaring_bitmap_size_in_bytes(fc->tab[i].bm) + strlen(fc->tab[i].key) + 1;
+	for (int k = 1; k < 3; k++)
+		b += roaring_bitmap_size_in_bytes(fc->live[k]);
+	return b;
+}
+
+/* r ∧= the bitmap of key (empty when there is none). */
+static void and_key(roaring_bitmap_t *r, const struct kc__facets *fc, const char *key)
+{
+	const roaring_bitmap_t *bm = get(fc, key);
+	if (bm == NULL)
+		roaring_bitmap_clear(r);
+	else
+		roaring_bitmap_and_inplace(r, bm);
+}
+
+static int valid_date(uint32_t d)
+{
+	uint32_t m = d / 100 % 100, day = d % 100;
+	return d >= 10000101 && d <= 99991231 && m >= 1 && m <= 12 && day >= 1 && day <= 31;
+}
+
+static uint32_t next_month(uint32_t ym)
+{
+	return ym % 100 == 12 ? (ym / 100 + 1) * 100 + 1 : ym + 1;
+}
+
+struct outside {
+	const struct kc_doc *docs;
+	uint32_t from, to;
+	roaring_bitmap_t *out;
+};
+
+static bool collect_outside(uint32_t doc, void *arg)
+{
+	struct outside *o = arg;
+	uint32_t date = o->docs[doc].date;
+	if ((o->from && date < o->from) || (o->to && date > o->to))
+		roaring_bitmap_add(o->out, doc);
+	return true;
+}
+
+/* The documents published in [from, to] (yyyymmdd; 0 = open), ANDed into r. */
+static int and_dates(roaring_bitmap_t *r, const struct kc__facets *fc, const struct kc_doc *docs,
+		     uint32_t from, uint32_t to)
+{
+	uint32_t m0 = from ? from / 100 : fc->min_month;
+	uint32_t m1 = to ? to / 100 : fc->max_month;
+	if (m0 < fc->min_month)
+		m0 = fc->min_month;
+	if (m1 > fc->max_month)
+		m1 = fc->max_month;
+	roaring_bitmap_t *acc = roaring_bitmap_create();
+	if (acc == NULL)
+		return KC_ENOMEM;
+	for (uint32_t m = m0; m != 0 && m <= m1; m = next_month(m)) {
+		char key[16];
+		snprintf(key, sizeof(key), "m:%u", (unsigned)m);
+		const roaring_bitmap_t *bm = get(fc, key);
+		if (bm != NULL)
+			roaring_bitmap_or_inplace(acc, bm);
+	}
+	roaring_bitmap_and_inplace(r, acc);
+	roaring_bitmap_free(acc);
+	/* the first and last months may be partly outside: check those documents' days */
+	if ((from && from % 100 != 1) || (to && to % 100 != 31)) {
+		struct outside o = {docs, from, to, roaring_bitmap_create()};
+		if (o.out == NULL)
+			return KC_ENOMEM;
+		roaring_iterate(r, collect_outside, &o);
+		roaring_bitmap_t *out = o.out;
+		roaring_bitmap_andnot_inplace(r, out);
+		roaring_bitmap_free(out);
+	}
+	return 0;
+}
+
+/* The region code as a facet prefix: 2 digits (province), 4 (city), 6 (county); trailing "00"
+ * pairs of a 6-digit code name the province or city itself (430000 → 43, 430100 → 4301). */
+static int region_key(char *key, size_t cap, const char *region)
+{
+	size_t n = strlen(region);
+	for (size_t i = 0; i < n; i++)
+		if (region[i] < '0' || region[i] > '9')
+			return KC_EINVAL;
+	if (n == 6 && strcmp(region + 2, "0000") == 0)
+		n = 2;
+	else if (n == 6 && strcmp(region + 4, "00") == 0)
+		n = 4;
+	if (n != 2 && n != 4 && n != 6)
+		return KC_EINVAL;
+	snprintf(key, cap, "r:%.*s", (int)n, region);
+	return 0;
+}
+
+int kc__facets_filter(const struct kc__facets *fc, const struct kc_doc *docs,
+		      const struct kc_filter *f, struct kc_docset **out, struct kc_err *err)
+{
+	char key[160];
+	struct kc_docset *ds = NULL;
+	roaring_bitmap_t *r = NULL, *acc = NULL;
+	int rc = 0;
+	*out = NULL;
+	if (f->kind != KC_DOC_SUPPLY && f->kind != KC_DOC_DEMAND)
+		return kc_err_set(err, KC_EINVAL, "filter: kind must be supply or demand");
+	if (f->region != NULL && region_key(key, sizeof(key), f->region) != 0)
+		return kc_err_set(err, KC_EINVAL,
+				  "filter: region '%s' is not a GB/T 2260 code or prefix "
+				  "(2, 4 or 6 digits)",
+				  f->region);
+	if ((f->trl_min && (f->trl_min < 1 || f->trl_min > 9)) ||
+	    (f->trl_max && (f->trl_max < 1 || f->trl_max > 9)) ||
+	    (f->trl_min && f->trl_max && f->trl_min > f->trl_max))
+		return kc_err_set(err, KC_EINVAL, "filter: TRL range %d..%d is not within 1..9",
+				  f->trl_min, f->trl_max);
+	if ((f->date_from && !valid_date(f->date_from)) || (f->date_to && !valid_date(f->date_to)) ||
+	    (f->date_from && f->date_to && f->date_from > f->date_to))
+		return kc_err_set(err, KC_EINVAL, "filter: date range %u..%u is not valid",
+				  (unsigned)f->date_from, (unsigned)f->date_to);
+	if (f->stages >> (KC_STAGE_INDUSTRIAL + 1) || (f->stages & 1u))
+		return kc_err_set(err, KC_EINVAL, "filter: unknown stage bits %#x", f->stages);
+
+	ds = kc_calloc(1, sizeof(*ds));
+	r = roaring_bitmap_copy(fc->live[f->kind]);
+	acc = roaring_bitmap_create();
+	if (ds == NULL || r == NULL || acc == NULL)
+		goto nomem;
+	if (!f->viewer_admin) {
+		const roaring_bitmap_t *bm = get(fc, "v:0");
+		if (bm != NULL)
+			roaring_bitmap_or_inplace(acc, bm);
+		if (f->viewer_member && (bm = get(fc, "v:1")) != NULL)
+			roaring_bitmap_or_inplace(acc, bm);
+		if (f->viewer_org != NULL) { /* an org sees all of its own documents */
+			snprintf(key, sizeof(key), "o:%s", f->viewer_org);
+			if ((bm = get(fc, key)) != NULL)
+				roaring_bitmap_or_inplace(acc, bm);
+		}
+		roaring_bitmap_and_inplace(r, acc);
+		roaring_bitmap_clear(acc);
+	}
+	if (f->region != NULL) {
+		region_key(key, sizeof(key), f->region);
+		and_key(r, fc, key);
+	}
+	if (f->trl_min || f->trl_max) {
+		int lo = f->trl_min ? f->trl_min : 1, hi = f->trl_max ? f->trl_max : 9;
+		for (int t = lo; t <= hi; t++) {
+			snprintf(key, sizeof(key), "t:%d", t);
+			const roaring_bitmap_t *bm = get(fc, key);
+			if (bm != NULL)
+				roaring_bitmap_or_inplace(acc, bm);
+		}
+		roaring_bitmap_and_inplace(r, acc);
+		roaring_bitmap_clear(acc);
+	}
+	if (f->stages) {
+		for (int s = 1; s <= KC_STAGE_INDUSTRIAL; s++) {
+			if (!(f->stages & (1u << s)))
+				continue;
+			snprintf(key, sizeof(key), "s:%d", s);
+			const roaring_bitmap_t *bm = get(fc, key);
+			if (bm != NULL)
+				roaring_bitmap_or_inplace(acc, bm);
+		}
+		roaring_bitmap_and_inplace(r, acc);
+		roaring_bitmap_clear(acc);
+	}
+	if (f->nnodes) {
+		for (size_t i = 0; i < f->nnodes; i++) {
+			snprintf(key, sizeof(key), "n:%s", f->nodes[i]);
+			const roaring_bitmap_t *bm = get(fc, key);
+			if (bm != NULL)
+				roaring_bitmap_or_inplace(acc, bm);
+		}
+		roaring_bitmap_and_inplace(r, acc);
+		roaring_bitmap_clear(acc);
+	}
+	if (f->status != NULL) {
+		snprintf(key, sizeof(key), "st:%s", f->status);
+		and_key(r, fc, key);
+	}
+	if (f->org_id != NULL) {
+		snprintf(key, sizeof(key), "o:%s", f->org_id);
+		and_key(r, fc, key);
+	}
+	if ((f->date_from || f->date_to) && (rc = and_dates(r, fc, docs, f->date_from,
+							   f->date_to)) != 0)
+		goto nomem;
+	roaring_bitmap_run_optimize(r);
+	roaring_bitmap_free(acc);
+	ds->bm = r;
+	*out = ds;
+	return 0;
+nomem:
+	if (r != NULL)
+		roaring_bitmap_free(r);
+	if (acc != NULL)
+		roaring_bitmap_free(acc);
+	kc_free(ds);
+	return kc_err_set(err, KC_ENOMEM, "out of memory");
+}
+
+void kc_docset_free(struct kc_docset *s)
+{
+	if (s == NULL)
+		return;
+	roaring_bitmap_free(s->bm);
+	kc_free(s);
+}
+
+int kc_docset_contains(const struct kc_docset *s, uint32_t doc)
+{
+	return roaring_bitmap_contains(s->bm, doc);
+}
+
+uint64_t kc_docset_count(const struct kc_docset *s)
+{
+	return roaring_bitmap_get_cardinality(s->bm);
+}
