@@ -24,110 +24,9 @@
 #include <unistd.h>
 
 #include "kechan/match.h"
+#include "csl.h"
 
 #define K 10
-
-static const char *shared(void)
-{
-	const char *s = getenv("KC_SHARED_DATA");
-	return s && *s ? s : KC_SHARED_DATA;
-}
-
-struct doc {
-	char id[32];
-	char *title, *abs, *kw; /* kw: keywords joined by spaces; any may be NULL */
-	char *label;            /* discipline; csldcp labels may join two with '/' */
-	int paper;              /* 1 for the 1,000 papers */
-};
-
-struct corpus {
-	struct doc *v;
-	size_t n, cap;
-};
-
-static struct doc *add_doc(struct corpus *c)
-{
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 1024;
-		c->v = realloc(c->v, c->cap * sizeof(*c->v));
-	}
-	struct doc *d = &c->v[c->n++];
-	memset(d, 0, sizeof(*d));
-	return d;
-}
-
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
-static int load(struct corpus *c)
-{
-	char path[4096];
-	json_error_t je;
-	snprintf(path, sizeof(path), "%s/csl/csl_benchmark_records.jsonl", shared());
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	if (f == NULL)
-		return -1;
-	while (getline(&line, &cap, f) > 0) {
-		json_t *r = json_loads(line, 0, &je);
-		if (r == NULL)
-			continue;
-		struct doc *d = add_doc(c);
-		snprintf(d->id, sizeof(d->id), "p-%s", json_string_value(json_object_get(r, "id")));
-		d->title = dup_or_null(json_string_value(json_object_get(r, "title")));
-		d->abs = dup_or_null(json_string_value(json_object_get(r, "abstract")));
-		d->label = dup_or_null(json_string_value(json_object_get(r, "discipline")));
-		size_t i, len = 0;
-		json_t *k;
-		char buf[4096];
-		buf[0] = 0;
-		json_array_foreach(json_object_get(r, "keywords"), i, k) {
-			int w = snprintf(buf + len, sizeof(buf) - len, "%s%s", len ? " " : "",
-					 json_string_value(k));
-			if (w > 0 && len + (size_t)w < sizeof(buf))
-				len += (size_t)w;
-		}
-		d->kw = strdup(buf);
-		d->paper = 1;
-		json_decref(r);
-	}
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/csl/benchmark/cls_ctg/train.tsv", shared());
-	f = fopen(path, "r");
-	int n = 0;
-	while (f && getline(&line, &cap, f) > 0) {
-		char *a = strchr(line, '\t');
-		char *b = a ? strchr(a + 1, '\t') : NULL;
-		if (b == NULL)
-			continue;
-		*b = 0;
-		struct doc *d = add_doc(c);
-		snprintf(d->id, sizeof(d->id), "t-%d", n++);
-		d->title = strdup(a + 1);
-	}
-	if (f)
-		fclose(f);
-	snprintf(path, sizeof(path), "%s/csl/fewclue/csldcp_test_public.json", shared());
-	f = fopen(path, "r");
-	n = 0;
-	while (f && getline(&line, &cap, f) > 0) {
-		json_t *r = json_loads(line, 0, &je);
-		if (r == NULL)
-			continue;
-		struct doc *d = add_doc(c);
-		snprintf(d->id, sizeof(d->id), "c-%d", n++);
-		d->abs = dup_or_null(json_string_value(json_object_get(r, "content")));
-		d->label = dup_or_null(json_string_value(json_object_get(r, "label")));
-		json_decref(r);
-	}
-	if (f)
-		fclose(f);
-	free(line);
-	return 0;
-}
 
 /* Does the csldcp-style label a (may be "x/y") share a discipline with b? */
 static int same_field(const char *a, const char *b)
@@ -189,66 +88,6 @@ struct task {
 	size_t nq;
 	int field_task;
 };
-
-/* Space-joined analyzed terms of s (index mode). */
-static void terms_of(const struct kc_text *t, struct kc_text_run *run, const char *s,
-		     json_t *arr)
-{
-	const struct kc_term *terms;
-	size_t n;
-	struct kc_err err = KC_ERR_INIT;
-	if (s == NULL || kc_text_analyze(t, run, s, strlen(s), KC_TEXT_INDEX, &terms, &n, &err))
-		return;
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, json_stringn(terms[i].text, terms[i].len));
-}
-
-static char *joined(const json_t *arr)
-{
-	size_t i, len = 0, cap = 256;
-	char *s = malloc(cap);
-	const json_t *x;
-	s[0] = 0;
-	json_array_foreach(arr, i, x) {
-		size_t l = json_string_length(x);
-		if (len + l + 2 > cap)
-			s = realloc(s, cap = (len + l + 2) * 2);
-		if (len)
-			s[len++] = ' ';
-		memcpy(s + len, json_string_value(x), l);
-		len += l;
-		s[len] = 0;
-	}
-	return s;
-}
-
-/* FTS5 query: every term quoted, OR-joined. */
-static char *fts_query(const json_t *arr)
-{
-	size_t i, len = 0, cap = 256;
-	char *s = malloc(cap);
-	const json_t *x;
-	s[0] = 0;
-	json_array_foreach(arr, i, x) {
-		const char *t = json_string_value(x);
-		size_t l = strlen(t);
-		if (len + 2 * l + 8 > cap)
-			s = realloc(s, cap = (len + 2 * l + 8) * 2);
-		if (len) {
-			memcpy(s + len, " OR ", 4);
-			len += 4;
-		}
-		s[len++] = '"';
-		for (size_t k = 0; k < l; k++) {
-			if (t[k] == '"')
-				s[len++] = '"';
-			s[len++] = t[k];
-		}
-		s[len++] = '"';
-		s[len] = 0;
-	}
-	return s;
-}
 
 struct metrics {
 	double a, b; /* MRR, R@10 or P@10, nDCG@10 */
@@ -368,6 +207,7 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 	sqlite3_prepare_v2(db, "SELECT id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 11",
 			   -1, &sel, NULL);
 	struct metrics mk = {0}, mf = {0}, mx = {0};
+	long cal_n[3] = {0}, cal_rel[3] = {0}, buck_n[20] = {0}, buck_rel[20] = {0};
 	char (*ids)[32] = malloc(11 * sizeof(*ids));
 	for (size_t qi = 0; qi < tk->nq; qi++) {
 		struct query *q = &tk->q[qi];
@@ -386,8 +226,31 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 		o.exclude_id = q->exclude;
 		size_t n = 0;
 		if (kc_match_text(ix, t, q->text, &o, &r, &err) == 0) {
-			for (size_t i = 0; i < r.n; i++)
-				snprintf(ids[n++], 32, "%s", kc_index_doc(ix, r.hits[i].doc)->id);
+			for (size_t i = 0; i < r.n; i++) {
+				const char *id = kc_index_doc(ix, r.hits[i].doc)->id;
+				snprintf(ids[n++], 32, "%s", id);
+				/* calibration: known-item tasks judge the top hit, the field task
+				 * every hit */
+				if (i > 0 && !tk->field_task)
+					continue;
+				int rel = 0;
+				if (!tk->field_task)
+					rel = strcmp(id, q->answer) == 0;
+				else
+					for (size_t j = 0; j < c->n; j++)
+						if (strcmp(c->v[j].id, id) == 0) {
+							rel = same_field(c->v[j].label, q->label);
+							break;
+						}
+				int b = (int)r.hits[i].band;
+				cal_n[b]++;
+				cal_rel[b] += rel;
+				int bucket = (int)(r.hits[i].norm * 20);
+				if (bucket > 19)
+					bucket = 19;
+				buck_n[bucket]++;
+				buck_rel[bucket] += rel;
+			}
 			kc_match_result_free(&r);
 		}
 		score_list(tk, c, q, ids, n, relevant, &mk);
@@ -468,6 +331,17 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 		double best = mf.a > mx.a ? mf.a : mx.a;
 		printf("|   | P@10 kechan / best peer = %.2f (goal >= 1.25) |\n", mk.a / (best + 1e-12));
 	}
+	printf("|   | kechan's confidence bands (%s): ", tk->field_task ? "every hit, same discipline"
+									  : "top hit, the right paper");
+	for (int b = KC_BAND_STRONG; b >= KC_BAND_WEAK; b--)
+		printf("%s %ld hits, precision %.3f; ", kc_match_band_name((enum kc_match_band)b),
+		       cal_n[b], cal_n[b] ? (double)cal_rel[b] / (double)cal_n[b] : 0.0);
+	printf("|\n|   | precision by normalized score: ");
+	for (int k = 0; k < 20; k++)
+		if (buck_n[k])
+			printf("[%.2f,%.2f) %ld/%.3f ", k / 20.0, (k + 1) / 20.0, buck_n[k],
+			       (double)buck_rel[k] / (double)buck_n[k]);
+	printf("|\n");
 	free(ids);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(sel);

@@ -112,6 +112,12 @@ KC_API void kc_index_free(struct kc_index *ix);
  * it). org_name may be NULL. */
 KC_API int kc_index_put(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 			const char *org_name, struct kc_err *err);
+/* Adds or replaces n records of one kind: analyzed on `threads` threads (0 = one per core),
+ * appended in order, as n kc_index_put() calls would. org_names may be NULL, or hold NULLs.
+ * Stops at the first record that fails (the ones before it are in). */
+KC_API int kc_index_put_many(struct kc_index *ix, enum kc_doc_kind kind,
+			     const json_t *const *recs, const char *const *org_names, size_t n,
+			     unsigned threads, struct kc_err *err);
 /* Removes a document; KC_ENOTFOUND when the id is not indexed. */
 KC_API int kc_index_delete(struct kc_index *ix, enum kc_doc_kind kind, const char *id,
 			   struct kc_err *err);

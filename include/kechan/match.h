@@ -70,10 +70,28 @@ struct kc_match_bonus {
 	char en[64];
 };
 
+/* Confidence bands by the normalized text score (text_score over the query's largest possible
+ * text score, Σ q_t · idf_t over its terms found in the index: 1 would be every term saturated
+ * in the best fields). Thresholds calibrated on bench/match_eval (docs/match.md): in the
+ * known-item tasks a top hit at or above KC_BAND_STRONG_MIN was the right document in at least
+ * 90% of the queries, at or above KC_BAND_POSSIBLE_MIN in at least half. */
+enum kc_match_band {
+	KC_BAND_WEAK = 0,
+	KC_BAND_POSSIBLE = 1,
+	KC_BAND_STRONG = 2,
+};
+#define KC_BAND_STRONG_MIN 0.30
+#define KC_BAND_POSSIBLE_MIN 0.15
+/* "strong" / "possible" / "weak" and 强 / 中 / 弱 */
+KC_API const char *kc_match_band_name(enum kc_match_band b);
+KC_API const char *kc_match_band_zh(enum kc_match_band b);
+
 struct kc_match_hit {
 	uint32_t doc;
 	double score; /* text score × (1 + Σ bonus factors) */
 	double text_score;
+	double norm;  /* text_score / the query's largest possible text score, in [0, 1) */
+	enum kc_match_band band;
 	struct kc_match_bonus bonus[4];
 	size_t nbonus;
 	struct kc_match_part *parts; /* sorted by score, descending */

@@ -41,8 +41,8 @@ static const char help[] =
 	"  --include-closed   closed supplies and demands too (left out by default)\n\n"
 	"Ranking: BM25F over title, description, keywords, IPC / industry codes, chain nodes and org\n"
 	"name, the query also weighting the chain nodes next to its own; bonuses for the same city or\n"
-	"province and for TRL fit (docs/match.md). Not yet: proximity, query expansion, confidence\n"
-	"bands.\n";
+	"province and for TRL fit. Each result has a confidence band: 强 strong, 中 possible or 弱\n"
+	"weak (docs/match.md says how they were calibrated). Not yet: proximity, query expansion.\n";
 
 struct names {
 	json_t *orgs;  /* id → short name */
@@ -719,12 +719,17 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 					json_object_set(item, facets[f], x);
 			}
 			json_object_set_new(item, "text_score", json_real(res.hits[i].text_score));
+			json_object_set_new(item, "confidence", json_real(res.hits[i].norm));
+			json_object_set_new(item, "band",
+					    json_string(kc_match_band_name(res.hits[i].band)));
 			json_object_set_new(item, "explanation", explanation(&res.hits[i], 50));
 			json_object_set_new(item, "bonuses", bonus_json(&res.hits[i]));
 			json_array_append_new(out, item);
 		} else {
-			printf("%2zu  %-10s %6.2f  %s — %s\n", i + 1, d->id, res.hits[i].score,
-			       title ? title : "", oname ? oname : d->org_id);
+			printf("%2zu  %-10s %6.2f %s %-8s %s — %s\n", i + 1, d->id, res.hits[i].score,
+			       kc_match_band_zh(res.hits[i].band),
+			       kc_match_band_name(res.hits[i].band), title ? title : "",
+			       oname ? oname : d->org_id);
 			if (explain)
 				print_explanation(&names, &res.hits[i], 6);
 		}

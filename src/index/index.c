@@ -1,6 +1,8 @@
 /* The inverted index: a term dictionary (open addressing), one delta + varint postings stream
  * per term, documents with per-field lengths, tombstones for deletes. */
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "index_int.h"
 #include "kechan/store.h"
@@ -237,9 +239,15 @@ static void dtab_release(struct dtab *d)
 	kc_free(d->v);
 	kc_free(d->offs);
 	kc_buf_release(&d->pool);
+	memset(d, 0, sizeof(*d));
 }
 
-static int add_text(struct kc_index *ix, struct dtab *d, uint16_t *len, const char *s,
+struct actx {
+	const struct kc_text *text;
+	struct kc_text_run *run;
+};
+
+static int add_text(const struct actx *ix, struct dtab *d, uint16_t *len, const char *s,
 		    enum kc_field_id f, struct kc_err *err)
 {
 	const struct kc_term *terms;
@@ -256,7 +264,7 @@ static int add_text(struct kc_index *ix, struct dtab *d, uint16_t *len, const ch
 	return 0;
 }
 
-static int add_text_field(struct kc_index *ix, struct dtab *d, uint16_t *len, const json_t *v,
+static int add_text_field(const struct actx *ix, struct dtab *d, uint16_t *len, const json_t *v,
 			  enum kc_field_id f, struct kc_err *err)
 {
 	if (json_is_string(v))
@@ -403,70 +411,105 @@ int kc_index_filter(const struct kc_index *ix, const struct kc_filter *f, struct
 	return kc__facets_filter(ix->facets, ix->docs, f, out, err);
 }
 
-int kc_index_put(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
-		 const char *org_name, struct kc_err *err)
+/* A document analyzed and ready to be appended: its term table and fields. */
+struct prep {
+	struct dtab d;
+	struct kc_doc doc;
+};
+
+static void prep_release(struct prep *p)
 {
-	struct dtab d = {0};
+	dtab_release(&p->d);
+	kc_free(p->doc.id);
+	kc_free(p->doc.org_id);
+	kc_free(p->doc.region);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Analyzes a record (touches nothing of the index: runs on any thread with its own run). */
+static int prepare(const struct actx *a, enum kc_doc_kind kind, const json_t *rec,
+		   const char *org_name, struct prep *p, struct kc_err *err)
+{
 	int rc;
+	struct kc_doc *doc = &p->doc;
+	memset(p, 0, sizeof(*p));
 	const char *id = json_string_value(json_object_get(rec, "id"));
 	if (id == NULL)
 		return kc_err_set(err, KC_EINVAL, "record without an id");
-	if (ix->ndocs == UINT32_MAX)
-		return kc_err_set(err, KC_ENOMEM, "index full");
+	doc->kind = (uint8_t)kind;
+	const char *vis = json_string_value(json_object_get(rec, "visibility"));
+	doc->vis = vis && strcmp(vis, "confidential") == 0 ? KC_VIS_CONFIDENTIAL
+		   : vis && strcmp(vis, "members") == 0	   ? KC_VIS_MEMBERS
+							   : KC_VIS_PUBLIC;
+	json_int_t trl = json_integer_value(json_object_get(rec, kind == KC_DOC_SUPPLY ? "trl"
+											: "trl_min"));
+	doc->trl = trl >= 1 && trl <= 9 ? (uint8_t)trl : 0;
+	doc->stage = (uint8_t)kc_doc_stage_parse(json_string_value(json_object_get(rec, "stage")));
+	const char *status = json_string_value(json_object_get(rec, "status"));
+	doc->closed = status != NULL && strcmp(status, "closed") == 0;
+	doc->date = parse_date(json_string_value(json_object_get(rec, "published")));
+	kc_buf_init(&p->d.pool, 0);
+	if ((rc = add_text_field(a, &p->d, doc->len, json_object_get(rec, "title"), KC_FIELD_TITLE,
+				 err)) != 0 ||
+	    (rc = add_text_field(a, &p->d, doc->len, json_object_get(rec, "description"),
+				 KC_FIELD_DESC, err)) != 0 ||
+	    (rc = add_text_field(a, &p->d, doc->len, json_object_get(rec, "keywords"),
+				 KC_FIELD_KEYWORDS, err)) != 0)
+		goto fail;
+	if (org_name != NULL &&
+	    (rc = add_text(a, &p->d, doc->len, org_name, KC_FIELD_ORG, err)) != 0)
+		goto fail;
+	if (add_codes(&p->d, doc->len, json_object_get(rec, "ipc"), "ipc:", 4, KC_FIELD_CODES) != 0 ||
+	    add_codes(&p->d, doc->len, json_object_get(rec, "industries"), "ind:", 0,
+		      KC_FIELD_CODES) != 0 ||
+	    add_codes(&p->d, doc->len, json_object_get(rec, "nodes"), "node:", 0,
+		      KC_FIELD_NODES) != 0) {
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto fail;
+	}
+	doc->id = kc_strdup(id);
+	doc->org_id = dup_field(rec, "org_id");
+	doc->region = dup_field(rec, "region");
+	if (doc->id == NULL) {
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto fail;
+	}
+	return 0;
+fail:
+	prep_release(p);
+	return rc;
+}
+
+/* Appends a prepared document; takes its strings (p is released either way). */
+static int commit(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec, struct prep *p,
+		  struct kc_err *err)
+{
+	struct kc_doc doc = p->doc;
+	int rc;
+	if (ix->ndocs == UINT32_MAX) {
+		rc = kc_err_set(err, KC_ENOMEM, "index full");
+		goto fail;
+	}
 	if (ix->ndocs == ix->doc_cap) {
 		size_t cap = ix->doc_cap ? ix->doc_cap * 2 : 1024;
 		struct kc_doc *v = kc_realloc(ix->docs, cap * sizeof(*v));
-		if (v == NULL)
-			return kc_err_set(err, KC_ENOMEM, "out of memory");
+		if (v == NULL) {
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+			goto fail;
+		}
 		ix->docs = v;
 		ix->doc_cap = cap;
 	}
-	struct kc_doc doc = {0};
-	doc.kind = (uint8_t)kind;
-	const char *vis = json_string_value(json_object_get(rec, "visibility"));
-	doc.vis = vis && strcmp(vis, "confidential") == 0 ? KC_VIS_CONFIDENTIAL
-		  : vis && strcmp(vis, "members") == 0	  ? KC_VIS_MEMBERS
-							  : KC_VIS_PUBLIC;
-	json_int_t trl = json_integer_value(json_object_get(rec, kind == KC_DOC_SUPPLY ? "trl"
-											: "trl_min"));
-	doc.trl = trl >= 1 && trl <= 9 ? (uint8_t)trl : 0;
-	doc.stage = (uint8_t)kc_doc_stage_parse(json_string_value(json_object_get(rec, "stage")));
-	const char *status = json_string_value(json_object_get(rec, "status"));
-	doc.closed = status != NULL && strcmp(status, "closed") == 0;
-	doc.date = parse_date(json_string_value(json_object_get(rec, "published")));
-	kc_buf_init(&d.pool, 0);
-	if ((rc = add_text_field(ix, &d, doc.len, json_object_get(rec, "title"), KC_FIELD_TITLE,
-				 err)) != 0 ||
-	    (rc = add_text_field(ix, &d, doc.len, json_object_get(rec, "description"),
-				 KC_FIELD_DESC, err)) != 0 ||
-	    (rc = add_text_field(ix, &d, doc.len, json_object_get(rec, "keywords"),
-				 KC_FIELD_KEYWORDS, err)) != 0)
-		goto out;
-	if (org_name != NULL && (rc = add_text(ix, &d, doc.len, org_name, KC_FIELD_ORG, err)) != 0)
-		goto out;
-	if (add_codes(&d, doc.len, json_object_get(rec, "ipc"), "ipc:", 4, KC_FIELD_CODES) != 0 ||
-	    add_codes(&d, doc.len, json_object_get(rec, "industries"), "ind:", 0,
-		      KC_FIELD_CODES) != 0 ||
-	    add_codes(&d, doc.len, json_object_get(rec, "nodes"), "node:", 0, KC_FIELD_NODES) != 0) {
-		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
-		goto out;
-	}
-	doc.id = kc_strdup(id);
-	doc.org_id = dup_field(rec, "org_id");
-	doc.region = dup_field(rec, "region");
-	if (doc.id == NULL) {
-		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
-		goto out;
-	}
 	/* replace: the old version becomes a tombstone */
-	long old = kc_index_find(ix, kind, id);
+	long old = kc_index_find(ix, kind, doc.id);
 	if (old >= 0)
 		unlink_doc(ix, (uint32_t)old);
 	uint32_t no = ix->ndocs;
-	for (size_t i = 0; i < d.cap; i++) {
-		if (!d.v[i].used)
+	const struct dtab *d = &p->d;
+	for (size_t i = 0; i < d->cap; i++) {
+		if (!d->v[i].used)
 			continue;
-		struct term *t = term_get(ix, d.pool.ptr + d.offs[i], d.v[i].len, 1);
+		struct term *t = term_get(ix, d->pool.ptr + d->offs[i], d->v[i].len, 1);
 		if (t == NULL) {
 			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 			goto fail_doc;
@@ -475,13 +518,13 @@ int kc_index_put(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 		uint32_t delta = no + 1 - t->last;
 		uint8_t mask = 0;
 		for (int f = 0; f < KC_FIELD_COUNT; f++)
-			if (d.v[i].tf[f])
+			if (d->v[i].tf[f])
 				mask = (uint8_t)(mask | (1u << f));
 		rc = put_varint(t, delta);
 		rc = rc ? rc : put_varint(t, mask);
 		for (int f = 0; f < KC_FIELD_COUNT && rc == 0; f++)
-			if (d.v[i].tf[f])
-				rc = put_varint(t, d.v[i].tf[f]);
+			if (d->v[i].tf[f])
+				rc = put_varint(t, d->v[i].tf[f]);
 		if (rc != 0) {
 			t->n = before;
 			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
@@ -489,7 +532,7 @@ int kc_index_put(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 		}
 		ix->bytes += t->n - before;
 		for (int f = 0; f < KC_FIELD_COUNT; f++) {
-			uint16_t tf = d.v[i].tf[f];
+			uint16_t tf = d->v[i].tf[f];
 			if (tf == 0)
 				continue;
 			if (tf > t->maxtf[f])
@@ -503,34 +546,129 @@ int kc_index_put(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 	}
 	ix->docs[no] = doc;
 	ix->ndocs++;
-	if (id_set(ix, (uint8_t)kind, ix->docs[no].id, no) != 0) {
+	p->doc = (struct kc_doc){0}; /* the index owns the strings now */
+	dtab_release(&p->d);
+	if (id_set(ix, (uint8_t)kind, ix->docs[no].id, no) != 0 ||
+	    kc__facets_add(ix->facets, no, &ix->docs[no], rec) != 0) {
 		/* the postings name a document that is now a tombstone */
 		ix->docs[no].deleted = 1;
-		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (kc__facets_add(ix->facets, no, &ix->docs[no], rec) != 0) {
-		ix->docs[no].deleted = 1;
-		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
-		goto out;
+		return kc_err_set(err, KC_ENOMEM, "out of memory");
 	}
 	ix->live[kind]++;
 	for (int f = 0; f < KC_FIELD_COUNT; f++)
 		ix->sumlen[kind][f] += doc.len[f];
-	rc = 0;
-	goto out;
+	return 0;
 fail_doc:
 	/* postings written so far point at document no: keep it as a tombstone */
 	doc.deleted = 1;
 	ix->docs[no] = doc;
 	ix->ndocs++;
-out:
-	dtab_release(&d);
-	if (rc != 0 && (ix->ndocs == 0 || ix->docs[ix->ndocs - 1].id != doc.id)) {
-		kc_free(doc.id);
-		kc_free(doc.org_id);
-		kc_free(doc.region);
+	p->doc = (struct kc_doc){0};
+fail:
+	prep_release(p);
+	return rc;
+}
+
+int kc_index_put(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
+		 const char *org_name, struct kc_err *err)
+{
+	struct prep p;
+	struct actx a = {ix->text, ix->run};
+	int rc = prepare(&a, kind, rec, org_name, &p, err);
+	return rc ? rc : commit(ix, kind, rec, &p, err);
+}
+
+/* ---- many documents: analyzed on all cores, appended in order */
+
+struct batch_job {
+	const struct kc_text *text;
+	enum kc_doc_kind kind;
+	const json_t *const *recs;
+	const char *const *names;
+	struct prep *preps;
+	int *rcs;
+	struct kc_err *errs;
+	size_t from, to;
+	int own_run_failed;
+};
+
+static void *batch_worker(void *arg)
+{
+	struct batch_job *j = arg;
+	struct actx a = {j->text, kc_text_run_new()};
+	if (a.run == NULL) {
+		j->own_run_failed = 1;
+		return NULL;
 	}
+	for (size_t i = j->from; i < j->to; i++)
+		j->rcs[i] = prepare(&a, j->kind, j->recs[i], j->names ? j->names[i] : NULL,
+				    &j->preps[i], &j->errs[i]);
+	kc_text_run_free(a.run);
+	return NULL;
+}
+
+int kc_index_put_many(struct kc_index *ix, enum kc_doc_kind kind, const json_t *const *recs,
+		      const char *const *org_names, size_t n, unsigned threads,
+		      struct kc_err *err)
+{
+	enum { MAXT = 16 };
+	if (n == 0)
+		return 0;
+	if (threads == 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = c > 0 ? (unsigned)c : 1;
+	}
+	if (threads > MAXT)
+		threads = MAXT;
+	if (threads > n)
+		threads = (unsigned)n;
+	struct prep *preps = kc_calloc(n, sizeof(*preps));
+	int *rcs = kc_calloc(n, sizeof(*rcs));
+	struct kc_err *errs = kc_calloc(n, sizeof(*errs));
+	struct batch_job jobs[MAXT];
+	pthread_t tid[MAXT];
+	unsigned started = 0;
+	int rc = 0;
+	if (preps == NULL || rcs == NULL || errs == NULL) {
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (unsigned t = 0; t < threads; t++) {
+		jobs[t] = (struct batch_job){ix->text, kind, recs, org_names, preps, rcs, errs,
+					     n * t / threads, n * (t + 1) / threads, 0};
+		if (t > 0 && pthread_create(&tid[t], NULL, batch_worker, &jobs[t]) != 0)
+			jobs[t].own_run_failed = 2; /* not started: done below on this thread */
+		else if (t > 0)
+			started |= 1u << t;
+	}
+	batch_worker(&jobs[0]);
+	for (unsigned t = 1; t < threads; t++) {
+		if (started & (1u << t))
+			pthread_join(tid[t], NULL);
+		if (jobs[t].own_run_failed)
+			batch_worker(&jobs[t]);
+	}
+	for (unsigned t = 0; t < threads; t++)
+		if (jobs[t].own_run_failed == 1) {
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+			goto out;
+		}
+	for (size_t i = 0; i < n; i++) {
+		if (rcs[i] != 0) {
+			if (err != NULL)
+				*err = errs[i];
+			rc = rcs[i];
+			goto out;
+		}
+		if ((rc = commit(ix, kind, recs[i], &preps[i], err)) != 0)
+			goto out;
+	}
+out:
+	for (size_t i = 0; preps != NULL && i < n; i++)
+		prep_release(&preps[i]);
+	kc_free(preps);
+	kc_free(rcs);
+	kc_free(errs);
 	return rc;
 }
 
@@ -563,11 +701,16 @@ const json_t *kc_index_node_links(const struct kc_index *ix, const char *node)
 
 /* ---- building from the store */
 
+#define BUILD_BATCH 4096
+
 struct build_ctx {
 	struct kc_index *ix;
 	enum kc_doc_kind kind;
 	json_t *org_names; /* id → "name short_name" */
 	struct kc_err *err;
+	json_t *recs[BUILD_BATCH]; /* references held until the batch is indexed */
+	const char *names[BUILD_BATCH];
+	size_t n;
 };
 
 static int on_org(void *ud, const json_t *rec)
@@ -593,29 +736,53 @@ static int on_edge(void *ud, const json_t *rec)
 	return kc_index_add_edge(c->ix, from, to);
 }
 
+static int flush(struct build_ctx *c)
+{
+	int rc = kc_index_put_many(c->ix, c->kind, (const json_t *const *)c->recs, c->names, c->n,
+				   0, c->err);
+	for (size_t i = 0; i < c->n; i++)
+		json_decref(c->recs[i]);
+	c->n = 0;
+	return rc;
+}
+
 static int on_record(void *ud, const json_t *rec)
 {
 	struct build_ctx *c = ud;
 	const char *org = json_string_value(json_object_get(rec, "org_id"));
-	const char *name = org ? json_string_value(json_object_get(c->org_names, org)) : NULL;
-	return kc_index_put(c->ix, c->kind, rec, name, c->err);
+	c->names[c->n] = org ? json_string_value(json_object_get(c->org_names, org)) : NULL;
+	c->recs[c->n++] = json_incref((json_t *)rec);
+	return c->n == BUILD_BATCH ? flush(c) : 0;
 }
 
 int kc_index_build(struct kc_index *ix, struct kc_store *st, struct kc_err *err)
 {
-	struct build_ctx c = {ix, KC_DOC_SUPPLY, json_object(), err};
+	struct build_ctx *c = kc_calloc(1, sizeof(*c));
 	int rc;
-	if (c.org_names == NULL)
+	if (c == NULL)
 		return kc_err_set(err, KC_ENOMEM, "out of memory");
-	rc = kc_store_each(st, kc_entity_def(KC_ENT_ORG), NULL, on_org, &c, err);
+	*c = (struct build_ctx){.ix = ix, .kind = KC_DOC_SUPPLY, .org_names = json_object(),
+				.err = err};
+	if (c->org_names == NULL) {
+		kc_free(c);
+		return kc_err_set(err, KC_ENOMEM, "out of memory");
+	}
+	rc = kc_store_each(st, kc_entity_def(KC_ENT_ORG), NULL, on_org, c, err);
 	if (rc >= 0)
-		rc = kc_store_each(st, kc_entity_def(KC_ENT_EDGE), NULL, on_edge, &c, err);
+		rc = kc_store_each(st, kc_entity_def(KC_ENT_EDGE), NULL, on_edge, c, err);
 	if (rc >= 0)
-		rc = kc_store_each(st, kc_entity_def(KC_ENT_SUPPLY), NULL, on_record, &c, err);
-	c.kind = KC_DOC_DEMAND;
+		rc = kc_store_each(st, kc_entity_def(KC_ENT_SUPPLY), NULL, on_record, c, err);
 	if (rc >= 0)
-		rc = kc_store_each(st, kc_entity_def(KC_ENT_DEMAND), NULL, on_record, &c, err);
-	json_decref(c.org_names);
+		rc = flush(c);
+	c->kind = KC_DOC_DEMAND;
+	if (rc >= 0)
+		rc = kc_store_each(st, kc_entity_def(KC_ENT_DEMAND), NULL, on_record, c, err);
+	if (rc >= 0)
+		rc = flush(c);
+	for (size_t i = 0; i < c->n; i++)
+		json_decref(c->recs[i]);
+	json_decref(c->org_names);
+	kc_free(c);
 	return rc < 0 ? rc : 0;
 }
 

@@ -195,6 +195,16 @@ static int q_codes(struct query *q, const json_t *v, const char *prefix, size_t 
 	return 0;
 }
 
+const char *kc_match_band_name(enum kc_match_band b)
+{
+	return b == KC_BAND_STRONG ? "strong" : b == KC_BAND_POSSIBLE ? "possible" : "weak";
+}
+
+const char *kc_match_band_zh(enum kc_match_band b)
+{
+	return b == KC_BAND_STRONG ? "强" : b == KC_BAND_POSSIBLE ? "中" : "弱";
+}
+
 /* ---- scoring */
 
 static int visible(const struct kc_doc *d, const struct kc_match_opts *o)
@@ -474,6 +484,8 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 		     struct kc_match_result *out, struct kc_err *err)
 {
 	double *tidf = calloc(q->n ? q->n : 1, sizeof(double));
+	double qmax = 0;
+	struct heap_item *order = NULL;
 	unsigned k = o->k ? o->k : 10;
 	struct heap_item *heap = malloc((size_t)k * sizeof(*heap));
 	size_t hn = 0;
@@ -512,23 +524,47 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 			goto out;
 		}
 	}
-	/* explanations: each query term's share in each hit */
+	/* explanations: each query term's share in each hit, found by seeking to the hits in
+	 * document order (not by reading whole lists) */
+	order = malloc((hn ? hn : 1) * sizeof(*order));
+	if (order == NULL) {
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t h = 0; h < hn; h++)
+		order[h] = (struct heap_item){0, (uint32_t)h};
+	for (size_t h = 1; h < hn; h++) /* insertion sort by document: k is small */
+		for (size_t j = h; j > 0 && out->hits[order[j - 1].doc].doc >
+						out->hits[order[j].doc].doc; j--) {
+			struct heap_item tmp = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = tmp;
+		}
 	for (size_t i = 0; i < q->n && hn > 0; i++) {
 		struct kc_postings pc;
 		kc_index_postings(ix, q->terms[i], strlen(q->terms[i]), &pc);
-		while (kc_postings_next(&pc)) {
-			for (size_t h = 0; h < hn; h++) {
-				struct kc_match_hit *hit = &out->hits[h];
-				if (hit->doc != pc.doc)
-					continue;
-				const struct kc_doc *d = kc_index_doc(ix, pc.doc);
-				double x = tf_tilde(ix, o, d, pc.tf);
-				struct kc_match_part *p = &hit->parts[hit->nparts++];
-				p->term = q->terms[i];
-				p->score = q->w[i] * tidf[i] * x / (o->k1 + x);
-				memcpy(p->tf, pc.tf, sizeof(p->tf));
-			}
+		if (pc.df > 0)
+			qmax += q->w[i] * tidf[i];
+		for (size_t j = 0; j < hn; j++) {
+			struct kc_match_hit *hit = &out->hits[order[j].doc];
+			if (!kc_postings_seek(&pc, hit->doc))
+				break;
+			if (pc.doc != hit->doc)
+				continue;
+			const struct kc_doc *d = kc_index_doc(ix, pc.doc);
+			double x = tf_tilde(ix, o, d, pc.tf);
+			struct kc_match_part *p = &hit->parts[hit->nparts++];
+			p->term = q->terms[i];
+			p->score = q->w[i] * tidf[i] * x / (o->k1 + x);
+			memcpy(p->tf, pc.tf, sizeof(p->tf));
 		}
+	}
+	for (size_t h = 0; h < hn; h++) {
+		struct kc_match_hit *hit = &out->hits[h];
+		hit->norm = qmax > 0 ? hit->text_score / qmax : 0;
+		hit->band = hit->norm >= KC_BAND_STRONG_MIN	? KC_BAND_STRONG
+			    : hit->norm >= KC_BAND_POSSIBLE_MIN ? KC_BAND_POSSIBLE
+								 : KC_BAND_WEAK;
 	}
 	for (size_t h = 0; h < hn; h++)
 		qsort(out->hits[h].parts, out->hits[h].nparts, sizeof(struct kc_match_part),
@@ -541,6 +577,7 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 	q->w = NULL;
 	q->n = 0;
 out:
+	free(order);
 	free(tidf);
 	free(heap);
 	if (rc != 0)

@@ -576,11 +576,12 @@ static void test_each_filter_by_hand_and_bad_conditions_are_named(void **state)
 		struct kc_docset *ds = NULL;
 		assert_int_equal(kc_index_filter(ix, &f, &ds, &err), 0);
 		char got[8] = "";
+		size_t ng = 0;
 		for (const char *id = "abc"; *id; id++) {
 			char s[2] = {*id, 0};
 			long no = kc_index_find(ix, KC_DOC_SUPPLY, s);
 			if (no >= 0 && kc_docset_contains(ds, (uint32_t)no))
-				strncat(got, s, 1);
+				got[ng++] = *id;
 		}
 		if (strcmp(got, expect) != 0)
 			fail_msg("case %zu: got '%s', expected '%s'", i, got, expect);
@@ -626,6 +627,68 @@ static void test_each_filter_by_hand_and_bad_conditions_are_named(void **state)
 	kc_index_free(ix);
 }
 
+static void test_put_many_on_threads_equals_one_by_one(void **state)
+{
+	(void)state;
+	enum { N = 600 };
+	struct kc_index *a = NULL, *b = NULL;
+	struct kc_err err = KC_ERR_INIT;
+	static struct fdoc docs[N];
+	json_t *recs[N];
+	unsigned seed = 11;
+	static const char *const words[] = {"硬碳", "负极", "磷酸铁锂", "正极", "隔膜", "涂覆",
+					    "电解液", "钠离子", "光伏", "银浆", "TOPCon", "回收"};
+	assert_int_equal(kc_index_new(&a, g_text, &err), 0);
+	assert_int_equal(kc_index_new(&b, g_text, &err), 0);
+	for (int i = 0; i < N; i++) {
+		fdoc_random(&docs[i], i, &seed);
+		char title[256];
+		snprintf(title, sizeof(title), "%s%s%s", words[frand(&seed) % 12],
+			 words[frand(&seed) % 12], words[frand(&seed) % 12]);
+		recs[i] = json_pack("{s:s, s:s, s:s, s:[s], s:i}", "id", docs[i].id, "org_id",
+				    docs[i].org, "title", title, "nodes", docs[i].node, "trl",
+				    docs[i].trl ? docs[i].trl : 5);
+		assert_int_equal(kc_index_put(a, KC_DOC_SUPPLY, recs[i], NULL, &err), 0);
+	}
+	/* the same ids twice: the second half replaces the first, as one-by-one puts would */
+	assert_int_equal(kc_index_put_many(b, KC_DOC_SUPPLY, (const json_t *const *)recs, NULL, N, 3,
+					   &err),
+			 0);
+	assert_int_equal(kc_index_put_many(b, KC_DOC_SUPPLY, (const json_t *const *)recs + N / 2,
+					   NULL, N / 2, 2, &err),
+			 0);
+	for (int i = N / 2; i < N; i++)
+		assert_int_equal(kc_index_put(a, KC_DOC_SUPPLY, recs[i], NULL, &err), 0);
+	assert_int_equal(kc_index_docs(a, 0), kc_index_docs(b, 0));
+	assert_int_equal(kc_index_terms(a), kc_index_terms(b));
+	assert_int_equal(kc_index_bytes(a), kc_index_bytes(b));
+	for (size_t w = 0; w < 12; w++) {
+		struct kc_match_opts o;
+		struct kc_match_result ra = {0}, rb = {0};
+		kc_match_opts_default(&o, KC_DOC_SUPPLY);
+		o.k = 20;
+		assert_int_equal(kc_match_text(a, g_text, words[w], &o, &ra, &err), 0);
+		assert_int_equal(kc_match_text(b, g_text, words[w], &o, &rb, &err), 0);
+		assert_int_equal(ra.n, rb.n);
+		for (size_t h = 0; h < ra.n; h++) {
+			assert_int_equal(ra.hits[h].doc, rb.hits[h].doc);
+			assert_true(ra.hits[h].score == rb.hits[h].score);
+		}
+		kc_match_result_free(&ra);
+		kc_match_result_free(&rb);
+	}
+	/* a bad record stops the batch with its error */
+	json_t *bad = json_pack("{s:s}", "title", "没有编号");
+	const json_t *two[2] = {recs[0], bad};
+	assert_int_equal(kc_index_put_many(b, KC_DOC_SUPPLY, two, NULL, 2, 2, &err), KC_EINVAL);
+	assert_non_null(strstr(err.msg, "without an id"));
+	json_decref(bad);
+	for (int i = 0; i < N; i++)
+		json_decref(recs[i]);
+	kc_index_free(a);
+	kc_index_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -638,6 +701,7 @@ int main(void)
 		cmocka_unit_test(test_near_duplicates_are_found_and_verified),
 		cmocka_unit_test(test_filters_equal_a_plain_reading_on_random_documents),
 		cmocka_unit_test(test_each_filter_by_hand_and_bad_conditions_are_named),
+		cmocka_unit_test(test_put_many_on_threads_equals_one_by_one),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

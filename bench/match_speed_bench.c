@@ -1,0 +1,478 @@
+/* bench/match_speed: index build time, memory and top-10 latency of kechan's matching engine
+ * against SQLite FTS5 (bm25()) and Xapian (BM25), on the same documents and terms, in one run.
+ *
+ *   match_speed_bench [--docs N] [--queries N] [--no-xapian]
+ *
+ * Documents (default 1,000,000): generated from the CSL literature set (bench/csl.c: 1,000
+ * papers, 8,000 titles, 1,784 abstracts). Each is a copy of a random real document whose words
+ * are each replaced, with probability 1/5, by a word drawn from the whole corpus in proportion
+ * to its frequency: real lengths and a real word distribution, no two copies alike.
+ *
+ * Terms: kechan indexes the texts (its analysis is part of its build time, run on all cores
+ * by kc_index_put_many as kc_index_build does; the peers build on one thread). The peers get the
+ * same texts analyzed by kechan's analyzer (index mode), as space-separated tokens per field;
+ * that analysis is done before and outside their timings.
+ *
+ * Queries, single thread, top 10: short = 2–3 terms of a document's title or keywords; long =
+ * 30–60 terms of a document's abstract (like a demand's description). kechan gets the terms as
+ * text (analyzed again inside the timing); FTS5 an OR of the quoted terms ordered by bm25();
+ * Xapian an OP_OR query with BM25Weight (python3-xapian, Debian's python3; bench/match_speed.py
+ * times each get_mset() inside Python).
+ *
+ * Memory: the growth of the process's resident set during the build (FTS5 and Xapian also
+ * write their index to disk: its size is shown). Release build; never a timed test. */
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kechan/match.h"
+#include "csl.h"
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double rss_mb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	double kb = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			kb = strtod(line + 6, NULL);
+	if (f)
+		fclose(f);
+	return kb / 1024.0;
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rnd(void)
+{
+	uint64_t x = rng_state;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return rng_state = x;
+}
+
+/* ---- token lists */
+
+struct toks {
+	char **v;
+	size_t n;
+};
+
+static void toks_of(const struct kc_text *t, struct kc_text_run *run, const char *s,
+		    enum kc_text_mode mode, struct toks *out)
+{
+	const struct kc_term *terms;
+	size_t n;
+	struct kc_err err = KC_ERR_INIT;
+	out->v = NULL;
+	out->n = 0;
+	if (s == NULL || kc_text_analyze(t, run, s, strlen(s), mode, &terms, &n, &err) != 0)
+		return;
+	out->v = malloc((n ? n : 1) * sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		out->v[i] = strndup(terms[i].text, terms[i].len);
+	out->n = n;
+}
+
+static int ascii_alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Words joined as running text: a space only between two Latin words. */
+static void append_word(char **s, size_t *len, size_t *cap, const char *w)
+{
+	size_t l = strlen(w);
+	if (*len + l + 2 > *cap) {
+		*cap = (*len + l + 2) * 2;
+		*s = realloc(*s, *cap);
+	}
+	if (*len && ascii_alnum((*s)[*len - 1]) && ascii_alnum(w[0]))
+		(*s)[(*len)++] = ' ';
+	memcpy(*s + *len, w, l);
+	*len += l;
+	(*s)[*len] = 0;
+}
+
+static char *mutate(const struct toks *tk, const struct toks *pool)
+{
+	if (tk->n == 0)
+		return NULL;
+	size_t len = 0, cap = 64;
+	char *s = malloc(cap);
+	s[0] = 0;
+	for (size_t i = 0; i < tk->n; i++) {
+		const char *w = rnd() % 5 == 0 ? pool->v[rnd() % pool->n] : tk->v[i];
+		append_word(&s, &len, &cap, w);
+	}
+	return s;
+}
+
+/* ---- the generated documents */
+
+struct gdoc {
+	char *title, *desc, *kw;    /* running text */
+	char *ttitle, *tdesc, *tkw; /* analyzed, space-separated */
+};
+
+static char *analyzed(const struct kc_text *t, struct kc_text_run *run, const char *s)
+{
+	json_t *a = json_array();
+	terms_of(t, run, s, a);
+	char *j = joined(a);
+	json_decref(a);
+	return j;
+}
+
+/* ---- latency figures */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+struct lat {
+	double p50, p99, mean;
+};
+
+static struct lat lat_of(double *v, size_t n)
+{
+	struct lat l = {0};
+	if (n == 0)
+		return l;
+	qsort(v, n, sizeof(double), cmp_double);
+	double sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += v[i];
+	l.p50 = v[n / 2] * 1e3;
+	l.p99 = v[(size_t)((double)(n - 1) * 0.99)] * 1e3;
+	l.mean = sum / (double)n * 1e3;
+	return l;
+}
+
+struct engine {
+	const char *name;
+	double build_s, rss, disk_mb;
+	struct lat s, l;
+	int ok;
+};
+
+static double file_mb(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (double)st.st_size / 1048576.0 : 0;
+}
+
+static double dir_mb(const char *dir)
+{
+	char cmd[4300], buf[64];
+	snprintf(cmd, sizeof(cmd), "du -sk '%s' 2>/dev/null", dir);
+	FILE *p = popen(cmd, "r");
+	double kb = p && fgets(buf, sizeof(buf), p) ? strtod(buf, NULL) : 0;
+	if (p)
+		pclose(p);
+	return kb / 1024.0;
+}
+
+int main(int argc, char **argv)
+{
+	size_t ndocs = 1000000, nq = 1000;
+	int xapian = 1;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--docs") == 0 && i + 1 < argc)
+			ndocs = strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--queries") == 0 && i + 1 < argc)
+			nq = strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--no-xapian") == 0)
+			xapian = 0;
+		else {
+			fprintf(stderr, "usage: match_speed_bench [--docs N] [--queries N] "
+					"[--no-xapian]\n");
+			return 2;
+		}
+	}
+	char probe[4096];
+	snprintf(probe, sizeof(probe), "%s/csl/csl_benchmark_records.jsonl", shared());
+	if (access(probe, R_OK) != 0) {
+		printf("match_speed: SKIPPED: %s not found\n", probe);
+		return 0;
+	}
+	struct corpus c = {0};
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_text *t = NULL;
+	if (load(&c) != 0 || kc_text_open(&t, NULL, &err) != 0) {
+		fprintf(stderr, "match_speed: cannot load: %s\n", err.msg);
+		return 1;
+	}
+	struct kc_text_run *run = kc_text_run_new();
+	char tmpdir[] = "/tmp/kc_matchspeed.XXXXXX";
+	if (mkdtemp(tmpdir) == NULL)
+		return 1;
+
+	/* templates as words; the pool of all words */
+	double t0 = now();
+	struct toks *tt = calloc(c.n * 3, sizeof(*tt)), pool = {0};
+	size_t pool_cap = 0;
+	for (size_t i = 0; i < c.n; i++) {
+		const char *f[3] = {c.v[i].title, c.v[i].abs, c.v[i].kw};
+		for (int k = 0; k < 3; k++) {
+			toks_of(t, run, f[k], KC_TEXT_PRECISE, &tt[i * 3 + (size_t)k]);
+			for (size_t j = 0; j < tt[i * 3 + (size_t)k].n; j++) {
+				const char *w = tt[i * 3 + (size_t)k].v[j];
+				if (w[0] == ' ')
+					continue;
+				if (pool.n == pool_cap)
+					pool.v = realloc(pool.v, (pool_cap = pool_cap ? pool_cap * 2
+										      : 4096) *
+								     sizeof(char *));
+				pool.v[pool.n++] = tt[i * 3 + (size_t)k].v[j];
+			}
+		}
+	}
+	struct gdoc *g = calloc(ndocs, sizeof(*g));
+	size_t bytes = 0;
+	for (size_t i = 0; i < ndocs; i++) {
+		size_t tpl = (size_t)(rnd() % c.n);
+		g[i].title = mutate(&tt[tpl * 3], &pool);
+		g[i].desc = mutate(&tt[tpl * 3 + 1], &pool);
+		g[i].kw = mutate(&tt[tpl * 3 + 2], &pool);
+		bytes += (g[i].title ? strlen(g[i].title) : 0) + (g[i].desc ? strlen(g[i].desc) : 0) +
+			 (g[i].kw ? strlen(g[i].kw) : 0);
+	}
+	double t_gen = now() - t0;
+	t0 = now();
+	for (size_t i = 0; i < ndocs; i++) {
+		g[i].ttitle = analyzed(t, run, g[i].title);
+		g[i].tdesc = analyzed(t, run, g[i].desc);
+		g[i].tkw = analyzed(t, run, g[i].kw);
+	}
+	double t_an = now() - t0;
+	printf("## Matching speed: %zu documents (%.0f MB of text) from %zu CSL templates\n\n", ndocs,
+	       (double)bytes / 1048576.0, c.n);
+	printf("generated in %.1f s; analyzed for the peers in %.1f s (%.1f MB/s, outside their "
+	       "timings)\n\n",
+	       t_gen, t_an, (double)bytes / 1048576.0 / t_an);
+
+	/* queries from random documents */
+	json_t **qs = calloc(2 * nq, sizeof(json_t *));
+	for (size_t qi = 0; qi < 2 * nq; qi++) {
+		int lng = qi >= nq;
+		json_t *terms = json_array();
+		while (json_array_size(terms) == 0) {
+			struct gdoc *d = &g[rnd() % ndocs];
+			char *src = strdup(lng ? (d->tdesc ? d->tdesc : "")
+					       : (d->tkw && *d->tkw ? d->tkw
+								    : d->ttitle ? d->ttitle : ""));
+			char *words[4096];
+			size_t nw = 0;
+			for (char *save = NULL, *p = strtok_r(src, " ", &save); p && nw < 4096;
+			     p = strtok_r(NULL, " ", &save))
+				words[nw++] = p;
+			if (lng && nw >= 30) {
+				size_t want = 30 + (size_t)(rnd() % 31);
+				for (size_t k = 0; k < want && k < nw; k++)
+					json_array_append_new(terms, json_string(words[k]));
+			} else if (!lng && nw >= 2) {
+				size_t want = 2 + (size_t)(rnd() % 2);
+				for (size_t k = 0; k < want * 4 && json_array_size(terms) < want; k++) {
+					const char *w = words[rnd() % nw];
+					int dup = 0;
+					size_t j;
+					json_t *x;
+					json_array_foreach(terms, j, x) dup |= strcmp(json_string_value(x), w) == 0;
+					if (!dup)
+						json_array_append_new(terms, json_string(w));
+				}
+			}
+			free(src);
+		}
+		qs[qi] = terms;
+	}
+	double *lat = malloc(2 * nq * sizeof(double));
+	struct engine e[3] = {{.name = "kechan"}, {.name = "SQLite FTS5 bm25()"},
+			      {.name = "Xapian BM25"}};
+
+	/* kechan */
+	struct kc_index *ix = NULL;
+	double r0 = rss_mb();
+	t0 = now();
+	kc_index_new(&ix, t, &err);
+	enum { BATCH = 4096 };
+	json_t **recs = malloc(BATCH * sizeof(json_t *));
+	for (size_t i = 0; i < ndocs; i += BATCH) {
+		size_t n = ndocs - i < BATCH ? ndocs - i : BATCH;
+		for (size_t j = 0; j < n; j++) {
+			char id[32];
+			snprintf(id, sizeof(id), "g-%07zu", i + j);
+			recs[j] = json_pack("{s:s, s:s?, s:s?, s:[s?]}", "id", id, "title",
+					    g[i + j].title, "description", g[i + j].desc, "keywords",
+					    g[i + j].kw);
+		}
+		if (kc_index_put_many(ix, KC_DOC_SUPPLY, (const json_t *const *)recs, NULL, n, 0,
+				      &err) != 0) {
+			fprintf(stderr, "match_speed: kechan: %s\n", err.msg);
+			return 1;
+		}
+		for (size_t j = 0; j < n; j++)
+			json_decref(recs[j]);
+		if ((i / BATCH) % 25 == 24)
+			fprintf(stderr, "\rkechan: %zu documents", i + n);
+	}
+	free(recs);
+	e[0].build_s = now() - t0;
+	e[0].rss = rss_mb() - r0;
+	fprintf(stderr, "\rkechan: built in %.1f s       \n", e[0].build_s);
+	struct kc_match_opts o;
+	kc_match_opts_default(&o, KC_DOC_SUPPLY);
+	for (size_t qi = 0; qi < 2 * nq; qi++) {
+		char *text = joined(qs[qi]);
+		struct kc_match_result r = {0};
+		double q0 = now();
+		if (kc_match_text(ix, t, text, &o, &r, &err) != 0) {
+			fprintf(stderr, "match_speed: kechan query: %s\n", err.msg);
+			return 1;
+		}
+		lat[qi] = now() - q0;
+		kc_match_result_free(&r);
+		free(text);
+	}
+	e[0].s = lat_of(lat, nq);
+	e[0].l = lat_of(lat + nq, nq);
+	e[0].ok = 1;
+	size_t kterms = kc_index_terms(ix), kbytes = kc_index_bytes(ix);
+	kc_index_free(ix);
+
+	/* SQLite FTS5 */
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/fts.db", tmpdir);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *ins = NULL, *sel = NULL;
+	r0 = rss_mb();
+	t0 = now();
+	sqlite3_open(path, &db);
+	sqlite3_exec(db,
+		     "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144;"
+		     "CREATE VIRTUAL TABLE docs USING fts5(title, body, kw);"
+		     "BEGIN",
+		     NULL, NULL, NULL);
+	sqlite3_prepare_v2(db, "INSERT INTO docs(rowid, title, body, kw) VALUES (?, ?, ?, ?)", -1,
+			   &ins, NULL);
+	for (size_t i = 0; i < ndocs; i++) {
+		sqlite3_bind_int64(ins, 1, (sqlite3_int64)i + 1);
+		sqlite3_bind_text(ins, 2, g[i].ttitle, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 3, g[i].tdesc, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 4, g[i].tkw, -1, SQLITE_STATIC);
+		if (sqlite3_step(ins) != SQLITE_DONE) {
+			fprintf(stderr, "match_speed: fts5: %s\n", sqlite3_errmsg(db));
+			return 1;
+		}
+		sqlite3_reset(ins);
+		if (i % 100000 == 99999)
+			fprintf(stderr, "\rfts5: %zu documents", i + 1);
+	}
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	e[1].build_s = now() - t0;
+	e[1].rss = rss_mb() - r0;
+	e[1].disk_mb = file_mb(path);
+	fprintf(stderr, "\rfts5: built in %.1f s       \n", e[1].build_s);
+	sqlite3_prepare_v2(db, "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 10",
+			   -1, &sel, NULL);
+	for (size_t qi = 0; qi < 2 * nq; qi++) {
+		char *fq = fts_query(qs[qi]);
+		double q0 = now();
+		sqlite3_bind_text(sel, 1, fq, -1, SQLITE_STATIC);
+		while (sqlite3_step(sel) == SQLITE_ROW)
+			;
+		sqlite3_reset(sel);
+		lat[qi] = now() - q0;
+		free(fq);
+	}
+	e[1].s = lat_of(lat, nq);
+	e[1].l = lat_of(lat + nq, nq);
+	e[1].ok = 1;
+	sqlite3_finalize(ins);
+	sqlite3_finalize(sel);
+	sqlite3_close(db);
+	unlink(path);
+
+	/* Xapian, in Debian's python3 */
+	if (xapian) {
+		char dpath[4200], qpath[4200], opath[4200], xdir[4200], cmd[20000];
+		snprintf(dpath, sizeof(dpath), "%s/docs.jsonl", tmpdir);
+		snprintf(qpath, sizeof(qpath), "%s/queries.jsonl", tmpdir);
+		snprintf(opath, sizeof(opath), "%s/xapian.json", tmpdir);
+		snprintf(xdir, sizeof(xdir), "%s/xapian.db", tmpdir);
+		FILE *fd = fopen(dpath, "w"), *fq = fopen(qpath, "w");
+		for (size_t i = 0; i < ndocs; i++)
+			fprintf(fd, "%s\t%s\t%s\n", g[i].ttitle, g[i].tdesc, g[i].tkw);
+		for (size_t qi = 0; qi < 2 * nq; qi++) {
+			char *q = joined(qs[qi]);
+			fprintf(fq, "%s\n", q);
+			free(q);
+		}
+		fclose(fd);
+		fclose(fq);
+		snprintf(cmd, sizeof(cmd),
+			 "PATH=$(getconf PATH) python3 '%s/bench/match_speed.py' '%s' '%s' '%s' '%s' "
+			 "%zu",
+			 KC_SRC_DIR, dpath, qpath, xdir, opath, nq);
+		if (system(cmd) == 0) {
+			json_error_t je;
+			json_t *x = json_load_file(opath, 0, &je);
+			if (x != NULL) {
+				e[2].build_s = json_real_value(json_object_get(x, "build_s"));
+				e[2].rss = json_real_value(json_object_get(x, "rss_mb"));
+				e[2].disk_mb = dir_mb(xdir);
+				json_t *ls = json_object_get(x, "lat");
+				for (size_t qi = 0; qi < 2 * nq; qi++)
+					lat[qi] = json_real_value(json_array_get(ls, qi));
+				e[2].s = lat_of(lat, nq);
+				e[2].l = lat_of(lat + nq, nq);
+				e[2].ok = 1;
+				json_decref(x);
+			}
+		} else {
+			fprintf(stderr, "match_speed: the Xapian peer failed (python3-xapian?)\n");
+		}
+	}
+
+	printf("| engine | build s | memory MB (RSS growth) | on disk MB | short p50 ms | short p99 "
+	       "ms | long p50 ms | long p99 ms |\n|---|---|---|---|---|---|---|---|\n");
+	for (int k = 0; k < 3; k++) {
+		if (!e[k].ok)
+			continue;
+		printf("| %s | %.1f | %.0f | %.0f | %.3f | %.3f | %.3f | %.3f |\n", e[k].name,
+		       e[k].build_s, e[k].rss, e[k].disk_mb, e[k].s.p50, e[k].s.p99, e[k].l.p50,
+		       e[k].l.p99);
+	}
+	int fb = !e[2].ok || e[1].build_s <= e[2].build_s ? 1 : 2;
+	int fl = !e[2].ok || e[1].l.p99 <= e[2].l.p99 ? 1 : 2;
+	printf("\n%zu queries of each kind (short: 2–3 terms; long: 30–60 terms); kechan: %zu terms, "
+	       "%.0f MB of postings.\n",
+	       nq, kterms, (double)kbytes / 1048576.0);
+	printf("build: kechan / fastest peer (%s) = %.2f (goal ≤ 0.50; kechan's includes its text "
+	       "analysis)\n",
+	       e[fb].name, e[0].build_s / e[fb].build_s);
+	printf("long-query p99: kechan / fastest peer (%s) = %.3f (goal ≤ 0.20)\n", e[fl].name,
+	       e[0].l.p99 / e[fl].l.p99);
+	snprintf(path, sizeof(path), "rm -rf '%s'", tmpdir);
+	if (system(path) != 0)
+		fprintf(stderr, "match_speed: could not remove %s\n", tmpdir);
+	kc_text_run_free(run);
+	kc_text_close(t);
+	return 0;
+}
