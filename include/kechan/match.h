@@ -131,6 +131,40 @@ struct kc_dupe {
 KC_API int kc_match_dupes(const struct kc_text *t, const char *const *texts, size_t n,
 			  double threshold, struct kc_dupe **out, size_t *nout, struct kc_err *err);
 
+/* ---- feedback: each side accepts or declines a match, declining with a reason from a fixed
+ * list; stored on the match record (demand_verdict / demand_reason, supply_verdict /
+ * supply_reason, feedback_note), shown to the other side, counted per record. */
+
+enum kc_match_side {
+	KC_SIDE_DEMAND = 1, /* the enterprise that posed the demand */
+	KC_SIDE_SUPPLY = 2, /* the owner of the achievement, patent, facility ... */
+};
+
+/* The reasons, NULL-terminated: too_early, wrong_field, too_expensive, already_known, capacity,
+ * location, ip_unclear, no_response, other. */
+KC_API const char *const *kc_match_reasons(void);
+/* The Chinese name of a reason (技术尚不成熟 ...), NULL when unknown. */
+KC_API const char *kc_match_reason_zh(const char *reason);
+
+struct kc_store;
+
+/* Records one side's verdict on the pair (demand_id, supply_id): the pair's match record is
+ * updated, or created (id "fb-<demand>-<supply>", stage new) when there is none. accept = 1
+ * accepts (the stage moves from new to contacted), accept = 0 declines with reason (required,
+ * one of kc_match_reasons(); the stage becomes declined). note may be NULL. The write and its
+ * event (actor) are one transaction. *out, when not NULL, receives the match record (a new
+ * reference). KC_EINVAL names a bad reason; KC_ENOTFOUND a missing demand or supply. */
+KC_API int kc_match_feedback(struct kc_store *st, const char *demand_id, const char *supply_id,
+			     enum kc_match_side side, int accept, const char *reason,
+			     const char *note, const char *actor, json_t **out,
+			     struct kc_err *err);
+
+/* Feedback counts on a record (a demand when side is KC_SIDE_DEMAND, else a supply), over its
+ * match records: {"accepted": n, "declined": n, "reasons": {"too_early": n, ...}} counting the
+ * verdicts of the other side (what the others said about this record). New reference. */
+KC_API int kc_match_feedback_counts(struct kc_store *st, enum kc_match_side side, const char *id,
+				    json_t **out, struct kc_err *err);
+
 /* Field names for explanations: "title", "description", ... and their Chinese names. */
 KC_API const char *kc_match_field_name(enum kc_field_id f);
 KC_API const char *kc_match_field_zh(enum kc_field_id f);

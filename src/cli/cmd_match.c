@@ -17,7 +17,9 @@
 static const char help[] =
 	"usage: kechan [--db PATH] [--json] match demand ID | supply ID | text \"…\" [options]\n"
 	"       kechan [--db PATH] match batch --out FILE [--format jsonl|csv] [-k N] [--as-admin]\n"
-	"       kechan [--db PATH] [--json] match dupes [--threshold 0.7]\n\n"
+	"       kechan [--db PATH] [--json] match dupes [--threshold 0.7]\n"
+	"       kechan [--db PATH] match feedback DEMAND SUPPLY --side demand|supply\n"
+	"                     (--accept | --decline REASON) [--note TEXT]\n\n"
 	"  demand ID      the supplies that could answer a demand (产业出题、科技答题)\n"
 	"  supply ID      the demands an achievement, patent or facility could serve\n"
 	"  text \"…\"       free text; --target supplies (default) or demands\n"
@@ -25,7 +27,12 @@ static const char help[] =
 	"                 demand_id, rank, supply_id, score, text_score, terms); confidential\n"
 	"                 demands only with --as-admin\n"
 	"  dupes          near-duplicate supplies and demands (the same record posted twice or\n"
-	"                 copied with small edits): pairs with their similarity (word bigrams)\n\n"
+	"                 copied with small edits): pairs with their similarity (word bigrams)\n"
+	"  feedback       one side accepts or declines a match; REASON is one of too_early\n"
+	"                 (技术尚不成熟), wrong_field (领域不符), too_expensive (价格过高),\n"
+	"                 already_known (已掌握该技术), capacity (产能或规模不足), location (地域不便),\n"
+	"                 ip_unclear (知识产权不清), no_response (对方未回应), other (其他).\n"
+	"                 Results show the other side's verdicts, and each record's counts.\n\n"
 	"options:\n"
 	"  -k N           results (default 10, at most 1000)\n"
 	"  --explain      show each result's matched terms and where they were found\n"
@@ -137,6 +144,123 @@ static void print_explanation(const struct names *nm, const struct kc_match_hit 
 			printf(" %s (%s)", h->bonus[i].zh, h->bonus[i].en);
 		printf("\n");
 	}
+}
+
+/* ---- feedback */
+
+struct pair_find {
+	const char *supply_id;
+	json_t *rec; /* a copy of the pair's match record */
+};
+
+static int on_pair(void *ud, const json_t *rec)
+{
+	struct pair_find *p = ud;
+	const char *s = json_string_value(json_object_get(rec, "supply_id"));
+	if (s != NULL && strcmp(s, p->supply_id) == 0) {
+		p->rec = json_deep_copy(rec);
+		return 1;
+	}
+	return 0;
+}
+
+static int feedback_run(struct kc_cli *cli, int argc, char **argv)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_store *st = NULL;
+	json_t *m = NULL;
+	const char *pos[2] = {NULL, NULL}, *side = NULL, *reason = NULL, *note = NULL, *v;
+	int accept = -1, np = 0, code = 0, rc;
+	for (int i = 1; i < argc; i++) {
+		if (kc_cli_opt(argc, argv, &i, "--side", &v)) {
+			if (v == NULL)
+				return 1;
+			side = v;
+		} else if (kc_cli_opt(argc, argv, &i, "--decline", &v)) {
+			if (v == NULL)
+				return 1;
+			accept = 0;
+			reason = v;
+		} else if (kc_cli_opt(argc, argv, &i, "--note", &v)) {
+			if (v == NULL)
+				return 1;
+			note = v;
+		} else if (strcmp(argv[i], "--accept") == 0) {
+			accept = 1;
+		} else if (kc_cli_is_help(argv[i])) {
+			fputs(help, stdout);
+			return 0;
+		} else if (np < 2) {
+			pos[np++] = argv[i];
+		} else {
+			return kc_cli_usage_error("match", "unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (np != 2 || side == NULL || accept < 0)
+		return kc_cli_usage_error("match", "feedback takes DEMAND SUPPLY --side demand|supply "
+						   "and --accept or --decline REASON");
+	if (strcmp(side, "demand") != 0 && strcmp(side, "supply") != 0)
+		return kc_cli_usage_error("match", "--side is demand or supply, not '%s'", side);
+	if (note != NULL && !kc_utf8_valid(note, strlen(note)))
+		return kc_cli_usage_error("match", "--note is not valid UTF-8");
+	if (kc_cli_open(cli, 1, &st) != 0)
+		return 1;
+	rc = kc_match_feedback(st, pos[0], pos[1],
+			       strcmp(side, "demand") == 0 ? KC_SIDE_DEMAND : KC_SIDE_SUPPLY, accept,
+			       reason, note, cli->actor, &m, &err);
+	if (rc != 0) {
+		code = kc_cli_fail(&err);
+		goto out;
+	}
+	if (cli->json) {
+		kc_cli_print_json(m);
+	} else {
+		printf("%s: %s side %s%s%s%s%s — stage %s\n",
+		       json_string_value(json_object_get(m, "id")), side,
+		       accept ? "accepted 接受" : "declined 拒绝", reason ? ": " : "",
+		       reason ? reason : "", reason ? " " : "",
+		       reason ? kc_match_reason_zh(reason) : "",
+		       json_string_value(json_object_get(m, "stage")));
+	}
+out:
+	json_decref(m);
+	kc_store_close(st);
+	return code;
+}
+
+/* The verdicts given on the pair (demand_id, supply_id), as one line (empty when none) and as
+ * JSON (*js, NULL when none). */
+static void feedback_of(struct kc_store *st, const char *demand_id, const char *supply_id,
+			char *buf, size_t cap, json_t **js)
+{
+	struct kc_query q = {.field = "demand_id", .value = demand_id};
+	struct pair_find p = {supply_id, NULL};
+	size_t len = 0;
+	buf[0] = 0;
+	*js = NULL;
+	kc_store_each(st, kc_entity_def(KC_ENT_MATCH), &q, on_pair, &p, NULL);
+	if (p.rec == NULL)
+		return;
+	for (int side = 0; side < 2; side++) {
+		const char *pre = side == 0 ? "demand" : "supply";
+		char key[32];
+		snprintf(key, sizeof(key), "%s_verdict", pre);
+		const char *v = json_string_value(json_object_get(p.rec, key));
+		snprintf(key, sizeof(key), "%s_reason", pre);
+		const char *r = json_string_value(json_object_get(p.rec, key));
+		if (v == NULL)
+			continue;
+		if (*js == NULL)
+			*js = json_object();
+		json_object_set_new(*js, pre, json_pack("{s:s, s:s?}", "verdict", v, "reason", r));
+		int n = snprintf(buf + len, cap - len, "%s%s %s%s%s", len ? "；" : "",
+				 side == 0 ? "需求方" : "供给方",
+				 strcmp(v, "accept") == 0 ? "接受 accepted" : "拒绝 declined",
+				 r ? ": " : "", r ? kc_match_reason_zh(r) : "");
+		if (n > 0 && len + (size_t)n < cap)
+			len += (size_t)n;
+	}
+	json_decref(p.rec);
 }
 
 /* ---- filters */
@@ -495,6 +619,10 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 	long k = 10;
 	struct filter_args fa = {0};
 	struct kc_docset *only = NULL;
+	if (argc > 1 && strcmp(argv[1], "feedback") == 0) {
+		code = feedback_run(cli, argc - 1, argv + 1);
+		goto out;
+	}
 	for (int i = 1; i < argc; i++) {
 		int fr;
 		if (kc_cli_is_help(argv[i])) {
@@ -690,6 +818,28 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 		       tk == KC_DOC_SUPPLY ? "供给 supplies" : "需求 demands", mode, arg, res.n,
 		       res.candidates, kc_index_docs(ix, (int)tk),
 		       tk == KC_DOC_SUPPLY ? "supplies" : "demands");
+	if (!cli->json && query != NULL) {
+		json_t *counts = NULL;
+		if (kc_match_feedback_counts(st, tk == KC_DOC_SUPPLY ? KC_SIDE_DEMAND : KC_SIDE_SUPPLY,
+					     arg, &counts, NULL) == 0) {
+			json_int_t acc = json_integer_value(json_object_get(counts, "accepted"));
+			json_int_t dec = json_integer_value(json_object_get(counts, "declined"));
+			if (acc + dec > 0) {
+				printf("反馈 feedback on %s: %lld accepted 接受, %lld declined 拒绝", arg,
+				       (long long)acc, (long long)dec);
+				const char *r;
+				json_t *n;
+				const char *sep = " (";
+				json_object_foreach(json_object_get(counts, "reasons"), r, n) {
+					printf("%s%s %lld", sep, kc_match_reason_zh(r),
+					       (long long)json_integer_value(n));
+					sep = ", ";
+				}
+				printf("%s\n", strcmp(sep, ", ") == 0 ? ")" : "");
+			}
+			json_decref(counts);
+		}
+	}
 	if (!cli->json && only != NULL)
 		printf("筛选 filter: %llu %s pass\n", (unsigned long long)kc_docset_count(only),
 		       tk == KC_DOC_SUPPLY ? "supplies" : "demands");
@@ -705,6 +855,11 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 					    ? "(保密 confidential)"
 					    : json_string_value(json_object_get(names.orgs, d->org_id));
 		const char *title = json_string_value(json_object_get(rec, "title"));
+		char fb[512] = "";
+		json_t *fbj = NULL;
+		if (query != NULL)
+			feedback_of(st, tk == KC_DOC_SUPPLY ? arg : d->id,
+				    tk == KC_DOC_SUPPLY ? d->id : arg, fb, sizeof(fb), &fbj);
 		if (cli->json) {
 			json_t *item = json_pack("{s:i, s:s, s:f, s:s?, s:s?}", "rank", (json_int_t)i + 1,
 						 "id", d->id, "score", res.hits[i].score, "title",
@@ -724,6 +879,13 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 					    json_string(kc_match_band_name(res.hits[i].band)));
 			json_object_set_new(item, "explanation", explanation(&res.hits[i], 50));
 			json_object_set_new(item, "bonuses", bonus_json(&res.hits[i]));
+			if (fbj != NULL)
+				json_object_set_new(item, "feedback", fbj);
+			json_t *counts = NULL;
+			if (kc_match_feedback_counts(st, tk == KC_DOC_SUPPLY ? KC_SIDE_SUPPLY
+									     : KC_SIDE_DEMAND,
+						     d->id, &counts, NULL) == 0)
+				json_object_set_new(item, "feedback_counts", counts);
 			json_array_append_new(out, item);
 		} else {
 			printf("%2zu  %-10s %6.2f %s %-8s %s — %s\n", i + 1, d->id, res.hits[i].score,
@@ -732,6 +894,9 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 			       oname ? oname : d->org_id);
 			if (explain)
 				print_explanation(&names, &res.hits[i], 6);
+			if (fb[0])
+				printf("      反馈 feedback: %s\n", fb);
+			json_decref(fbj);
 		}
 		json_decref(rec);
 	}

@@ -38,6 +38,8 @@ struct kc_index {
 	size_t id_cap, nids;
 	json_t *links; /* node → {"up": [...], "down": [...]} */
 	struct kc__facets *facets;
+	struct kc_text_run *wruns[16]; /* kc_index_put_many's workers (an OpenCC converter each:
+					  costly to open, so kept) */
 	size_t live[3];
 	double sumlen[3][KC_FIELD_COUNT];
 	size_t bytes;
@@ -91,6 +93,8 @@ void kc_index_free(struct kc_index *ix)
 	kc_free(ix->ids);
 	json_decref(ix->links);
 	kc__facets_free(ix->facets);
+	for (size_t i = 0; i < sizeof(ix->wruns) / sizeof(ix->wruns[0]); i++)
+		kc_text_run_free(ix->wruns[i]);
 	kc_text_run_free(ix->run);
 	kc_free(ix);
 }
@@ -582,6 +586,7 @@ int kc_index_put(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 
 struct batch_job {
 	const struct kc_text *text;
+	struct kc_text_run *run;
 	enum kc_doc_kind kind;
 	const json_t *const *recs;
 	const char *const *names;
@@ -589,21 +594,16 @@ struct batch_job {
 	int *rcs;
 	struct kc_err *errs;
 	size_t from, to;
-	int own_run_failed;
+	int not_started;
 };
 
 static void *batch_worker(void *arg)
 {
 	struct batch_job *j = arg;
-	struct actx a = {j->text, kc_text_run_new()};
-	if (a.run == NULL) {
-		j->own_run_failed = 1;
-		return NULL;
-	}
+	struct actx a = {j->text, j->run};
 	for (size_t i = j->from; i < j->to; i++)
 		j->rcs[i] = prepare(&a, j->kind, j->recs[i], j->names ? j->names[i] : NULL,
 				    &j->preps[i], &j->errs[i]);
-	kc_text_run_free(a.run);
 	return NULL;
 }
 
@@ -633,11 +633,18 @@ int kc_index_put_many(struct kc_index *ix, enum kc_doc_kind kind, const json_t *
 		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 		goto out;
 	}
+	for (unsigned t = 1; t < threads; t++) {
+		if (ix->wruns[t] == NULL && (ix->wruns[t] = kc_text_run_new()) == NULL) {
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
 	for (unsigned t = 0; t < threads; t++) {
-		jobs[t] = (struct batch_job){ix->text, kind, recs, org_names, preps, rcs, errs,
-					     n * t / threads, n * (t + 1) / threads, 0};
+		jobs[t] = (struct batch_job){ix->text, t ? ix->wruns[t] : ix->run, kind, recs,
+					     org_names, preps, rcs, errs, n * t / threads,
+					     n * (t + 1) / threads, 0};
 		if (t > 0 && pthread_create(&tid[t], NULL, batch_worker, &jobs[t]) != 0)
-			jobs[t].own_run_failed = 2; /* not started: done below on this thread */
+			jobs[t].not_started = 1; /* done below on this thread */
 		else if (t > 0)
 			started |= 1u << t;
 	}
@@ -645,14 +652,9 @@ int kc_index_put_many(struct kc_index *ix, enum kc_doc_kind kind, const json_t *
 	for (unsigned t = 1; t < threads; t++) {
 		if (started & (1u << t))
 			pthread_join(tid[t], NULL);
-		if (jobs[t].own_run_failed)
+		if (jobs[t].not_started)
 			batch_worker(&jobs[t]);
 	}
-	for (unsigned t = 0; t < threads; t++)
-		if (jobs[t].own_run_failed == 1) {
-			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
-			goto out;
-		}
 	for (size_t i = 0; i < n; i++) {
 		if (rcs[i] != 0) {
 			if (err != NULL)

@@ -70,5 +70,15 @@ static const char *const m1[] = {
 	NULL,
 };
 
-const char *const *const kc__sqlite_migrations[] = {m1};
-const int kc__sqlite_migrations_len = 1;
+/* 2: feedback on a match from each side (accept / decline with a reason from a fixed list). */
+static const char *const m2[] = {
+	"ALTER TABLE \"match\" ADD COLUMN demand_verdict TEXT",
+	"ALTER TABLE \"match\" ADD COLUMN demand_reason TEXT",
+	"ALTER TABLE \"match\" ADD COLUMN supply_verdict TEXT",
+	"ALTER TABLE \"match\" ADD COLUMN supply_reason TEXT",
+	"ALTER TABLE \"match\" ADD COLUMN feedback_note TEXT",
+	NULL,
+};
+
+const char *const *const kc__sqlite_migrations[] = {m1, m2};
+const int kc__sqlite_migrations_len = 2;

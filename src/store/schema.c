@@ -25,6 +25,11 @@ static const char *const org_roles[] = {"producer", "supplier", "research", "use
 					NULL};
 static const char *const match_stages[] = {"new", "contacted", "nda", "pilot", "validation",
 					   "contract", "industrial", "declined", NULL};
+static const char *const verdicts[] = {"accept", "decline", NULL};
+/* why a side declines a match (kc_match_reasons() gives their Chinese names) */
+static const char *const decline_reasons[] = {"too_early", "wrong_field", "too_expensive",
+					      "already_known", "capacity", "location", "ip_unclear",
+					      "no_response", "other", NULL};
 static const char *const user_roles[] = {"admin", "org_admin", "org_member", "reviewer", "viewer",
 					 NULL};
 
@@ -169,6 +174,11 @@ static const struct kc_field match_fields[] = {
 	ENUM("stage", "对接阶段", match_stages, "new", 0),
 	TEXT("reason", "原因", KC_LIMIT_TITLE, 0),
 	TYPED("explanation", "解释", KC_F_OBJECT, 0),
+	ENUM("demand_verdict", "需求方意见", verdicts, NULL, 0),
+	ENUM("demand_reason", "需求方原因", decline_reasons, NULL, 0),
+	ENUM("supply_verdict", "供给方意见", verdicts, NULL, 0),
+	ENUM("supply_reason", "供给方原因", decline_reasons, NULL, 0),
+	TEXT("feedback_note", "反馈说明", KC_LIMIT_TITLE, 0),
 	STAMPS,
 };
 

@@ -908,8 +908,8 @@ static int migrate(struct sqlite_store *s, struct kc_err *err)
 		return 0;
 	if (s->readonly)
 		return kc_err_set(err, KC_EINVAL,
-				  "%s: schema version %d needs migrating to %d; open it for writing",
-				  s->path, version, kc__sqlite_migrations_len);
+				  "%s: schema version %d needs migrating to %d: run kechan --db %s init",
+				  s->path, version, kc__sqlite_migrations_len, s->path);
 	rc = exec(s, "BEGIN IMMEDIATE", err);
 	if (rc < 0)
 		return rc;

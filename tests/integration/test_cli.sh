@@ -18,8 +18,8 @@ expect 1 "missing FILE or DIR" -- "$K" --db a.db import
 expect 1 "--format is jsonl or csv" -- "$K" --db a.db export --format xml out
 expect 1 "unknown type 'widgets'" -- "$K" --db a.db list widgets
 
-expect 0 "created, schema version 1" -- "$K" --db a.db init
-expect 0 "up to date, schema version 1" -- "$K" --db a.db init
+expect 0 "created, schema version 2" -- "$K" --db a.db init
+expect 0 "up to date, schema version 2" -- "$K" --db a.db init
 expect 0 "created" -- "$K" --db a.db init --force
 echo "this is a text file, not a database; it has enough bytes to look like a file." >text.db
 expect 2 "not a kechan database" -- "$K" --db text.db stats
@@ -116,6 +116,22 @@ expect 1 "--trl takes N or N-M within 1..9" -- "$K" --db demo.db match demand de
 expect 1 "--stage: 'beta' is not one of" -- "$K" --db demo.db match demand dem-0001 --stage pilot,beta
 expect 1 "--since takes a date YYYY-MM-DD" -- "$K" --db demo.db match demand dem-0001 --since 2025-13-01
 expect 1 "region '4x1' is not a GB/T 2260 code" -- "$K" --db demo.db match demand dem-0001 --region 4x1
+# Feedback: each side accepts or declines with a reason; the other side sees it; counted.
+expect 0 "supply side declined 拒绝: too_expensive 价格过高 — stage declined" -- "$K" --db demo.db match feedback dem-0059 sup-0238 --side supply --decline too_expensive --note "报价超出预算"
+expect 0 "demand side accepted" -- "$K" --db demo.db match feedback dem-0059 sup-0267 --side demand --accept
+expect 0 "供给方 拒绝 declined: 价格过高" -- "$K" --db demo.db match demand dem-0059 -k 5
+expect 0 "feedback on dem-0059: 0 accepted 接受, 1 declined 拒绝 (价格过高 1)" -- "$K" --db demo.db match demand dem-0059 -k 5
+"$K" --db demo.db --json match supply sup-0267 -k 50 | python3 -c 'import json,sys; d=json.load(sys.stdin); r=[x for x in d["results"] if x["id"]=="dem-0059"]; assert r and r[0]["feedback"]["demand"]["verdict"]=="accept", d' && kc_ok || kc_fail "feedback in match supply --json"
+expect 1 "declining needs a reason" -- "$K" --db demo.db match feedback dem-0059 sup-0238 --side supply --decline nope
+expect 1 "--side is demand or supply" -- "$K" --db demo.db match feedback dem-0059 sup-0238 --side both --accept
+expect 1 "supply 'sup-9999' not found" -- "$K" --db demo.db match feedback dem-0059 sup-9999 --side demand --accept
+[[ $("$K" --db demo.db log -n 5) == *"feedback_decline"* ]] && kc_ok || kc_fail "feedback is not in the audit log"
+# A database of schema version 1 is migrated when opened for writing.
+"$K" --db v1.db init >/dev/null
+for c in demand_verdict demand_reason supply_verdict supply_reason feedback_note; do sqlite3 v1.db "ALTER TABLE \"match\" DROP COLUMN $c"; done
+sqlite3 v1.db "PRAGMA user_version=1"
+expect 0 "up to date, schema version 2" -- "$K" --db v1.db init
+[[ $(sqlite3 v1.db "SELECT count(*) FROM pragma_table_info('match') WHERE name LIKE '%verdict'") == 2 ]] && kc_ok || kc_fail "migration 2 did not add the verdict columns"
 # JSON output parses everywhere.
 for args in "stats" "check" "list orgs" "show c1" "init"; do
 	# shellcheck disable=SC2086

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "kechan/store.h"
+#include "store/migrations.h"
 
 struct fixture {
 	char dir[256];
@@ -104,7 +105,7 @@ static void test_every_field_has_its_column(void **state)
 		}
 	}
 	sqlite3_close(db);
-	assert_int_equal(kc_store_schema_version(fx->st), 1);
+	assert_int_equal(kc_store_schema_version(fx->st), kc__sqlite_migrations_len);
 }
 
 static void test_store_reopens_and_refuses_foreign_files(void **state)
