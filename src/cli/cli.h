@@ -46,6 +46,14 @@ int kc_cli_stats(struct kc_cli *cli, int argc, char **argv);
 int kc_cli_check(struct kc_cli *cli, int argc, char **argv);
 int kc_cli_log(struct kc_cli *cli, int argc, char **argv);
 int kc_cli_match(struct kc_cli *cli, int argc, char **argv);
+/* Near-duplicate supplies and demands of the store (kc_match_dupes over title + description):
+ * *pairs a new array of {type, a, b, similarity, title_a, title_b}; with known (an object whose
+ * keys are "supply:ID" / "demand:ID"), only pairs with at least one record not in it. */
+struct kc_text;
+int kc_cli_dupes_find(struct kc_store *st, const struct kc_text *t, double threshold,
+		      const json_t *known, json_t **pairs, struct kc_err *err);
+/* Prints pairs one per line, at most max of them. */
+void kc_cli_dupes_print(const json_t *pairs, size_t max);
 int kc_cli_text(struct kc_cli *cli, int argc, char **argv);
 int kc_cli_serve(struct kc_cli *cli, int argc, char **argv);
 int kc_cli_chain(struct kc_cli *cli, int argc, char **argv);

@@ -3,6 +3,7 @@
  * records is the goal of the matching issue; snapshots are not there yet). */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -540,14 +541,17 @@ static int on_any(void *ud, const json_t *rec)
 	return json_array_append(((struct texts *)ud)->recs, (json_t *)rec) ? KC_ENOMEM : 0;
 }
 
-static int dupes_run(struct kc_cli *cli, struct kc_store *st, const struct kc_text *t,
-		     double threshold, struct kc_err *err)
+int kc_cli_dupes_find(struct kc_store *st, const struct kc_text *t, double threshold,
+		      const json_t *known, json_t **pairs, struct kc_err *err)
 {
 	enum kc_entity ents[2] = {KC_ENT_SUPPLY, KC_ENT_DEMAND};
-	json_t *all = cli->json ? json_array() : NULL;
-	size_t total = 0;
+	json_t *all = json_array();
 	int rc = 0;
+	*pairs = NULL;
+	if (all == NULL)
+		return kc_err_set(err, KC_ENOMEM, "out of memory");
 	for (int e = 0; e < 2 && rc == 0; e++) {
+		const char *type = kc_entity_def(ents[e])->name;
 		struct texts tx = {json_array()};
 		rc = kc_store_each(st, kc_entity_def(ents[e]), NULL, on_any, &tx, err);
 		if (rc < 0) {
@@ -557,7 +561,7 @@ static int dupes_run(struct kc_cli *cli, struct kc_store *st, const struct kc_te
 		rc = 0;
 		size_t n = json_array_size(tx.recs);
 		char **texts = calloc(n + 1, sizeof(char *));
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; texts != NULL && i < n; i++) {
 			const json_t *r = json_array_get(tx.recs, i);
 			const char *ti = json_string_value(json_object_get(r, "title"));
 			const char *de = json_string_value(json_object_get(r, "description"));
@@ -567,38 +571,75 @@ static int dupes_run(struct kc_cli *cli, struct kc_store *st, const struct kc_te
 		}
 		struct kc_dupe *d = NULL;
 		size_t nd = 0;
-		rc = kc_match_dupes(t, (const char *const *)texts, n, threshold, &d, &nd, err);
+		rc = texts ? kc_match_dupes(t, (const char *const *)texts, n, threshold, &d, &nd, err)
+			   : kc_err_set(err, KC_ENOMEM, "out of memory");
 		for (size_t i = 0; rc == 0 && i < nd; i++) {
 			const json_t *a = json_array_get(tx.recs, d[i].a);
 			const json_t *b = json_array_get(tx.recs, d[i].b);
 			const char *ia = json_string_value(json_object_get(a, "id"));
 			const char *ib = json_string_value(json_object_get(b, "id"));
-			const char *ta = json_string_value(json_object_get(a, "title"));
-			const char *tb = json_string_value(json_object_get(b, "title"));
-			if (all)
-				json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:f, s:s?, s:s?}",
-								     "type", kc_entity_def(ents[e])->name,
-								     "a", ia, "b", ib, "similarity",
-								     d[i].jaccard, "title_a", ta,
-								     "title_b", tb));
-			else
-				printf("%.2f  %-10s %-10s  %s  |  %s\n", d[i].jaccard, ia, ib,
-				       ta ? ta : "", tb ? tb : "");
+			if (known != NULL) { /* only pairs with a new record */
+				char ka[160], kb[160];
+				snprintf(ka, sizeof(ka), "%s:%s", type, ia);
+				snprintf(kb, sizeof(kb), "%s:%s", type, ib);
+				if (json_object_get(known, ka) && json_object_get(known, kb))
+					continue;
+			}
+			json_array_append_new(
+				all, json_pack("{s:s, s:s, s:s, s:f, s:s?, s:s?}", "type", type, "a", ia,
+					       "b", ib, "similarity", d[i].jaccard, "title_a",
+					       json_string_value(json_object_get(a, "title")),
+					       "title_b", json_string_value(json_object_get(b, "title"))));
 		}
-		total += nd;
 		kc_free(d);
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; texts != NULL && i < n; i++)
 			kc_free(texts[i]);
 		free(texts);
 		json_decref(tx.recs);
 	}
-	if (rc == 0 && all)
-		kc_cli_print_json(all);
-	else if (rc == 0)
-		printf("%zu near-duplicate pair%s (similarity >= %.2f)\n", total, total == 1 ? "" : "s",
-		       threshold);
-	json_decref(all);
-	return rc;
+	if (rc != 0) {
+		json_decref(all);
+		return rc;
+	}
+	*pairs = all;
+	return 0;
+}
+
+void kc_cli_dupes_print(const json_t *pairs, size_t max)
+{
+	size_t i;
+	const json_t *p;
+	json_array_foreach(pairs, i, p) {
+		if (i == max) {
+			printf("… %zu more\n", json_array_size(pairs) - max);
+			break;
+		}
+		const char *ta = json_string_value(json_object_get(p, "title_a"));
+		const char *tb = json_string_value(json_object_get(p, "title_b"));
+		printf("%.2f  %-10s %-10s  %s  |  %s\n",
+		       json_real_value(json_object_get(p, "similarity")),
+		       json_string_value(json_object_get(p, "a")),
+		       json_string_value(json_object_get(p, "b")), ta ? ta : "", tb ? tb : "");
+	}
+}
+
+static int dupes_run(struct kc_cli *cli, struct kc_store *st, const struct kc_text *t,
+		     double threshold, struct kc_err *err)
+{
+	json_t *pairs = NULL;
+	int rc = kc_cli_dupes_find(st, t, threshold, NULL, &pairs, err);
+	if (rc != 0)
+		return rc;
+	if (cli->json) {
+		kc_cli_print_json(pairs);
+	} else {
+		size_t total = json_array_size(pairs);
+		kc_cli_dupes_print(pairs, SIZE_MAX);
+		printf("%zu near-duplicate pair%s (similarity >= %.2f)\n", total,
+		       total == 1 ? "" : "s", threshold);
+	}
+	json_decref(pairs);
+	return 0;
 }
 
 int kc_cli_match(struct kc_cli *cli, int argc, char **argv)

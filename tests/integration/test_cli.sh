@@ -126,6 +126,13 @@ expect 1 "declining needs a reason" -- "$K" --db demo.db match feedback dem-0059
 expect 1 "--side is demand or supply" -- "$K" --db demo.db match feedback dem-0059 sup-0238 --side both --accept
 expect 1 "supply 'sup-9999' not found" -- "$K" --db demo.db match feedback dem-0059 sup-9999 --side demand --accept
 [[ $("$K" --db demo.db log -n 5) == *"feedback_decline"* ]] && kc_ok || kc_fail "feedback is not in the audit log"
+# Import lists new records that nearly duplicate existing ones (not old pairs, not with --no-dupes).
+head -1 "$KC_SRC_DIR/data/demo/supplies.jsonl" | sed 's/sup-0001/sup-9001/; s/3000次/2500次/' >copy.jsonl
+expect 0 "near-duplicates with new records: 1 pair" -- "$K" --db demo.db import --no-progress copy.jsonl
+sed 's/sup-9001/sup-9002/' copy.jsonl >copy2.jsonl
+expect_not "near-duplicates" -- "$K" --db demo.db import --no-progress --no-dupes copy2.jsonl
+sed 's/sup-9001/sup-9003/' copy.jsonl >copy3.jsonl
+"$K" --db demo.db --json import --no-progress copy3.jsonl | python3 -c 'import json,sys; d=json.load(sys.stdin); p=d["near_duplicates"]; assert len(p)==3 and all("sup-9003" in (x["a"],x["b"]) for x in p), p' && kc_ok || kc_fail "import --json near_duplicates"
 # A database of schema version 1 is migrated when opened for writing.
 "$K" --db v1.db init >/dev/null
 for c in demand_verdict demand_reason supply_verdict supply_reason feedback_note; do sqlite3 v1.db "ALTER TABLE \"match\" DROP COLUMN $c"; done
