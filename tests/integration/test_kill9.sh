@@ -20,7 +20,7 @@ counts_before=$("$KECHAN" --db base.db --json check | python3 -c 'import json,sy
 # How long a whole import takes here, so the kills spread over it.
 cp base.db full.db
 t0=$(date +%s.%N)
-"$KECHAN" --db full.db import --no-progress big.jsonl >/dev/null
+"$KECHAN" --db full.db import --no-progress --no-dupes big.jsonl >/dev/null
 t1=$(date +%s.%N)
 full=$(python3 -c "print(max(0.2, $t1 - $t0))")
 echo "a full import takes ${full}s"
@@ -34,7 +34,7 @@ while ((landed < 20)); do
 		exit 1
 	fi
 	delay=$(python3 -c "import random; print(round(random.uniform(0.02, min($full * 0.7, 4.0)), 3))")
-	( exec "$KECHAN" --db base.db import --no-progress big.jsonl >/dev/null 2>&1 ) &
+	( exec "$KECHAN" --db base.db import --no-progress --no-dupes big.jsonl >/dev/null 2>&1 ) &
 	pid=$!
 	sleep "$delay"
 	if kill -9 "$pid" 2>/dev/null; then
@@ -72,7 +72,7 @@ done
 counts_after=$("$KECHAN" --db base.db --json check | python3 -c 'import json,sys; print(json.load(sys.stdin)["counts"])')
 [[ $counts_before == "$counts_after" ]] || { echo "FAIL: counts $counts_before -> $counts_after"; exit 1; }
 # The same import, left alone, succeeds: the kills interrupted real work.
-"$KECHAN" --db base.db import --no-progress big.jsonl >/dev/null
+"$KECHAN" --db base.db import --no-progress --no-dupes big.jsonl >/dev/null
 after=$("$KECHAN" --db base.db --json check | python3 -c 'import json,sys; c=json.load(sys.stdin)["counts"]; print(sum(c.values()))')
 [[ $after == "$total" ]] || { echo "FAIL: after a full import $after records, expected $total"; exit 1; }
 echo "1 passed, 0 failed"
