@@ -1,6 +1,7 @@
 /* The inverted index: a term dictionary (open addressing), one delta + varint postings stream
  * per term, documents with per-field lengths, tombstones for deletes. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -582,28 +583,53 @@ int kc_index_put(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 	return rc ? rc : commit(ix, kind, rec, &p, err);
 }
 
-/* ---- many documents: analyzed on all cores, appended in order */
+/* ---- many documents: analyzed on all cores, appended in order
+ *
+ * A pipeline: worker threads (one per core, each with its own analysis run) claim chunks of
+ * records and prepare them; this thread appends the chunks in order as they become ready, so
+ * appending (serial) overlaps the analysis of later chunks. */
 
-struct batch_job {
+#define PIPE_CHUNK 256
+
+struct pipe {
 	const struct kc_text *text;
-	struct kc_text_run *run;
 	enum kc_doc_kind kind;
 	const json_t *const *recs;
 	const char *const *names;
 	struct prep *preps;
 	int *rcs;
 	struct kc_err *errs;
-	size_t from, to;
-	int not_started;
+	size_t n, nchunks;
+	atomic_size_t next;  /* the next chunk to claim */
+	atomic_int stop;     /* an append failed: prepare nothing more */
+	unsigned char *ready; /* per chunk, under mu */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
 };
 
-static void *batch_worker(void *arg)
+struct pipe_worker {
+	struct pipe *p;
+	struct kc_text_run *run;
+};
+
+static void *pipe_worker(void *arg)
 {
-	struct batch_job *j = arg;
-	struct actx a = {j->text, j->run};
-	for (size_t i = j->from; i < j->to; i++)
-		j->rcs[i] = prepare(&a, j->kind, j->recs[i], j->names ? j->names[i] : NULL,
-				    &j->preps[i], &j->errs[i]);
+	struct pipe_worker *w = arg;
+	struct pipe *p = w->p;
+	struct actx a = {p->text, w->run};
+	for (;;) {
+		size_t c = atomic_fetch_add(&p->next, 1);
+		if (c >= p->nchunks)
+			break;
+		size_t from = c * PIPE_CHUNK, to = from + PIPE_CHUNK < p->n ? from + PIPE_CHUNK : p->n;
+		for (size_t i = from; i < to && !atomic_load(&p->stop); i++)
+			p->rcs[i] = prepare(&a, p->kind, p->recs[i], p->names ? p->names[i] : NULL,
+					    &p->preps[i], &p->errs[i]);
+		pthread_mutex_lock(&p->mu);
+		p->ready[c] = 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+	}
 	return NULL;
 }
 
@@ -611,7 +637,12 @@ int kc_index_put_many(struct kc_index *ix, enum kc_doc_kind kind, const json_t *
 		      const char *const *org_names, size_t n, unsigned threads,
 		      struct kc_err *err)
 {
-	enum { MAXT = 16 };
+	enum { MAXT = sizeof(ix->wruns) / sizeof(ix->wruns[0]) };
+	struct pipe p = {.text = ix->text, .kind = kind, .recs = recs, .names = org_names, .n = n};
+	struct pipe_worker w[MAXT];
+	pthread_t tid[MAXT];
+	unsigned started = 0;
+	int rc = 0;
 	if (n == 0)
 		return 0;
 	if (threads == 0) {
@@ -620,57 +651,66 @@ int kc_index_put_many(struct kc_index *ix, enum kc_doc_kind kind, const json_t *
 	}
 	if (threads > MAXT)
 		threads = MAXT;
-	if (threads > n)
-		threads = (unsigned)n;
-	struct prep *preps = kc_calloc(n, sizeof(*preps));
-	int *rcs = kc_calloc(n, sizeof(*rcs));
-	struct kc_err *errs = kc_calloc(n, sizeof(*errs));
-	struct batch_job jobs[MAXT];
-	pthread_t tid[MAXT];
-	unsigned started = 0;
-	int rc = 0;
-	if (preps == NULL || rcs == NULL || errs == NULL) {
+	p.nchunks = (n + PIPE_CHUNK - 1) / PIPE_CHUNK;
+	if (threads > p.nchunks)
+		threads = (unsigned)p.nchunks;
+	atomic_init(&p.next, 0);
+	atomic_init(&p.stop, 0);
+	p.preps = kc_calloc(n, sizeof(*p.preps));
+	p.rcs = kc_calloc(n, sizeof(*p.rcs));
+	p.errs = kc_calloc(n, sizeof(*p.errs));
+	p.ready = kc_calloc(p.nchunks, 1);
+	if (p.preps == NULL || p.rcs == NULL || p.errs == NULL || p.ready == NULL) {
 		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (unsigned t = 1; t < threads; t++) {
+	for (unsigned t = 0; t < threads; t++) {
 		if (ix->wruns[t] == NULL && (ix->wruns[t] = kc_text_run_new()) == NULL) {
 			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 			goto out;
 		}
 	}
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
 	for (unsigned t = 0; t < threads; t++) {
-		jobs[t] = (struct batch_job){ix->text, t ? ix->wruns[t] : ix->run, kind, recs,
-					     org_names, preps, rcs, errs, n * t / threads,
-					     n * (t + 1) / threads, 0};
-		if (t > 0 && pthread_create(&tid[t], NULL, batch_worker, &jobs[t]) != 0)
-			jobs[t].not_started = 1; /* done below on this thread */
-		else if (t > 0)
-			started |= 1u << t;
+		w[t] = (struct pipe_worker){&p, ix->wruns[t]};
+		if (pthread_create(&tid[t], NULL, pipe_worker, &w[t]) == 0)
+			started++;
+		else
+			break;
 	}
-	batch_worker(&jobs[0]);
-	for (unsigned t = 1; t < threads; t++) {
-		if (started & (1u << t))
-			pthread_join(tid[t], NULL);
-		if (jobs[t].not_started)
-			batch_worker(&jobs[t]);
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (rcs[i] != 0) {
-			if (err != NULL)
-				*err = errs[i];
-			rc = rcs[i];
-			goto out;
+	if (started == 0) /* no thread: prepare everything here */
+		pipe_worker(&(struct pipe_worker){&p, ix->wruns[0]});
+	for (size_t c = 0; c < p.nchunks && rc == 0; c++) {
+		pthread_mutex_lock(&p.mu);
+		while (!p.ready[c])
+			pthread_cond_wait(&p.cv, &p.mu);
+		pthread_mutex_unlock(&p.mu);
+		size_t from = c * PIPE_CHUNK, to = from + PIPE_CHUNK < n ? from + PIPE_CHUNK : n;
+		for (size_t i = from; i < to; i++) {
+			if (p.rcs[i] != 0) {
+				if (err != NULL)
+					*err = p.errs[i];
+				rc = p.rcs[i];
+				break;
+			}
+			if ((rc = commit(ix, kind, recs[i], &p.preps[i], err)) != 0)
+				break;
 		}
-		if ((rc = commit(ix, kind, recs[i], &preps[i], err)) != 0)
-			goto out;
+		if (rc != 0)
+			atomic_store(&p.stop, 1);
 	}
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	pthread_cond_destroy(&p.cv);
+	pthread_mutex_destroy(&p.mu);
 out:
-	for (size_t i = 0; preps != NULL && i < n; i++)
-		prep_release(&preps[i]);
-	kc_free(preps);
-	kc_free(rcs);
-	kc_free(errs);
+	for (size_t i = 0; p.preps != NULL && i < n; i++)
+		prep_release(&p.preps[i]);
+	kc_free(p.preps);
+	kc_free(p.rcs);
+	kc_free(p.errs);
+	kc_free(p.ready);
 	return rc;
 }
 
