@@ -358,7 +358,21 @@ int main(int argc, char **argv)
 	e[0].l = lat_of(lat + nq, nq);
 	e[0].ok = 1;
 	size_t kterms = kc_index_terms(ix), kbytes = kc_index_bytes(ix);
+	/* snapshot: save, then load as a restart would */
+	char snap[4200];
+	snprintf(snap, sizeof(snap), "%s/index.snap", tmpdir);
+	t0 = now();
+	int snap_ok = kc_index_save(ix, snap, 1, &err) == 0;
+	double t_save = now() - t0, snap_mb = file_mb(snap), t_load = 0;
 	kc_index_free(ix);
+	ix = NULL;
+	if (snap_ok) {
+		t0 = now();
+		snap_ok = kc_index_load(&ix, t, snap, 1, &err) == 0;
+		t_load = now() - t0;
+		kc_index_free(ix);
+		unlink(snap);
+	}
 
 	/* SQLite FTS5 */
 	char path[4200];
@@ -471,6 +485,10 @@ xapian_peer:
 	printf("\n%zu queries of each kind (short: 2–3 terms; long: 30–60 terms); kechan: %zu terms, "
 	       "%.0f MB of postings.\n",
 	       nq, kterms, (double)kbytes / 1048576.0);
+	if (snap_ok)
+		printf("kechan snapshot: %.0f MB, saved in %.2f s, loaded in %.2f s (%.0f%% of the "
+		       "build)\n",
+		       snap_mb, t_save, t_load, 100.0 * t_load / e[0].build_s);
 	if (!e[fb].ok) {
 		printf("no peer ran: no ratios\n");
 		goto done;

@@ -130,6 +130,16 @@ KC_API int kc_index_build(struct kc_index *ix, struct kc_store *st, struct kc_er
 KC_API const json_t *kc_index_node_links(const struct kc_index *ix, const char *node);
 KC_API int kc_index_add_edge(struct kc_index *ix, const char *from, const char *to);
 
+/* Snapshots. kc_index_save writes the index to path (a temporary file renamed into place),
+ * stamped with store_version (kc_store_data_version of the store it was built from) and a
+ * checksum. kc_index_load reads one back for analyzer t (the same dictionary it was built
+ * with): KC_ENOTFOUND when there is none, KC_EDATA when it is stale (another store version),
+ * KC_ECORRUPT when damaged or truncated. On any error the caller builds from the store. */
+KC_API int kc_index_save(const struct kc_index *ix, const char *path, int64_t store_version,
+			 struct kc_err *err);
+KC_API int kc_index_load(struct kc_index **out, const struct kc_text *t, const char *path,
+			 int64_t want_version, struct kc_err *err);
+
 /* Counts: live documents of a kind (0 = all kinds), distinct terms, bytes of postings. */
 KC_API size_t kc_index_docs(const struct kc_index *ix, int kind);
 KC_API size_t kc_index_terms(const struct kc_index *ix);

@@ -38,7 +38,9 @@ static const char help[] =
 	"  -k N           results (default 10, at most 1000)\n"
 	"  --explain      show each result's matched terms and where they were found\n"
 	"  --as-admin     include confidential demands and show their owners\n"
-	"  --org ORG      match as a member of ORG (sees its own confidential demands)\n\n"
+	"  --org ORG      match as a member of ORG (sees its own confidential demands)\n"
+	"  --rebuild-index  build the index from the store even when its snapshot (DB.index,\n"
+	"                 kept next to the database and refreshed after every change) is current\n\n"
 	"filters (all must hold):\n"
 	"  --region CODE  GB/T 2260 code or prefix: 43 (湖南), 4301 or 430100 (长沙), 430104\n"
 	"  --trl N[-M]    technology readiness level N..M (records without one fail)\n"
@@ -145,6 +147,35 @@ static void print_explanation(const struct names *nm, const struct kc_match_hit 
 			printf(" %s (%s)", h->bonus[i].zh, h->bonus[i].en);
 		printf("\n");
 	}
+}
+
+/* ---- the index: from its snapshot next to the database (DB.index) when that is current,
+ * else built from the store and snapshotted for next time */
+
+static int index_for(struct kc_cli *cli, struct kc_store *st, const struct kc_text *t,
+		     int rebuild, struct kc_index **out, struct kc_err *err)
+{
+	char path[4096];
+	struct kc_err lerr = KC_ERR_INIT;
+	int64_t version = kc_store_data_version(st, err);
+	int rc;
+	*out = NULL;
+	if (version < 0)
+		return (int)version;
+	int file = strstr(cli->db, "://") == NULL &&
+		   (size_t)snprintf(path, sizeof(path), "%s.index", cli->db) < sizeof(path);
+	if (file && !rebuild && kc_index_load(out, t, path, version, &lerr) == 0)
+		return 0;
+	if (file && !rebuild && lerr.code != KC_ENOTFOUND && lerr.code != KC_EDATA)
+		fprintf(stderr, "kechan match: %s; rebuilding the index\n", lerr.msg);
+	if ((rc = kc_index_new(out, t, err)) != 0 || (rc = kc_index_build(*out, st, err)) != 0) {
+		kc_index_free(*out);
+		*out = NULL;
+		return rc;
+	}
+	if (file && kc_index_save(*out, path, version, &lerr) != 0)
+		fprintf(stderr, "kechan match: could not save the index snapshot: %s\n", lerr.msg);
+	return 0;
 }
 
 /* ---- feedback */
@@ -656,7 +687,7 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 	const char *mode = NULL, *arg = NULL, *target = "supplies", *v, *org = NULL, *outp = NULL,
 		   *format = "jsonl";
 	double threshold = 0.7;
-	int explain = 0, as_admin = 0, rc = 0, code = 0;
+	int explain = 0, as_admin = 0, rc = 0, code = 0, rebuild = 0;
 	long k = 10;
 	struct filter_args fa = {0};
 	struct kc_docset *only = NULL;
@@ -721,6 +752,8 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 				goto out;
 			}
 			org = v;
+		} else if (strcmp(argv[i], "--rebuild-index") == 0) {
+			rebuild = 1;
 		} else if (strcmp(argv[i], "--explain") == 0) {
 			explain = 1;
 		} else if (strcmp(argv[i], "--as-admin") == 0) {
@@ -764,8 +797,7 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 		}
 		if ((rc = kc_text_open(&base, NULL, &err)) != 0 ||
 		    (rc = kc_text_from_store(base, st, &t, NULL, &err)) != 0 ||
-		    (rc = kc_index_new(&ix, t, &err)) != 0 ||
-		    (rc = kc_index_build(ix, st, &err)) != 0 ||
+		    (rc = index_for(cli, st, t, rebuild, &ix, &err)) != 0 ||
 		    (rc = batch_run(st, ix, t, outp, strcmp(format, "csv") == 0, (unsigned)k, as_admin,
 				    &err)) != 0)
 			goto fail;
@@ -820,7 +852,7 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 	}
 	if ((rc = kc_text_open(&base, NULL, &err)) != 0 ||
 	    (rc = kc_text_from_store(base, st, &t, NULL, &err)) != 0 ||
-	    (rc = kc_index_new(&ix, t, &err)) != 0 || (rc = kc_index_build(ix, st, &err)) != 0)
+	    (rc = index_for(cli, st, t, rebuild, &ix, &err)) != 0)
 		goto fail;
 	if (kc_store_each(st, kc_entity_def(KC_ENT_ORG), NULL, on_org, &names, &err) < 0 ||
 	    kc_store_each(st, kc_entity_def(KC_ENT_NODE), NULL, on_node, &names, &err) < 0)

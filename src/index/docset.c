@@ -412,3 +412,89 @@ uint64_t kc_docset_count(const struct kc_docset *s)
 {
 	return roaring_bitmap_get_cardinality(s->bm);
 }
+
+/* ---- snapshots */
+
+int kc__facets_save(const struct kc__facets *fc, struct kc_buf *b)
+{
+	uint64_t n = fc->n;
+	int rc = kc__put(b, &n, sizeof(n));
+	rc = rc ? rc : kc__put(b, &fc->min_month, sizeof(fc->min_month));
+	rc = rc ? rc : kc__put(b, &fc->max_month, sizeof(fc->max_month));
+	for (size_t i = 0; rc == 0 && i <= fc->cap; i++) {
+		const roaring_bitmap_t *bm;
+		if (i == fc->cap) { /* the live bitmaps last, under reserved keys */
+			for (int k = 1; k < 3 && rc == 0; k++) {
+				bm = fc->live[k];
+				uint32_t len = (uint32_t)roaring_bitmap_portable_size_in_bytes(bm);
+				rc = kc__put(b, &len, sizeof(len));
+				if (rc == 0 && (rc = kc_buf_grow(b, len)) == 0) {
+					roaring_bitmap_portable_serialize(bm, b->ptr + b->len);
+					b->len += len;
+				}
+			}
+			break;
+		}
+		if (fc->tab[i].key == NULL)
+			continue;
+		bm = fc->tab[i].bm;
+		uint32_t len = (uint32_t)roaring_bitmap_portable_size_in_bytes(bm);
+		rc = kc__put_str(b, fc->tab[i].key);
+		rc = rc ? rc : kc__put(b, &len, sizeof(len));
+		if (rc == 0 && (rc = kc_buf_grow(b, len)) == 0) {
+			roaring_bitmap_portable_serialize(bm, b->ptr + b->len);
+			b->len += len;
+		}
+	}
+	return rc;
+}
+
+static roaring_bitmap_t *read_bitmap(struct kc__rd *r)
+{
+	uint32_t len = 0;
+	kc__get(r, &len, sizeof(len));
+	const unsigned char *p = kc__get_bytes(r, len);
+	if (p == NULL)
+		return NULL;
+	roaring_bitmap_t *bm = roaring_bitmap_portable_deserialize_safe((const char *)p, len);
+	if (bm == NULL)
+		r->bad = 1;
+	return bm;
+}
+
+int kc__facets_load(struct kc__facets *fc, struct kc__rd *r)
+{
+	uint64_t n = 0;
+	kc__get(r, &n, sizeof(n));
+	kc__get(r, &fc->min_month, sizeof(fc->min_month));
+	kc__get(r, &fc->max_month, sizeof(fc->max_month));
+	for (uint64_t i = 0; i < n && !r->bad; i++) {
+		char *key = kc__get_str(r);
+		roaring_bitmap_t *bm = key ? read_bitmap(r) : NULL;
+		if (key == NULL || bm == NULL) {
+			kc_free(key);
+			r->bad = 1;
+			break;
+		}
+		/* add() creates the entry; then its empty bitmap is swapped for the loaded one */
+		if (add(fc, key, 0) != 0) {
+			kc_free(key);
+			roaring_bitmap_free(bm);
+			return KC_ENOMEM;
+		}
+		struct facet *f = &fc->tab[slot(fc->tab, fc->cap, key)];
+		roaring_bitmap_free(f->bm);
+		f->bm = bm;
+		kc_free(key);
+	}
+	for (int k = 1; k < 3 && !r->bad; k++) {
+		roaring_bitmap_t *bm = read_bitmap(r);
+		if (bm == NULL) {
+			r->bad = 1;
+			break;
+		}
+		roaring_bitmap_free(fc->live[k]);
+		fc->live[k] = bm;
+	}
+	return r->bad ? KC_ECORRUPT : 0;
+}

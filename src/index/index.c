@@ -828,6 +828,290 @@ int kc_index_build(struct kc_index *ix, struct kc_store *st, struct kc_err *err)
 	return rc < 0 ? rc : 0;
 }
 
+/* ---- snapshots
+ *
+ * File: "KCIX" u32 format, i64 store version, u64 body length, u64 checksum (FNV-1a 64 of the
+ * body), then the body: documents, totals, terms with their postings, chain links (JSON),
+ * facets (portable CRoaring). Native byte order: a snapshot is a cache of this machine's
+ * build, never exchanged. */
+
+#define SNAP_MAGIC "KCIX"
+#define SNAP_FORMAT 1u
+
+int kc__put(struct kc_buf *b, const void *v, size_t n)
+{
+	return kc_buf_add(b, v, n);
+}
+
+int kc__put_str(struct kc_buf *b, const char *s)
+{
+	uint32_t len = s ? (uint32_t)strlen(s) : UINT32_MAX;
+	int rc = kc_buf_add(b, &len, sizeof(len));
+	return rc || s == NULL ? rc : kc_buf_add(b, s, len);
+}
+
+void kc__get(struct kc__rd *r, void *v, size_t n)
+{
+	if (r->bad || (size_t)(r->end - r->p) < n) {
+		r->bad = 1;
+		memset(v, 0, n);
+		return;
+	}
+	memcpy(v, r->p, n);
+	r->p += n;
+}
+
+const unsigned char *kc__get_bytes(struct kc__rd *r, size_t n)
+{
+	if (r->bad || (size_t)(r->end - r->p) < n) {
+		r->bad = 1;
+		return NULL;
+	}
+	const unsigned char *p = r->p;
+	r->p += n;
+	return p;
+}
+
+char *kc__get_str(struct kc__rd *r)
+{
+	uint32_t len = 0;
+	kc__get(r, &len, sizeof(len));
+	if (r->bad || len == UINT32_MAX)
+		return NULL;
+	const unsigned char *p = kc__get_bytes(r, len);
+	char *s = p ? kc_strndup((const char *)p, len) : NULL;
+	if (p != NULL && s == NULL)
+		r->bad = 1;
+	return s;
+}
+
+static uint64_t checksum(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ c[i]) * 1099511628211ull;
+	return h;
+}
+
+int kc_index_save(const struct kc_index *ix, const char *path, int64_t store_version,
+		  struct kc_err *err)
+{
+	struct kc_buf b = KC_BUF_INIT;
+	char *links = NULL, tmp[4096];
+	FILE *f = NULL;
+	int rc = 0;
+	uint64_t nterms = ix->nterms, bytes = ix->bytes, live[3];
+	for (int k = 0; k < 3; k++)
+		live[k] = ix->live[k];
+	rc = kc__put(&b, &ix->ndocs, sizeof(ix->ndocs));
+	for (uint32_t d = 0; rc == 0 && d < ix->ndocs; d++) {
+		const struct kc_doc *x = &ix->docs[d];
+		uint8_t flags[6] = {x->kind, x->vis, x->deleted, x->trl, x->stage, x->closed};
+		rc = kc__put(&b, flags, sizeof(flags));
+		rc = rc ? rc : kc__put(&b, &x->date, sizeof(x->date));
+		rc = rc ? rc : kc__put(&b, x->len, sizeof(x->len));
+		rc = rc ? rc : kc__put_str(&b, x->id);
+		rc = rc ? rc : kc__put_str(&b, x->org_id);
+		rc = rc ? rc : kc__put_str(&b, x->region);
+	}
+	rc = rc ? rc : kc__put(&b, live, sizeof(live));
+	rc = rc ? rc : kc__put(&b, ix->sumlen, sizeof(ix->sumlen));
+	rc = rc ? rc : kc__put(&b, &bytes, sizeof(bytes));
+	rc = rc ? rc : kc__put(&b, &nterms, sizeof(nterms));
+	for (size_t i = 0; rc == 0 && i < ix->term_cap; i++) {
+		const struct term *t = &ix->terms[i];
+		if (t->s == NULL)
+			continue;
+		uint64_t n = t->n;
+		rc = kc__put_str(&b, t->s);
+		rc = rc ? rc : kc__put(&b, &t->last, sizeof(t->last));
+		rc = rc ? rc : kc__put(&b, &t->df, sizeof(t->df));
+		rc = rc ? rc : kc__put(&b, t->df_kind, sizeof(t->df_kind));
+		rc = rc ? rc : kc__put(&b, t->maxtf, sizeof(t->maxtf));
+		rc = rc ? rc : kc__put(&b, t->minlen, sizeof(t->minlen));
+		rc = rc ? rc : kc__put(&b, &n, sizeof(n));
+		rc = rc ? rc : kc__put(&b, t->buf, t->n);
+	}
+	links = json_dumps(ix->links, JSON_COMPACT);
+	if (rc == 0 && links == NULL)
+		rc = KC_ENOMEM;
+	rc = rc ? rc : kc__put_str(&b, links);
+	rc = rc ? rc : kc__facets_save(ix->facets, &b);
+	if (rc != 0) {
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory writing the index snapshot");
+		goto out;
+	}
+	uint32_t format = SNAP_FORMAT;
+	uint64_t len = b.len, sum = checksum(b.ptr, b.len);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	f = fopen(tmp, "wb");
+	if (f == NULL || fwrite(SNAP_MAGIC, 1, 4, f) != 4 ||
+	    fwrite(&format, sizeof(format), 1, f) != 1 ||
+	    fwrite(&store_version, sizeof(store_version), 1, f) != 1 ||
+	    fwrite(&len, sizeof(len), 1, f) != 1 || fwrite(&sum, sizeof(sum), 1, f) != 1 ||
+	    fwrite(b.ptr, 1, b.len, f) != b.len || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		rc = kc_err_set(err, KC_EIO, "%s: cannot write the index snapshot", tmp);
+		goto out;
+	}
+	if (fclose(f) != 0) {
+		f = NULL;
+		rc = kc_err_set(err, KC_EIO, "%s: cannot write the index snapshot", tmp);
+		goto out;
+	}
+	f = NULL;
+	if (rename(tmp, path) != 0)
+		rc = kc_err_set(err, KC_EIO, "%s: cannot rename the snapshot into place", path);
+out:
+	if (f != NULL)
+		fclose(f);
+	if (rc != 0)
+		unlink(tmp);
+	free(links);
+	kc_buf_release(&b);
+	return rc;
+}
+
+int kc_index_load(struct kc_index **out, const struct kc_text *t, const char *path,
+		  int64_t want_version, struct kc_err *err)
+{
+	struct kc_index *ix = NULL;
+	unsigned char *data = NULL;
+	char *links = NULL;
+	int rc = 0;
+	*out = NULL;
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return kc_err_set(err, KC_ENOTFOUND, "%s: no index snapshot", path);
+	char magic[4];
+	uint32_t format = 0;
+	int64_t version = 0;
+	uint64_t len = 0, sum = 0;
+	if (fread(magic, 1, 4, f) != 4 || memcmp(magic, SNAP_MAGIC, 4) != 0 ||
+	    fread(&format, sizeof(format), 1, f) != 1 || format != SNAP_FORMAT ||
+	    fread(&version, sizeof(version), 1, f) != 1 || fread(&len, sizeof(len), 1, f) != 1 ||
+	    fread(&sum, sizeof(sum), 1, f) != 1 || len > ((uint64_t)1 << 40)) {
+		fclose(f);
+		return kc_err_set(err, KC_ECORRUPT, "%s: not an index snapshot of this kechan", path);
+	}
+	if (version != want_version) {
+		fclose(f);
+		return kc_err_set(err, KC_EDATA,
+				  "%s: stale index snapshot (store version %lld, snapshot %lld)",
+				  path, (long long)want_version, (long long)version);
+	}
+	data = kc_malloc(len ? len : 1);
+	if (data == NULL) {
+		fclose(f);
+		return kc_err_set(err, KC_ENOMEM, "out of memory");
+	}
+	size_t got = fread(data, 1, len, f);
+	fclose(f);
+	if (got != len || checksum(data, len) != sum) {
+		rc = kc_err_set(err, KC_ECORRUPT, "%s: damaged index snapshot (%s)", path,
+				got != len ? "truncated" : "checksum mismatch");
+		goto out;
+	}
+	if ((rc = kc_index_new(&ix, t, err)) != 0)
+		goto out;
+	struct kc__rd r = {data, data + len, 0};
+	uint32_t ndocs = 0;
+	kc__get(&r, &ndocs, sizeof(ndocs));
+	if (!r.bad && ndocs > 0) {
+		ix->docs = kc_calloc(ndocs, sizeof(*ix->docs));
+		if (ix->docs == NULL) {
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+			goto out;
+		}
+		ix->doc_cap = ndocs;
+	}
+	for (uint32_t d = 0; d < ndocs && !r.bad; d++) {
+		struct kc_doc *x = &ix->docs[d];
+		uint8_t flags[6];
+		kc__get(&r, flags, sizeof(flags));
+		x->kind = flags[0];
+		x->vis = flags[1];
+		x->deleted = flags[2];
+		x->trl = flags[3];
+		x->stage = flags[4];
+		x->closed = flags[5];
+		kc__get(&r, &x->date, sizeof(x->date));
+		kc__get(&r, x->len, sizeof(x->len));
+		x->id = kc__get_str(&r);
+		x->org_id = kc__get_str(&r);
+		x->region = kc__get_str(&r);
+		ix->ndocs = d + 1;
+		if (x->id == NULL || x->kind < 1 || x->kind > 2)
+			r.bad = 1;
+		else if (!x->deleted && id_set(ix, x->kind, x->id, d) != 0) {
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	uint64_t live[3] = {0}, bytes = 0, nterms = 0;
+	kc__get(&r, live, sizeof(live));
+	kc__get(&r, ix->sumlen, sizeof(ix->sumlen));
+	kc__get(&r, &bytes, sizeof(bytes));
+	kc__get(&r, &nterms, sizeof(nterms));
+	for (int k = 0; k < 3; k++)
+		ix->live[k] = (size_t)live[k];
+	ix->bytes = (size_t)bytes;
+	for (uint64_t i = 0; i < nterms && !r.bad; i++) {
+		char *s = kc__get_str(&r);
+		struct term *tm = s ? term_get(ix, s, strlen(s), 1) : NULL;
+		kc_free(s);
+		if (tm == NULL || tm->buf != NULL) { /* missing, or a term twice */
+			r.bad = 1;
+			break;
+		}
+		uint64_t n = 0;
+		kc__get(&r, &tm->last, sizeof(tm->last));
+		kc__get(&r, &tm->df, sizeof(tm->df));
+		kc__get(&r, tm->df_kind, sizeof(tm->df_kind));
+		kc__get(&r, tm->maxtf, sizeof(tm->maxtf));
+		kc__get(&r, tm->minlen, sizeof(tm->minlen));
+		kc__get(&r, &n, sizeof(n));
+		const unsigned char *p = kc__get_bytes(&r, (size_t)n);
+		if (p == NULL || tm->last > ix->ndocs)
+			break;
+		tm->buf = kc_malloc(n ? n : 1);
+		if (tm->buf == NULL) {
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(tm->buf, p, n);
+		tm->n = tm->cap = (size_t)n;
+	}
+	links = kc__get_str(&r);
+	if (!r.bad) {
+		json_error_t je;
+		json_t *l = links ? json_loads(links, 0, &je) : NULL;
+		if (!json_is_object(l)) {
+			json_decref(l);
+			r.bad = 1;
+		} else {
+			json_decref(ix->links);
+			ix->links = l;
+		}
+	}
+	if (!r.bad && (rc = kc__facets_load(ix->facets, &r)) == KC_ENOMEM) {
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = 0;
+	if (r.bad || r.p != r.end)
+		rc = kc_err_set(err, KC_ECORRUPT, "%s: damaged index snapshot (inconsistent content)",
+				path);
+out:
+	kc_free(links);
+	kc_free(data);
+	if (rc != 0)
+		kc_index_free(ix);
+	else
+		*out = ix;
+	return rc;
+}
+
 /* ---- reading */
 
 size_t kc_index_docs(const struct kc_index *ix, int kind)

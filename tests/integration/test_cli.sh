@@ -133,6 +133,18 @@ sed 's/sup-9001/sup-9002/' copy.jsonl >copy2.jsonl
 expect_not "near-duplicates" -- "$K" --db demo.db import --no-progress --no-dupes copy2.jsonl
 sed 's/sup-9001/sup-9003/' copy.jsonl >copy3.jsonl
 "$K" --db demo.db --json import --no-progress copy3.jsonl | python3 -c 'import json,sys; d=json.load(sys.stdin); p=d["near_duplicates"]; assert len(p)==3 and all("sup-9003" in (x["a"],x["b"]) for x in p), p' && kc_ok || kc_fail "import --json near_duplicates"
+# The index snapshot next to the database: written on first use, loaded while current, rebuilt
+# when stale or damaged, with the same results.
+rm -f demo.db.index
+first=$("$K" --db demo.db match demand dem-0001 -k 5 2>&1)
+[[ -s demo.db.index ]] && kc_ok || kc_fail "no index snapshot written"
+second=$("$K" --db demo.db match demand dem-0001 -k 5 2>&1)
+[[ $first == "$second" ]] && kc_ok || kc_fail "snapshot results differ: $first // $second"
+printf 'garbage' | dd of=demo.db.index bs=1 seek=200 conv=notrunc 2>/dev/null
+expect 0 "damaged index snapshot (checksum mismatch); rebuilding the index" -- "$K" --db demo.db match demand dem-0001 -k 5
+third=$("$K" --db demo.db match demand dem-0001 -k 5 2>&1)
+[[ $first == "$third" ]] && kc_ok || kc_fail "results after a rebuild differ"
+expect 0 "sup-0001" -- "$K" --db demo.db match demand dem-0001 -k 5 --rebuild-index
 # A database of schema version 1 is migrated when opened for writing.
 "$K" --db v1.db init >/dev/null
 for c in demand_verdict demand_reason supply_verdict supply_reason feedback_note; do sqlite3 v1.db "ALTER TABLE \"match\" DROP COLUMN $c"; done

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -689,6 +690,87 @@ static void test_put_many_on_threads_equals_one_by_one(void **state)
 	kc_index_free(b);
 }
 
+static void test_snapshot_loads_the_same_index_and_refuses_damage(void **state)
+{
+	(void)state;
+	enum { N = 400 };
+	struct kc_index *a = NULL, *b = NULL;
+	struct kc_err err = KC_ERR_INIT;
+	static struct fdoc docs[N];
+	unsigned seed = 5;
+	char path[] = "/tmp/kc_snap_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(kc_index_new(&a, g_text, &err), 0);
+	for (int i = 0; i < N; i++) {
+		fdoc_random(&docs[i], i, &seed);
+		fdoc_put(a, &docs[i]);
+	}
+	for (int i = 0; i < N; i += 9) /* tombstones travel too */
+		assert_int_equal(kc_index_delete(a, (enum kc_doc_kind)docs[i].kind, docs[i].id, &err), 0);
+	assert_int_equal(kc_index_add_edge(a, "li-lfp", "li-cell"), 0);
+	assert_int_equal(kc_index_save(a, path, 42, &err), 0);
+	assert_int_equal(kc_index_load(&b, g_text, path, 42, &err), 0);
+	assert_int_equal(kc_index_docs(a, 1), kc_index_docs(b, 1));
+	assert_int_equal(kc_index_docs(a, 2), kc_index_docs(b, 2));
+	assert_int_equal(kc_index_terms(a), kc_index_terms(b));
+	assert_int_equal(kc_index_bytes(a), kc_index_bytes(b));
+	assert_non_null(kc_index_node_links(b, "li-cell"));
+	for (int kind = 1; kind <= 2; kind++) {
+		struct kc_match_opts o;
+		struct kc_match_result ra = {0}, rb = {0};
+		kc_match_opts_default(&o, (enum kc_doc_kind)kind);
+		o.k = 50;
+		o.viewer_admin = 1;
+		assert_int_equal(kc_match_text(a, g_text, "锂电池正极", &o, &ra, &err), 0);
+		assert_int_equal(kc_match_text(b, g_text, "锂电池正极", &o, &rb, &err), 0);
+		assert_int_equal(ra.n, rb.n);
+		for (size_t h = 0; h < ra.n; h++) {
+			assert_int_equal(ra.hits[h].doc, rb.hits[h].doc);
+			assert_true(ra.hits[h].score == rb.hits[h].score);
+		}
+		kc_match_result_free(&ra);
+		kc_match_result_free(&rb);
+		struct kc_filter f = {.kind = (enum kc_doc_kind)kind, .region = "43", .trl_min = 3,
+				      .status = "open", .viewer_org = "o2"};
+		struct kc_docset *da = NULL, *db = NULL;
+		assert_int_equal(kc_index_filter(a, &f, &da, &err), 0);
+		assert_int_equal(kc_index_filter(b, &f, &db, &err), 0);
+		assert_int_equal(kc_docset_count(da), kc_docset_count(db));
+		for (uint32_t d = 0; d < kc_index_capacity(a); d++)
+			assert_int_equal(kc_docset_contains(da, d), kc_docset_contains(db, d));
+		kc_docset_free(da);
+		kc_docset_free(db);
+	}
+	/* the loaded index keeps working: a put and a delete */
+	fdoc_put(b, &docs[1]);
+	assert_int_equal(kc_index_delete(b, (enum kc_doc_kind)docs[2].kind, docs[2].id, &err), 0);
+	kc_index_free(b);
+	b = NULL;
+	/* stale, missing, damaged, truncated */
+	assert_int_equal(kc_index_load(&b, g_text, path, 43, &err), KC_EDATA);
+	assert_non_null(strstr(err.msg, "stale"));
+	assert_int_equal(kc_index_load(&b, g_text, "/nonexistent/kc.snap", 42, &err), KC_ENOTFOUND);
+	FILE *f = fopen(path, "r+b");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	fseek(f, size / 2, SEEK_SET);
+	int c = fgetc(f);
+	fseek(f, size / 2, SEEK_SET);
+	fputc(c ^ 0x40, f);
+	fclose(f);
+	assert_int_equal(kc_index_load(&b, g_text, path, 42, &err), KC_ECORRUPT);
+	assert_non_null(strstr(err.msg, "checksum"));
+	assert_int_equal(kc_index_save(a, path, 42, &err), 0);
+	assert_int_equal(truncate(path, size - 10), 0);
+	assert_int_equal(kc_index_load(&b, g_text, path, 42, &err), KC_ECORRUPT);
+	assert_null(b);
+	unlink(path);
+	kc_index_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -702,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_filters_equal_a_plain_reading_on_random_documents),
 		cmocka_unit_test(test_each_filter_by_hand_and_bad_conditions_are_named),
 		cmocka_unit_test(test_put_many_on_threads_equals_one_by_one),
+		cmocka_unit_test(test_snapshot_loads_the_same_index_and_refuses_damage),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
