@@ -198,6 +198,21 @@ size_t kc__facets_bytes(const struct kc__facets *fc)
 	return b;
 }
 
+/* acc ∨= the bitmap of key (when there is one). */
+static void or_key(roaring_bitmap_t *acc, const struct kc__facets *fc, const char *key)
+{
+	const roaring_bitmap_t *bm = get(fc, key);
+	if (bm != NULL)
+		roaring_bitmap_or_inplace(acc, bm);
+}
+
+/* r ∧= acc, and acc is emptied for the next condition. */
+static void and_acc(roaring_bitmap_t *r, roaring_bitmap_t *acc)
+{
+	roaring_bitmap_and_inplace(r, acc);
+	roaring_bitmap_clear(acc);
+}
+
 /* r ∧= the bitmap of key (empty when there is none). */
 static void and_key(roaring_bitmap_t *r, const struct kc__facets *fc, const char *key)
 {
@@ -341,34 +356,25 @@ int kc__facets_filter(const struct kc__facets *fc, const struct kc_doc *docs,
 		int lo = f->trl_min ? f->trl_min : 1, hi = f->trl_max ? f->trl_max : 9;
 		for (int t = lo; t <= hi; t++) {
 			snprintf(key, sizeof(key), "t:%d", t);
-			const roaring_bitmap_t *bm = get(fc, key);
-			if (bm != NULL)
-				roaring_bitmap_or_inplace(acc, bm);
+			or_key(acc, fc, key);
 		}
-		roaring_bitmap_and_inplace(r, acc);
-		roaring_bitmap_clear(acc);
+		and_acc(r, acc);
 	}
 	if (f->stages) {
 		for (int s = 1; s <= KC_STAGE_INDUSTRIAL; s++) {
 			if (!(f->stages & (1u << s)))
 				continue;
 			snprintf(key, sizeof(key), "s:%d", s);
-			const roaring_bitmap_t *bm = get(fc, key);
-			if (bm != NULL)
-				roaring_bitmap_or_inplace(acc, bm);
+			or_key(acc, fc, key);
 		}
-		roaring_bitmap_and_inplace(r, acc);
-		roaring_bitmap_clear(acc);
+		and_acc(r, acc);
 	}
 	if (f->nnodes) {
 		for (size_t i = 0; i < f->nnodes; i++) {
 			snprintf(key, sizeof(key), "n:%s", f->nodes[i]);
-			const roaring_bitmap_t *bm = get(fc, key);
-			if (bm != NULL)
-				roaring_bitmap_or_inplace(acc, bm);
+			or_key(acc, fc, key);
 		}
-		roaring_bitmap_and_inplace(r, acc);
-		roaring_bitmap_clear(acc);
+		and_acc(r, acc);
 	}
 	if (f->status != NULL) {
 		snprintf(key, sizeof(key), "st:%s", f->status);

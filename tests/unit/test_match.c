@@ -628,6 +628,27 @@ static void test_each_filter_by_hand_and_bad_conditions_are_named(void **state)
 	kc_index_free(ix);
 }
 
+/* Both indexes rank text alike: the same documents with the same scores. */
+static void assert_same_ranking(const struct kc_index *a, const struct kc_index *b,
+				const char *text, enum kc_doc_kind kind)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_match_opts o;
+	struct kc_match_result ra = {0}, rb = {0};
+	kc_match_opts_default(&o, kind);
+	o.k = 50;
+	o.viewer_admin = 1;
+	assert_int_equal(kc_match_text(a, g_text, text, &o, &ra, &err), 0);
+	assert_int_equal(kc_match_text(b, g_text, text, &o, &rb, &err), 0);
+	assert_int_equal(ra.n, rb.n);
+	for (size_t h = 0; h < ra.n; h++) {
+		assert_int_equal(ra.hits[h].doc, rb.hits[h].doc);
+		assert_true(ra.hits[h].score == rb.hits[h].score);
+	}
+	kc_match_result_free(&ra);
+	kc_match_result_free(&rb);
+}
+
 static void test_put_many_on_threads_equals_one_by_one(void **state)
 {
 	(void)state;
@@ -663,21 +684,8 @@ static void test_put_many_on_threads_equals_one_by_one(void **state)
 	assert_int_equal(kc_index_docs(a, 0), kc_index_docs(b, 0));
 	assert_int_equal(kc_index_terms(a), kc_index_terms(b));
 	assert_int_equal(kc_index_bytes(a), kc_index_bytes(b));
-	for (size_t w = 0; w < 12; w++) {
-		struct kc_match_opts o;
-		struct kc_match_result ra = {0}, rb = {0};
-		kc_match_opts_default(&o, KC_DOC_SUPPLY);
-		o.k = 20;
-		assert_int_equal(kc_match_text(a, g_text, words[w], &o, &ra, &err), 0);
-		assert_int_equal(kc_match_text(b, g_text, words[w], &o, &rb, &err), 0);
-		assert_int_equal(ra.n, rb.n);
-		for (size_t h = 0; h < ra.n; h++) {
-			assert_int_equal(ra.hits[h].doc, rb.hits[h].doc);
-			assert_true(ra.hits[h].score == rb.hits[h].score);
-		}
-		kc_match_result_free(&ra);
-		kc_match_result_free(&rb);
-	}
+	for (size_t w = 0; w < 12; w++)
+		assert_same_ranking(a, b, words[w], KC_DOC_SUPPLY);
 	/* a bad record stops the batch with its error */
 	json_t *bad = json_pack("{s:s}", "title", "没有编号");
 	const json_t *two[2] = {recs[0], bad};
@@ -718,20 +726,7 @@ static void test_snapshot_loads_the_same_index_and_refuses_damage(void **state)
 	assert_int_equal(kc_index_bytes(a), kc_index_bytes(b));
 	assert_non_null(kc_index_node_links(b, "li-cell"));
 	for (int kind = 1; kind <= 2; kind++) {
-		struct kc_match_opts o;
-		struct kc_match_result ra = {0}, rb = {0};
-		kc_match_opts_default(&o, (enum kc_doc_kind)kind);
-		o.k = 50;
-		o.viewer_admin = 1;
-		assert_int_equal(kc_match_text(a, g_text, "锂电池正极", &o, &ra, &err), 0);
-		assert_int_equal(kc_match_text(b, g_text, "锂电池正极", &o, &rb, &err), 0);
-		assert_int_equal(ra.n, rb.n);
-		for (size_t h = 0; h < ra.n; h++) {
-			assert_int_equal(ra.hits[h].doc, rb.hits[h].doc);
-			assert_true(ra.hits[h].score == rb.hits[h].score);
-		}
-		kc_match_result_free(&ra);
-		kc_match_result_free(&rb);
+		assert_same_ranking(a, b, "锂电池正极", (enum kc_doc_kind)kind);
 		struct kc_filter f = {.kind = (enum kc_doc_kind)kind, .region = "43", .trl_min = 3,
 				      .status = "open", .viewer_org = "o2"};
 		struct kc_docset *da = NULL, *db = NULL;
