@@ -15,7 +15,8 @@
  * Bonuses multiply the text score: final = bm25f × (1 + Σ bonus), each listed in the
  * explanation: same city +bonus_city, same province +bonus_province (GB/T 2260 prefixes); TRL
  * fit (the supply's TRL ≥ the demand's trl_min) +bonus_trl_fit, one level short 0, two or
- * more short −malus_trl_gap.
+ * more short −malus_trl_gap. A supply without a TRL is judged by its stage's typical TRL (lab 3,
+ * concept 4, pilot 6, industrial 8), listed as stage_fit / stage_gap.
  *
  * Top-k by MaxScore, document at a time (identical to exhaustive scoring, which stays as the
  * reference: opts.exhaustive). Filters (region, TRL, stage, node, date, status, org) come as a
@@ -45,6 +46,8 @@ struct kc_match_opts {
 	/* the query's context for bonuses; kc_match_record fills them from the record */
 	const char *region; /* 6-digit code or NULL */
 	int trl;            /* the query's TRL (a supply's trl, a demand's trl_min), 0 = none */
+	int stage;          /* the query supply's stage when its TRL comes from it */
+	int trl_from_stage; /* 1: trl is the typical TRL of stage (the supply gave no TRL) */
 	double neighbor_weight; /* default 0.4 */
 	int exhaustive;     /* 1: score every document (the reference for the pruned default) */
 	double bonus_city, bonus_province, bonus_trl_fit, malus_trl_gap; /* .10 .05 .15 .20 */

@@ -40,6 +40,20 @@ void kc_match_opts_default(struct kc_match_opts *o, enum kc_doc_kind target)
 }
 
 /* The bonuses of document d for the query's context; returns the sum of factors. */
+/* The TRL a stage usually means, for supplies that give a stage and no TRL: lab 3, concept 4,
+ * pilot 6, industrial 8. */
+static int stage_trl(int stage)
+{
+	static const int trl[] = {0, 3, 4, 6, 8};
+	return stage >= 1 && stage <= KC_STAGE_INDUSTRIAL ? trl[stage] : 0;
+}
+
+static const char *stage_zh(int stage)
+{
+	static const char *const zh[] = {"", "实验室", "概念验证", "中试", "产业化"};
+	return stage >= 1 && stage <= KC_STAGE_INDUSTRIAL ? zh[stage] : "";
+}
+
 static double bonuses(const struct kc_match_opts *o, const struct kc_doc *d,
 		      struct kc_match_hit *hit)
 {
@@ -69,14 +83,27 @@ static double bonuses(const struct kc_match_opts *o, const struct kc_doc *d,
 			}
 		}
 	}
-	if (o->trl > 0 && d->trl > 0) {
+	/* maturity: a supply's TRL, or else the typical TRL of its stage */
+	int dtrl = d->trl ? d->trl : stage_trl(d->stage);
+	if (o->trl > 0 && dtrl > 0) {
 		/* who needs, who has: a demand's trl_min against a supply's trl */
-		int need = o->target == KC_DOC_SUPPLY ? o->trl : d->trl;
-		int have = o->target == KC_DOC_SUPPLY ? d->trl : o->trl;
+		int by_stage = o->target == KC_DOC_SUPPLY ? !d->trl : o->trl_from_stage;
+		int need = o->target == KC_DOC_SUPPLY ? o->trl : dtrl;
+		int have = o->target == KC_DOC_SUPPLY ? dtrl : o->trl;
 		double f = have >= need ? o->bonus_trl_fit : need - have >= 2 ? -o->malus_trl_gap : 0;
 		if (f != 0) {
 			sum += f;
-			if (b) {
+			if (b && by_stage) {
+				int st = o->target == KC_DOC_SUPPLY ? d->stage : o->stage;
+				b[n] = (struct kc_match_bonus){f > 0 ? "stage_fit" : "stage_gap", f, {0},
+							       {0}};
+				snprintf(b[n].zh, sizeof(b[n].zh), "%s阶段≈TRL %d %s 需求 %d %+.0f%%",
+					 stage_zh(st), have, have >= need ? "≥" : "<", need, f * 100);
+				snprintf(b[n].en, sizeof(b[n].en), "%s stage ~TRL %d %s wanted %d %+.0f%%",
+					 kc_doc_stage_name(st), have, have >= need ? ">=" : "<", need,
+					 f * 100);
+				n++;
+			} else if (b) {
 				b[n] = (struct kc_match_bonus){f > 0 ? "trl_fit" : "trl_gap", f, {0},
 							       {0}};
 				snprintf(b[n].zh, sizeof(b[n].zh), "TRL %d %s 需求 %d %+.0f%%", have,
@@ -674,6 +701,12 @@ int kc_match_record(const struct kc_index *ix, const struct kc_text *t, const js
 		if (v == 0)
 			v = json_integer_value(json_object_get(rec, "trl_min"));
 		ro.trl = v >= 1 && v <= 9 ? (int)v : 0;
+		if (ro.trl == 0) { /* a supply with a stage only */
+			ro.stage = kc_doc_stage_parse(
+				json_string_value(json_object_get(rec, "stage")));
+			ro.trl = stage_trl(ro.stage);
+			ro.trl_from_stage = ro.trl > 0;
+		}
 	}
 	int rc = build_query(&q, ix, t, NULL, rec, o->neighbor_weight, err);
 	if (rc == 0)

@@ -766,6 +766,59 @@ static void test_snapshot_loads_the_same_index_and_refuses_damage(void **state)
 	kc_index_free(a);
 }
 
+static void test_stage_stands_in_for_a_missing_trl(void **state)
+{
+	(void)state;
+	struct kc_index *ix = NULL;
+	struct kc_err err = KC_ERR_INIT;
+	assert_int_equal(kc_index_new(&ix, g_text, &err), 0);
+	put(ix, KC_DOC_SUPPLY,
+	    "{\"id\":\"ind\",\"org_id\":\"o1\",\"title\":\"硬碳负极量产线\",\"stage\":\"industrial\"}");
+	put(ix, KC_DOC_SUPPLY,
+	    "{\"id\":\"lab\",\"org_id\":\"o2\",\"title\":\"硬碳负极新机理\",\"stage\":\"lab\"}");
+	put(ix, KC_DOC_SUPPLY, "{\"id\":\"none\",\"org_id\":\"o3\",\"title\":\"硬碳负极\"}");
+	json_t *dem = json_pack("{s:s, s:s, s:s, s:i}", "id", "d", "org_id", "o9", "title",
+				"硬碳负极", "trl_min", 6);
+	struct kc_match_opts o;
+	struct kc_match_result r = {0};
+	kc_match_opts_default(&o, KC_DOC_SUPPLY);
+	assert_int_equal(kc_match_record(ix, g_text, dem, &o, &r, &err), 0);
+	assert_int_equal(r.n, 3);
+	int seen = 0;
+	for (size_t h = 0; h < r.n; h++) {
+		const char *id = kc_index_doc(ix, r.hits[h].doc)->id;
+		const char *code = r.hits[h].nbonus ? r.hits[h].bonus[0].code : "";
+		if (strcmp(id, "ind") == 0) {
+			assert_string_equal(code, "stage_fit");
+			assert_non_null(strstr(r.hits[h].bonus[0].zh, "产业化阶段"));
+			seen |= 1;
+		} else if (strcmp(id, "lab") == 0) {
+			assert_string_equal(code, "stage_gap");
+			seen |= 2;
+		} else {
+			assert_int_equal(r.hits[h].nbonus, 0);
+			seen |= 4;
+		}
+	}
+	assert_int_equal(seen, 7);
+	assert_string_equal(kc_index_doc(ix, r.hits[0].doc)->id, "ind");
+	kc_match_result_free(&r);
+	/* the other direction: a supply giving only its stage, against demands */
+	put(ix, KC_DOC_DEMAND,
+	    "{\"id\":\"d8\",\"org_id\":\"o8\",\"title\":\"硬碳负极\",\"trl_min\":8}");
+	json_t *sup = json_pack("{s:s, s:s, s:s, s:s}", "id", "p", "org_id", "o7", "title",
+				"硬碳负极", "stage", "pilot");
+	kc_match_opts_default(&o, KC_DOC_DEMAND);
+	assert_int_equal(kc_match_record(ix, g_text, sup, &o, &r, &err), 0);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.hits[0].bonus[0].code, "stage_gap"); /* pilot ≈ 6, wanted 8 */
+	assert_non_null(strstr(r.hits[0].bonus[0].en, "pilot stage ~TRL 6 < wanted 8"));
+	kc_match_result_free(&r);
+	json_decref(sup);
+	json_decref(dem);
+	kc_index_free(ix);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -780,6 +833,7 @@ int main(void)
 		cmocka_unit_test(test_each_filter_by_hand_and_bad_conditions_are_named),
 		cmocka_unit_test(test_put_many_on_threads_equals_one_by_one),
 		cmocka_unit_test(test_snapshot_loads_the_same_index_and_refuses_damage),
+		cmocka_unit_test(test_stage_stands_in_for_a_missing_trl),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
