@@ -101,6 +101,17 @@ KC_API size_t kc_utf8_count(const char *s, size_t len);
 /* Byte length of the longest prefix of s with at most max_chars code points. */
 KC_API size_t kc_utf8_prefix(const char *s, size_t len, size_t max_chars);
 
+/* FNV-1a 64 over p[0..n), continuing from h (KC_FNV_OFFSET to start): the hash of the
+ * project's tables and checksums. Inline: it sits in hot loops (term lookup, MinHash). */
+#define KC_FNV_OFFSET 1469598103934665603ull
+static inline uint64_t kc_fnv1a(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *c = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ c[i]) * 1099511628211ull;
+	return h;
+}
+
 /* Monotonic clock in seconds, for progress and benchmarks. */
 KC_API double kc_now(void);
 

@@ -16,12 +16,7 @@
 
 uint64_t kc__chain_hash(const char *s, size_t len)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
+	return kc_fnv1a(s, len, KC_FNV_OFFSET);
 }
 
 void kc__idmap_init(struct kc__idmap *m)

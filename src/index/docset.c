@@ -41,9 +41,7 @@ const char *kc_doc_stage_name(int stage)
 
 static uint64_t fnv(const char *s)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	uint64_t h = kc_fnv1a(s, strlen(s), KC_FNV_OFFSET);
 	return h ^ (h >> 31);
 }
 

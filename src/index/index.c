@@ -48,9 +48,7 @@ struct kc_index {
 
 static uint64_t hash(const char *s, size_t n, uint64_t seed)
 {
-	uint64_t h = 1469598103934665603ull ^ seed;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	uint64_t h = kc_fnv1a(s, n, KC_FNV_OFFSET ^ seed);
 	return h ^ (h >> 29);
 }
 
@@ -885,15 +883,6 @@ char *kc__get_str(struct kc__rd *r)
 	return s;
 }
 
-static uint64_t checksum(const void *p, size_t n)
-{
-	const unsigned char *c = p;
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ c[i]) * 1099511628211ull;
-	return h;
-}
-
 int kc_index_save(const struct kc_index *ix, const char *path, int64_t store_version,
 		  struct kc_err *err)
 {
@@ -943,7 +932,7 @@ int kc_index_save(const struct kc_index *ix, const char *path, int64_t store_ver
 		goto out;
 	}
 	uint32_t format = SNAP_FORMAT;
-	uint64_t len = b.len, sum = checksum(b.ptr, b.len);
+	uint64_t len = b.len, sum = kc_fnv1a(b.ptr, b.len, KC_FNV_OFFSET);
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
 	f = fopen(tmp, "wb");
 	if (f == NULL || fwrite(SNAP_MAGIC, 1, 4, f) != 4 ||
@@ -1007,7 +996,7 @@ int kc_index_load(struct kc_index **out, const struct kc_text *t, const char *pa
 	}
 	size_t got = fread(data, 1, len, f);
 	fclose(f);
-	if (got != len || checksum(data, len) != sum) {
+	if (got != len || kc_fnv1a(data, len, KC_FNV_OFFSET) != sum) {
 		rc = kc_err_set(err, KC_ECORRUPT, "%s: damaged index snapshot (%s)", path,
 				got != len ? "truncated" : "checksum mismatch");
 		goto out;

@@ -23,13 +23,6 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
-static uint64_t hash_bytes(const char *s, size_t n, uint64_t h)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h;
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -56,7 +49,7 @@ static int shingles(const struct kc_text *t, struct kc_text_run *run, const char
 	for (size_t i = 0; i < nt; i++) {
 		if (terms[i].kind == KC_TERM_SPACE || terms[i].kind == KC_TERM_PUNCT)
 			continue;
-		uint64_t h = hash_bytes(terms[i].text, terms[i].len, 1469598103934665603ull);
+		uint64_t h = kc_fnv1a(terms[i].text, terms[i].len, KC_FNV_OFFSET);
 		if (have_prev)
 			v[k++] = mix64(prev * 31 + h);
 		prev = h;

@@ -29,13 +29,9 @@ const char *kc_match_reason_zh(const char *reason)
 
 static uint64_t pair_hash(const char *a, const char *b)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (; *a; a++)
-		h = (h ^ (unsigned char)*a) * 1099511628211ull;
-	h = (h ^ '/') * 1099511628211ull;
-	for (; *b; b++)
-		h = (h ^ (unsigned char)*b) * 1099511628211ull;
-	return h;
+	uint64_t h = kc_fnv1a(a, strlen(a), KC_FNV_OFFSET);
+	h = kc_fnv1a("/", 1, h);
+	return kc_fnv1a(b, strlen(b), h);
 }
 
 struct diag {

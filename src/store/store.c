@@ -258,12 +258,7 @@ int kc_store_events(struct kc_store *st, int64_t n, kc_record_fn fn, void *ud,
 
 static uint64_t hash(const char *s, size_t len)
 {
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
+	return kc_fnv1a(s, len, KC_FNV_OFFSET);
 }
 
 void kc__strset_init(struct kc_strset *s)
