@@ -333,18 +333,14 @@ int kc__facets_filter(const struct kc__facets *fc, const struct kc_doc *docs,
 	if (ds == NULL || r == NULL || acc == NULL)
 		goto nomem;
 	if (!f->viewer_admin) {
-		const roaring_bitmap_t *bm = get(fc, "v:0");
-		if (bm != NULL)
-			roaring_bitmap_or_inplace(acc, bm);
-		if (f->viewer_member && (bm = get(fc, "v:1")) != NULL)
-			roaring_bitmap_or_inplace(acc, bm);
+		or_key(acc, fc, "v:0");
+		if (f->viewer_member)
+			or_key(acc, fc, "v:1");
 		if (f->viewer_org != NULL) { /* an org sees all of its own documents */
 			snprintf(key, sizeof(key), "o:%s", f->viewer_org);
-			if ((bm = get(fc, key)) != NULL)
-				roaring_bitmap_or_inplace(acc, bm);
+			or_key(acc, fc, key);
 		}
-		roaring_bitmap_and_inplace(r, acc);
-		roaring_bitmap_clear(acc);
+		and_acc(r, acc);
 	}
 	if (f->region != NULL) {
 		region_key(key, sizeof(key), f->region);
@@ -419,37 +415,34 @@ uint64_t kc_docset_count(const struct kc_docset *s)
 
 /* ---- snapshots */
 
+/* A bitmap as its length (u32) and its portable serialization. */
+static int write_bitmap(struct kc_buf *b, const roaring_bitmap_t *bm)
+{
+	uint32_t len = (uint32_t)roaring_bitmap_portable_size_in_bytes(bm);
+	int rc = kc_buf_add(b, &len, sizeof(len));
+	if (rc == 0 && (rc = kc_buf_grow(b, len)) == 0) {
+		roaring_bitmap_portable_serialize(bm, b->ptr + b->len);
+		b->len += len;
+	}
+	return rc;
+}
+
+/* The facet count, the month range, each facet (key, bitmap), then the live bitmaps of
+ * supplies and demands. */
 int kc__facets_save(const struct kc__facets *fc, struct kc_buf *b)
 {
 	uint64_t n = fc->n;
-	int rc = kc__put(b, &n, sizeof(n));
-	rc = rc ? rc : kc__put(b, &fc->min_month, sizeof(fc->min_month));
-	rc = rc ? rc : kc__put(b, &fc->max_month, sizeof(fc->max_month));
-	for (size_t i = 0; rc == 0 && i <= fc->cap; i++) {
-		const roaring_bitmap_t *bm;
-		if (i == fc->cap) { /* the live bitmaps last, under reserved keys */
-			for (int k = 1; k < 3 && rc == 0; k++) {
-				bm = fc->live[k];
-				uint32_t len = (uint32_t)roaring_bitmap_portable_size_in_bytes(bm);
-				rc = kc__put(b, &len, sizeof(len));
-				if (rc == 0 && (rc = kc_buf_grow(b, len)) == 0) {
-					roaring_bitmap_portable_serialize(bm, b->ptr + b->len);
-					b->len += len;
-				}
-			}
-			break;
-		}
+	int rc = kc_buf_add(b, &n, sizeof(n));
+	rc = rc ? rc : kc_buf_add(b, &fc->min_month, sizeof(fc->min_month));
+	rc = rc ? rc : kc_buf_add(b, &fc->max_month, sizeof(fc->max_month));
+	for (size_t i = 0; rc == 0 && i < fc->cap; i++) {
 		if (fc->tab[i].key == NULL)
 			continue;
-		bm = fc->tab[i].bm;
-		uint32_t len = (uint32_t)roaring_bitmap_portable_size_in_bytes(bm);
 		rc = kc__put_str(b, fc->tab[i].key);
-		rc = rc ? rc : kc__put(b, &len, sizeof(len));
-		if (rc == 0 && (rc = kc_buf_grow(b, len)) == 0) {
-			roaring_bitmap_portable_serialize(bm, b->ptr + b->len);
-			b->len += len;
-		}
+		rc = rc ? rc : write_bitmap(b, fc->tab[i].bm);
 	}
+	for (int k = 1; k < 3 && rc == 0; k++)
+		rc = write_bitmap(b, fc->live[k]);
 	return rc;
 }
 

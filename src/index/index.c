@@ -836,11 +836,6 @@ int kc_index_build(struct kc_index *ix, struct kc_store *st, struct kc_err *err)
 #define SNAP_MAGIC "KCIX"
 #define SNAP_FORMAT 1u
 
-int kc__put(struct kc_buf *b, const void *v, size_t n)
-{
-	return kc_buf_add(b, v, n);
-}
-
 int kc__put_str(struct kc_buf *b, const char *s)
 {
 	uint32_t len = s ? (uint32_t)strlen(s) : UINT32_MAX;
@@ -893,34 +888,34 @@ int kc_index_save(const struct kc_index *ix, const char *path, int64_t store_ver
 	uint64_t nterms = ix->nterms, bytes = ix->bytes, live[3];
 	for (int k = 0; k < 3; k++)
 		live[k] = ix->live[k];
-	rc = kc__put(&b, &ix->ndocs, sizeof(ix->ndocs));
+	rc = kc_buf_add(&b, &ix->ndocs, sizeof(ix->ndocs));
 	for (uint32_t d = 0; rc == 0 && d < ix->ndocs; d++) {
 		const struct kc_doc *x = &ix->docs[d];
 		uint8_t flags[6] = {x->kind, x->vis, x->deleted, x->trl, x->stage, x->closed};
-		rc = kc__put(&b, flags, sizeof(flags));
-		rc = rc ? rc : kc__put(&b, &x->date, sizeof(x->date));
-		rc = rc ? rc : kc__put(&b, x->len, sizeof(x->len));
+		rc = kc_buf_add(&b, flags, sizeof(flags));
+		rc = rc ? rc : kc_buf_add(&b, &x->date, sizeof(x->date));
+		rc = rc ? rc : kc_buf_add(&b, x->len, sizeof(x->len));
 		rc = rc ? rc : kc__put_str(&b, x->id);
 		rc = rc ? rc : kc__put_str(&b, x->org_id);
 		rc = rc ? rc : kc__put_str(&b, x->region);
 	}
-	rc = rc ? rc : kc__put(&b, live, sizeof(live));
-	rc = rc ? rc : kc__put(&b, ix->sumlen, sizeof(ix->sumlen));
-	rc = rc ? rc : kc__put(&b, &bytes, sizeof(bytes));
-	rc = rc ? rc : kc__put(&b, &nterms, sizeof(nterms));
+	rc = rc ? rc : kc_buf_add(&b, live, sizeof(live));
+	rc = rc ? rc : kc_buf_add(&b, ix->sumlen, sizeof(ix->sumlen));
+	rc = rc ? rc : kc_buf_add(&b, &bytes, sizeof(bytes));
+	rc = rc ? rc : kc_buf_add(&b, &nterms, sizeof(nterms));
 	for (size_t i = 0; rc == 0 && i < ix->term_cap; i++) {
 		const struct term *t = &ix->terms[i];
 		if (t->s == NULL)
 			continue;
 		uint64_t n = t->n;
 		rc = kc__put_str(&b, t->s);
-		rc = rc ? rc : kc__put(&b, &t->last, sizeof(t->last));
-		rc = rc ? rc : kc__put(&b, &t->df, sizeof(t->df));
-		rc = rc ? rc : kc__put(&b, t->df_kind, sizeof(t->df_kind));
-		rc = rc ? rc : kc__put(&b, t->maxtf, sizeof(t->maxtf));
-		rc = rc ? rc : kc__put(&b, t->minlen, sizeof(t->minlen));
-		rc = rc ? rc : kc__put(&b, &n, sizeof(n));
-		rc = rc ? rc : kc__put(&b, t->buf, t->n);
+		rc = rc ? rc : kc_buf_add(&b, &t->last, sizeof(t->last));
+		rc = rc ? rc : kc_buf_add(&b, &t->df, sizeof(t->df));
+		rc = rc ? rc : kc_buf_add(&b, t->df_kind, sizeof(t->df_kind));
+		rc = rc ? rc : kc_buf_add(&b, t->maxtf, sizeof(t->maxtf));
+		rc = rc ? rc : kc_buf_add(&b, t->minlen, sizeof(t->minlen));
+		rc = rc ? rc : kc_buf_add(&b, &n, sizeof(n));
+		rc = rc ? rc : kc_buf_add(&b, t->buf, t->n);
 	}
 	links = json_dumps(ix->links, JSON_COMPACT);
 	if (rc == 0 && links == NULL)

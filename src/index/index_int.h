@@ -25,7 +25,6 @@ struct kc__rd {
 	const unsigned char *p, *end;
 	int bad; /* set when a read ran past the end or found nonsense */
 };
-int kc__put(struct kc_buf *b, const void *v, size_t n);
 int kc__put_str(struct kc_buf *b, const char *s); /* NULL is kept as NULL */
 void kc__get(struct kc__rd *r, void *v, size_t n);
 char *kc__get_str(struct kc__rd *r); /* owned copy, NULL for NULL (and when bad) */
