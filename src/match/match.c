@@ -93,23 +93,23 @@ static double bonuses(const struct kc_match_opts *o, const struct kc_doc *d,
 		double f = have >= need ? o->bonus_trl_fit : need - have >= 2 ? -o->malus_trl_gap : 0;
 		if (f != 0) {
 			sum += f;
-			if (b && by_stage) {
+			if (b) {
+				/* a supply's own TRL, or its stage's: "中试阶段≈TRL 6" */
 				int st = o->target == KC_DOC_SUPPLY ? d->stage : o->stage;
-				b[n] = (struct kc_match_bonus){f > 0 ? "stage_fit" : "stage_gap", f, {0},
-							       {0}};
-				snprintf(b[n].zh, sizeof(b[n].zh), "%s阶段≈TRL %d %s 需求 %d %+.0f%%",
-					 stage_zh(st), have, have >= need ? "≥" : "<", need, f * 100);
-				snprintf(b[n].en, sizeof(b[n].en), "%s stage ~TRL %d %s wanted %d %+.0f%%",
-					 kc_doc_stage_name(st), have, have >= need ? ">=" : "<", need,
-					 f * 100);
-				n++;
-			} else if (b) {
-				b[n] = (struct kc_match_bonus){f > 0 ? "trl_fit" : "trl_gap", f, {0},
-							       {0}};
-				snprintf(b[n].zh, sizeof(b[n].zh), "TRL %d %s 需求 %d %+.0f%%", have,
+				char zh[32] = "TRL", en[40] = "TRL";
+				if (by_stage) {
+					snprintf(zh, sizeof(zh), "%s阶段≈TRL", stage_zh(st));
+					snprintf(en, sizeof(en), "%s stage ~TRL",
+						 kc_doc_stage_name(st));
+				}
+				b[n] = (struct kc_match_bonus){
+					by_stage ? (f > 0 ? "stage_fit" : "stage_gap")
+						 : (f > 0 ? "trl_fit" : "trl_gap"),
+					f, {0}, {0}};
+				snprintf(b[n].zh, sizeof(b[n].zh), "%s %d %s 需求 %d %+.0f%%", zh, have,
 					 have >= need ? "≥" : "<", need, f * 100);
-				snprintf(b[n].en, sizeof(b[n].en), "TRL %d %s wanted %d %+.0f%%", have,
-					 have >= need ? ">=" : "<", need, f * 100);
+				snprintf(b[n].en, sizeof(b[n].en), "%s %d %s wanted %d %+.0f%%", en,
+					 have, have >= need ? ">=" : "<", need, f * 100);
 				n++;
 			}
 		}
