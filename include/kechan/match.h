@@ -151,6 +151,11 @@ KC_API const char *kc_match_reason_zh(const char *reason);
 
 struct kc_store;
 
+/* The match record of the pair (demand_id, supply_id): *out a new reference (a copy), or NULL
+ * when the pair has none. */
+KC_API int kc_match_pair(struct kc_store *st, const char *demand_id, const char *supply_id,
+			 json_t **out, struct kc_err *err);
+
 /* Records one side's verdict on the pair (demand_id, supply_id): the pair's match record is
  * updated, or created (id "fb-<demand>-<supply>", stage new) when there is none. accept = 1
  * accepts (the stage moves from new to contacted), accept = 0 declines with reason (required,

@@ -180,22 +180,6 @@ static int index_for(struct kc_cli *cli, struct kc_store *st, const struct kc_te
 
 /* ---- feedback */
 
-struct pair_find {
-	const char *supply_id;
-	json_t *rec; /* a copy of the pair's match record */
-};
-
-static int on_pair(void *ud, const json_t *rec)
-{
-	struct pair_find *p = ud;
-	const char *s = json_string_value(json_object_get(rec, "supply_id"));
-	if (s != NULL && strcmp(s, p->supply_id) == 0) {
-		p->rec = json_deep_copy(rec);
-		return 1;
-	}
-	return 0;
-}
-
 static int feedback_run(struct kc_cli *cli, int argc, char **argv)
 {
 	struct kc_err err = KC_ERR_INIT;
@@ -265,21 +249,19 @@ out:
 static void feedback_of(struct kc_store *st, const char *demand_id, const char *supply_id,
 			char *buf, size_t cap, json_t **js)
 {
-	struct kc_query q = {.field = "demand_id", .value = demand_id};
-	struct pair_find p = {supply_id, NULL};
+	json_t *m = NULL;
 	size_t len = 0;
 	buf[0] = 0;
 	*js = NULL;
-	kc_store_each(st, kc_entity_def(KC_ENT_MATCH), &q, on_pair, &p, NULL);
-	if (p.rec == NULL)
+	if (kc_match_pair(st, demand_id, supply_id, &m, NULL) != 0 || m == NULL)
 		return;
 	for (int side = 0; side < 2; side++) {
 		const char *pre = side == 0 ? "demand" : "supply";
 		char key[32];
 		snprintf(key, sizeof(key), "%s_verdict", pre);
-		const char *v = json_string_value(json_object_get(p.rec, key));
+		const char *v = json_string_value(json_object_get(m, key));
 		snprintf(key, sizeof(key), "%s_reason", pre);
-		const char *r = json_string_value(json_object_get(p.rec, key));
+		const char *r = json_string_value(json_object_get(m, key));
 		if (v == NULL)
 			continue;
 		if (*js == NULL)
@@ -292,7 +274,7 @@ static void feedback_of(struct kc_store *st, const char *demand_id, const char *
 		if (n > 0 && len + (size_t)n < cap)
 			len += (size_t)n;
 	}
-	json_decref(p.rec);
+	json_decref(m);
 }
 
 /* ---- filters */

@@ -62,13 +62,22 @@ static int on_match(void *ud, const json_t *rec)
 	return 0;
 }
 
+int kc_match_pair(struct kc_store *st, const char *demand_id, const char *supply_id,
+		  json_t **out, struct kc_err *err)
+{
+	struct find f = {supply_id, NULL};
+	struct kc_query q = {.field = "demand_id", .value = demand_id};
+	int rc = kc_store_each(st, kc_entity_def(KC_ENT_MATCH), &q, on_match, &f, err);
+	*out = f.found;
+	return rc < 0 ? rc : 0;
+}
+
 int kc_match_feedback(struct kc_store *st, const char *demand_id, const char *supply_id,
 		      enum kc_match_side side, int accept, const char *reason, const char *note,
 		      const char *actor, json_t **out, struct kc_err *err)
 {
 	const struct kc_entity_def *mdef = kc_entity_def(KC_ENT_MATCH);
-	json_t *d = NULL, *s = NULL;
-	struct find f = {supply_id, NULL};
+	json_t *d = NULL, *s = NULL, *m = NULL;
 	int rc, created = 0;
 	if (out != NULL)
 		*out = NULL;
@@ -87,20 +96,18 @@ int kc_match_feedback(struct kc_store *st, const char *demand_id, const char *su
 	if ((rc = kc_store_get(st, kc_entity_def(KC_ENT_DEMAND), demand_id, &d, err)) != 0 ||
 	    (rc = kc_store_get(st, kc_entity_def(KC_ENT_SUPPLY), supply_id, &s, err)) != 0)
 		goto fail;
-	struct kc_query q = {.field = "demand_id", .value = demand_id};
-	rc = kc_store_each(st, mdef, &q, on_match, &f, err);
-	if (rc < 0)
+	if ((rc = kc_match_pair(st, demand_id, supply_id, &m, err)) != 0)
 		goto fail;
-	if (f.found == NULL) {
+	if (m == NULL) {
 		char id[KC_LIMIT_ID + 1];
 		int n = snprintf(id, sizeof(id), "fb-%s-%s", demand_id, supply_id);
 		if (n < 0 || (size_t)n >= sizeof(id)) /* long ids: a shorter, still unique form */
 			snprintf(id, sizeof(id), "fb-%016llx",
 				 (unsigned long long)pair_hash(demand_id, supply_id));
-		f.found = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "demand_id", demand_id,
+		m = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "demand_id", demand_id,
 				    "supply_id", supply_id, "stage", "new");
 		created = 1;
-		if (f.found == NULL) {
+		if (m == NULL) {
 			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 			goto fail;
 		}
@@ -109,25 +116,25 @@ int kc_match_feedback(struct kc_store *st, const char *demand_id, const char *su
 	char vkey[32], rkey[32];
 	snprintf(vkey, sizeof(vkey), "%s_verdict", pre);
 	snprintf(rkey, sizeof(rkey), "%s_reason", pre);
-	json_object_set_new(f.found, vkey, json_string(accept ? "accept" : "decline"));
+	json_object_set_new(m, vkey, json_string(accept ? "accept" : "decline"));
 	if (reason != NULL)
-		json_object_set_new(f.found, rkey, json_string(reason));
+		json_object_set_new(m, rkey, json_string(reason));
 	else
-		json_object_del(f.found, rkey);
+		json_object_del(m, rkey);
 	if (note != NULL)
-		json_object_set_new(f.found, "feedback_note", json_string(note));
-	const char *stage = json_string_value(json_object_get(f.found, "stage"));
+		json_object_set_new(m, "feedback_note", json_string(note));
+	const char *stage = json_string_value(json_object_get(m, "stage"));
 	if (!accept)
-		json_object_set_new(f.found, "stage", json_string("declined"));
+		json_object_set_new(m, "stage", json_string("declined"));
 	else if (stage == NULL || strcmp(stage, "new") == 0)
-		json_object_set_new(f.found, "stage", json_string("contacted"));
-	json_object_del(f.found, "updated_at");
+		json_object_set_new(m, "stage", json_string("contacted"));
+	json_object_del(m, "updated_at");
 	struct diag dg = {{0}};
-	if (kc_record_validate(mdef, f.found, on_diag, &dg) != 0) {
+	if (kc_record_validate(mdef, m, on_diag, &dg) != 0) {
 		rc = kc_err_set(err, KC_EINVAL, "feedback: %s", dg.msg);
 		goto fail;
 	}
-	rc = kc_store_put(st, mdef, f.found, created ? KC_PUT_CREATE : KC_PUT_REPLACE, actor,
+	rc = kc_store_put(st, mdef, m, created ? KC_PUT_CREATE : KC_PUT_REPLACE, actor,
 			  accept ? "feedback_accept" : "feedback_decline", err);
 	if (rc != 0)
 		goto fail;
@@ -136,16 +143,16 @@ int kc_match_feedback(struct kc_store *st, const char *demand_id, const char *su
 	json_decref(d);
 	json_decref(s);
 	if (out != NULL)
-		*out = f.found;
+		*out = m;
 	else
-		json_decref(f.found);
+		json_decref(m);
 	return 0;
 fail:
 	kc_store_rollback(st);
 fail_committed:
 	json_decref(d);
 	json_decref(s);
-	json_decref(f.found);
+	json_decref(m);
 	return rc;
 }
 
