@@ -18,6 +18,8 @@ PACKAGES=(
   python3-jieba python3-xapian
   # http server and its tests
   libmicrohttpd-dev curl
+  # http auth: argon2id password hashes, random tokens, BLAKE2b token digests
+  libsodium-dev
   # index: filter bitmaps
   libroaring-dev
 )

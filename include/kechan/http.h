@@ -1,8 +1,10 @@
 /* kechan http: the server (`kechan serve`): JSON API under /api/v1 over the store.
  *
- * This first part serves read-only endpoints to anonymous callers: every confidential demand is
- * anonymized (its owner removed) and user accounts are not served. Authentication, writes, the
- * OpenAPI document and the web UI come with the rest of the HTTP issue. */
+ * The API is described in docs/api.md and, machine-readable, docs/openapi.json (served at
+ * /api/v1/openapi.json). Users sign in with argon2id-hashed passwords (browser sessions with a
+ * CSRF token) or bearer API tokens; roles admin, org_admin, org_member, reviewer, viewer; a
+ * confidential demand's owner is shown only to its org and admins. The built web UI (web/dist)
+ * is served at / when opts.web_dir is given. */
 #ifndef KECHAN_HTTP_H
 #define KECHAN_HTTP_H
 
@@ -20,6 +22,7 @@ struct kc_http_opts {
 	size_t max_body;      /* request body limit in bytes (0 = 1 MiB) */
 	unsigned timeout;     /* seconds a connection may stay idle (0 = 30) */
 	FILE *access_log;     /* one line per request, or NULL */
+	const char *web_dir;  /* the built web UI (web/dist) served at /, or NULL: API only */
 	/* Called once the server listens, with the port it got (for port 0); may be NULL. */
 	void (*on_listen)(void *ud, unsigned port);
 	void *ud;
@@ -30,6 +33,13 @@ struct kc_http_opts {
  * cannot start (the port is taken: KC_EBUSY; the database is missing: KC_ENOTFOUND). */
 KC_API int kc_http_serve(const struct kc_http_opts *opts, volatile sig_atomic_t *stop,
 			 struct kc_err *err);
+
+/* Hashes a password for kc_store_password_set: argon2id (libsodium's crypto_pwhash_str with its
+ * interactive limits) into out (cap >= 128). */
+KC_API int kc_http_password_hash(const char *pw, char *out, size_t cap, struct kc_err *err);
+/* The password rules (10..256 bytes of valid UTF-8): NULL when pw follows them, else why
+ * (static text). */
+KC_API const char *kc_http_password_problem(const char *pw);
 
 /* The HTTP status for a KC_E* code (one table for the whole server). */
 KC_API unsigned kc_http_status(int code);

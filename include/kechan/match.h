@@ -173,6 +173,13 @@ KC_API int kc_match_feedback(struct kc_store *st, const char *demand_id, const c
 KC_API int kc_match_feedback_counts(struct kc_store *st, enum kc_match_side side, const char *id,
 				    json_t **out, struct kc_err *err);
 
+/* A hit as JSON (new reference): {score, text_score, confidence, band, explanation: [{term,
+ * score, found_in: {field: tf}}] (at most max_terms), bonuses: [{code, factor, zh, en}]}. */
+KC_API json_t *kc_match_hit_json(const struct kc_match_hit *h, size_t max_terms);
+/* The verdicts on a match record: {"demand": {verdict, reason}, "supply": {...}} with the
+ * sides that gave one, or NULL when none did (or m is NULL). New reference. */
+KC_API json_t *kc_match_verdicts(const json_t *m);
+
 /* Field names for explanations: "title", "description", ... and their Chinese names. */
 KC_API const char *kc_match_field_name(enum kc_field_id f);
 KC_API const char *kc_match_field_zh(enum kc_field_id f);

@@ -170,12 +170,27 @@ KC_API int kc_store_get(struct kc_store *st, const struct kc_entity_def *def, co
 KC_API int kc_store_delete(struct kc_store *st, const struct kc_entity_def *def, const char *key,
 			   const char *actor, struct kc_err *err);
 
-/* A simple query: records of one entity, optionally where field == value, in rowid order. */
+/* One more condition of a query: field == value (a list field: contains value), or != when
+ * negate (a list field: does not contain it). A NULL value means the field is absent. */
+struct kc_cond {
+	const char *field;
+	const char *value;
+	int negate;
+};
+
+/* A query: records of one entity where every condition holds, in insertion order unless
+ * order_by names a field. Members after offset are optional (zero = unused). */
 struct kc_query {
 	const char *field; /* NULL: all records */
 	const char *value;
 	int64_t limit;     /* <= 0: no limit */
 	int64_t offset;
+	const struct kc_cond *conds; /* more conditions (borrowed), all must hold */
+	size_t nconds;
+	const char *contains; /* the record's title (name for entities without one) contains this
+				 text (ASCII letters case-insensitive) */
+	const char *order_by; /* a scalar field of the entity; NULL = insertion order */
+	int desc;             /* 1: descending (ties in reverse insertion order) */
 };
 /* Calls fn for each record (a borrowed object, valid during the call). fn returns 0 to go on,
  * > 0 to stop (returned by kc_store_each), < 0 to fail with that code. */
@@ -208,6 +223,46 @@ KC_API int kc_store_events(struct kc_store *st, int64_t n, kc_record_fn fn, void
  * every record against its definition. Calls diag for each problem (field is "entity:key").
  * Returns the number of problems, or a negative code when the check could not run. */
 KC_API int kc_store_check(struct kc_store *st, kc_diag_fn diag, void *ud, struct kc_err *err);
+
+/* ---- credentials: what the http module needs to sign users in. Never exported, never in
+ * the audit log's diffs, never served. ---- */
+
+/* A user's password hash (the http module's argon2id string). *out is caller-owned (kc_free),
+ * NULL when the user has no password. KC_ENOTFOUND when there is no such user. */
+KC_API int kc_store_password_get(struct kc_store *st, const char *user_id, char **out,
+				 struct kc_err *err);
+/* Sets (hash = NULL: clears) a user's password hash and appends an event (action "password",
+ * no diff). KC_ENOTFOUND when there is no such user. */
+KC_API int kc_store_password_set(struct kc_store *st, const char *user_id, const char *hash,
+				 const char *actor, struct kc_err *err);
+
+/* A browser session ("session") or an API token ("token"), stored under the hash of its secret
+ * (the secret itself is never stored). id is a short public handle (the first 16 hex digits of
+ * the hash) for listing and revoking. */
+struct kc_cred {
+	const char *kind;    /* "session" or "token" */
+	const char *hash;    /* hex digest of the secret: the key */
+	const char *user_id;
+	const char *name;    /* a token's name, or NULL */
+	const char *csrf;    /* a session's CSRF token, or NULL */
+	int64_t expires;     /* unix seconds; 0 = never */
+};
+/* Writes c (no event: sessions are not data). KC_EEXIST when the hash exists. */
+KC_API int kc_store_cred_put(struct kc_store *st, const struct kc_cred *c, struct kc_err *err);
+/* Finds a credential of kind by hash that has not expired at now (unix seconds): *out a new
+ * object {kind, id, hash, user_id, name, csrf, expires, created_at}; KC_ENOTFOUND. */
+KC_API int kc_store_cred_get(struct kc_store *st, const char *kind, const char *hash, int64_t now,
+			     json_t **out, struct kc_err *err);
+/* Deletes a credential by hash, or by id (the short handle) when hash is NULL, limited to one
+ * user when user_id is not NULL. KC_ENOTFOUND when none matched. */
+KC_API int kc_store_cred_delete(struct kc_store *st, const char *kind, const char *hash,
+				const char *id, const char *user_id, struct kc_err *err);
+/* Calls fn with each unexpired credential of kind of user_id (objects as kc_store_cred_get's,
+ * without hash), newest first. */
+KC_API int kc_store_cred_list(struct kc_store *st, const char *kind, const char *user_id,
+			      int64_t now, kc_record_fn fn, void *ud, struct kc_err *err);
+/* Deletes credentials that expired before now; returns how many. */
+KC_API int64_t kc_store_cred_purge(struct kc_store *st, int64_t now, struct kc_err *err);
 
 /* ---- import and export ---- */
 

@@ -533,7 +533,7 @@ int kc_chain_load(struct kc_store *st, const char *chain_id, struct kc_chain **o
 		goto cleanup;
 	}
 	ld.c = c;
-	struct kc_query q = {"chain_id", chain_id, 0, 0};
+	struct kc_query q = {.field = "chain_id", .value = chain_id};
 	rc = kc_store_each(st, kc_entity_def(KC_ENT_NODE), &q, on_node, &ld, err);
 	if (rc >= 0)
 		rc = kc_store_each(st, kc_entity_def(KC_ENT_EDGE), NULL, on_edge, &ld, err);

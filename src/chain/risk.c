@@ -603,13 +603,16 @@ static int on_record(void *ud, const json_t *rec)
 			int conf = vis && strcmp(vis, "confidential") == 0;
 			uint32_t r = rec_region(rec);
 			item =
-			    json_pack("{s:O?,s:O?,s:O?,s:b,s:O?}", "id", json_object_get(rec, "id"),
+			    json_pack("{s:O?,s:O?,s:O?,s:b,s:O?,s:O?}", "id", json_object_get(rec, "id"),
 			              "title", json_object_get(rec, "title"), "org_id",
 			              conf ? NULL : json_object_get(rec, "org_id"), "local",
 			              r && kc_chain_region_within(r, lc->region), "status",
-			              json_object_get(rec, "status"));
-			if (conf)
+			              json_object_get(rec, "status"), "visibility",
+			              json_object_get(rec, "visibility"));
+			if (conf) {
 				json_object_del(item, "org_id");
+				json_object_set_new(item, "owner_hidden", json_true());
+			}
 			json_array_append_new(json_object_get(target, "demands"), item);
 		} else {
 			item = json_pack(

@@ -56,6 +56,7 @@ int kc_cli_dupes_find(struct kc_store *st, const struct kc_text *t, double thres
 void kc_cli_dupes_print(const json_t *pairs, size_t max);
 int kc_cli_text(struct kc_cli *cli, int argc, char **argv);
 int kc_cli_serve(struct kc_cli *cli, int argc, char **argv);
+int kc_cli_user(struct kc_cli *cli, int argc, char **argv);
 int kc_cli_chain(struct kc_cli *cli, int argc, char **argv);
 int kc_cli_import_chainkg(struct kc_cli *cli, int argc, char **argv);
 

@@ -99,7 +99,7 @@ static int row(void *ud, const json_t *crec)
 int kc_cli_list(struct kc_cli *cli, int argc, char **argv)
 {
 	const char *type = NULL, *val = NULL;
-	struct kc_query q = {NULL, NULL, 50, 0};
+	struct kc_query q = {.limit = 50};
 	char field[64];
 	for (int i = 1; i < argc; i++) {
 		char *end = NULL;

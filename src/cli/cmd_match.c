@@ -93,32 +93,6 @@ static int on_org(void *ud, const json_t *rec)
 	return 0;
 }
 
-static json_t *bonus_json(const struct kc_match_hit *h)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < h->nbonus; i++)
-		json_array_append_new(a, json_pack("{s:s, s:f, s:s, s:s}", "code", h->bonus[i].code,
-						   "factor", h->bonus[i].factor, "zh",
-						   h->bonus[i].zh, "en", h->bonus[i].en));
-	return a;
-}
-
-static json_t *explanation(const struct kc_match_hit *h, size_t max)
-{
-	json_t *terms = json_array();
-	for (size_t i = 0; i < h->nparts && i < max; i++) {
-		const struct kc_match_part *p = &h->parts[i];
-		json_t *fields = json_object();
-		for (int f = 0; f < KC_FIELD_COUNT; f++)
-			if (p->tf[f])
-				json_object_set_new(fields, kc_match_field_name((enum kc_field_id)f),
-						    json_integer(p->tf[f]));
-		json_array_append_new(terms, json_pack("{s:s, s:f, s:o}", "term", p->term, "score",
-						       p->score, "found_in", fields));
-	}
-	return terms;
-}
-
 static void print_explanation(const struct names *nm, const struct kc_match_hit *h, size_t max)
 {
 	char label[256];
@@ -255,6 +229,7 @@ static void feedback_of(struct kc_store *st, const char *demand_id, const char *
 	*js = NULL;
 	if (kc_match_pair(st, demand_id, supply_id, &m, NULL) != 0 || m == NULL)
 		return;
+	*js = kc_match_verdicts(m);
 	for (int side = 0; side < 2; side++) {
 		const char *pre = side == 0 ? "demand" : "supply";
 		char key[32];
@@ -264,9 +239,6 @@ static void feedback_of(struct kc_store *st, const char *demand_id, const char *
 		const char *r = json_string_value(json_object_get(m, key));
 		if (v == NULL)
 			continue;
-		if (*js == NULL)
-			*js = json_object();
-		json_object_set_new(*js, pre, json_pack("{s:s, s:s?}", "verdict", v, "reason", r));
 		int n = snprintf(buf + len, cap - len, "%s%s %s%s%s", len ? "；" : "",
 				 side == 0 ? "需求方" : "供给方",
 				 strcmp(v, "accept") == 0 ? "接受 accepted" : "拒绝 declined",
@@ -435,11 +407,9 @@ static void *batch_worker(void *arg)
 				kc_buf_release(&terms);
 				kc_buf_addc(&b, '\n');
 			} else {
-				json_t *line = json_pack("{s:s, s:i, s:s, s:f, s:f, s:o, s:o}",
-							 "demand_id", id, "rank", (json_int_t)h + 1,
-							 "supply_id", sid, "score", hit->score,
-							 "text_score", hit->text_score, "explanation",
-							 explanation(hit, 8), "bonuses", bonus_json(hit));
+				json_t *line = json_pack("{s:s, s:i, s:s}", "demand_id", id, "rank",
+							 (json_int_t)h + 1, "supply_id", sid);
+				json_object_update_missing_new(line, kc_match_hit_json(hit, 8));
 				char *txt = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
 				if (txt) {
 					kc_buf_adds(&b, txt);
@@ -928,12 +898,7 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 				if (x != NULL)
 					json_object_set(item, facets[f], x);
 			}
-			json_object_set_new(item, "text_score", json_real(res.hits[i].text_score));
-			json_object_set_new(item, "confidence", json_real(res.hits[i].norm));
-			json_object_set_new(item, "band",
-					    json_string(kc_match_band_name(res.hits[i].band)));
-			json_object_set_new(item, "explanation", explanation(&res.hits[i], 50));
-			json_object_set_new(item, "bonuses", bonus_json(&res.hits[i]));
+			json_object_update_missing_new(item, kc_match_hit_json(&res.hits[i], 50));
 			if (fbj != NULL)
 				json_object_set_new(item, "feedback", fbj);
 			json_t *counts = NULL;

@@ -9,12 +9,35 @@
 #include "banned.h"
 
 static const char help[] =
-	"usage: kechan [--db PATH] serve [--listen HOST:PORT] [--threads N] [--access-log]\n\n"
-	"Serves the JSON API under /api/v1 on 127.0.0.1:8080 (--listen; port 0 picks a free one\n"
+	"usage: kechan [--db PATH] serve [--listen HOST:PORT] [--threads N] [--access-log]\n"
+	"                                [--web DIR | --no-web]\n\n"
+	"Serves the web UI at / and the JSON API under /api/v1 (docs/api.md; the OpenAPI\n"
+	"document at /api/v1/openapi.json) on 127.0.0.1:8080 (--listen; port 0 picks a free one\n"
 	"and prints it). Stops on SIGTERM or Ctrl-C after the requests in flight.\n"
-	"For now the API is read-only and anonymous: GET /api/v1/health, /api/v1/stats,\n"
-	"/api/v1/<type>?limit=&cursor=&<field>=<value>, /api/v1/<type>/<id>; confidential demands\n"
-	"are shown without their owner.\n";
+	"The web UI is read from --web DIR, else $KECHAN_WEB, else web/dist beside the source\n"
+	"tree the binary was built in, else ./web/dist; without one only the API is served.\n"
+	"Users sign in with passwords set by 'kechan user password'.\n";
+
+/* The built web UI: --web, $KECHAN_WEB, the source tree's web/dist, ./web/dist. */
+static const char *find_web(const char *given)
+{
+	static const char *const tries[] = {KC_SRC_DIR "/web/dist", "web/dist"};
+	if (given != NULL)
+		return given;
+	const char *env = getenv("KECHAN_WEB");
+	if (env != NULL && *env)
+		return env;
+	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+		char index[4096];
+		snprintf(index, sizeof(index), "%s/index.html", tries[i]);
+		FILE *f = fopen(index, "rb");
+		if (f != NULL) {
+			fclose(f);
+			return tries[i];
+		}
+	}
+	return NULL;
+}
 
 /* The one piece of state a signal handler may touch; set by SIGTERM/SIGINT. */
 static volatile sig_atomic_t stop_requested;
@@ -28,7 +51,7 @@ static void on_signal(int sig)
 static void on_listen(void *ud, unsigned port)
 {
 	const char *host = ud;
-	printf("kechan: serving http://%s:%u/api/v1/ (Ctrl-C stops)\n", host, port);
+	printf("kechan: serving http://%s:%u/ (API under /api/v1/; Ctrl-C stops)\n", host, port);
 	fflush(stdout);
 }
 
@@ -39,7 +62,8 @@ int kc_cli_serve(struct kc_cli *cli, int argc, char **argv)
 	opts.db = cli->db;
 	opts.port = 8080;
 	char host[64] = "127.0.0.1";
-	const char *val = NULL;
+	const char *val = NULL, *web = NULL;
+	int no_web = 0;
 	for (int i = 1; i < argc; i++) {
 		char *end = NULL;
 		if (kc_cli_is_help(argv[i])) {
@@ -59,6 +83,12 @@ int kc_cli_serve(struct kc_cli *cli, int argc, char **argv)
 			if (val == NULL || *end || n < 1 || n > 64)
 				return kc_cli_usage_error("serve", "--threads needs 1-64");
 			opts.threads = (unsigned)n;
+		} else if (kc_cli_opt(argc, argv, &i, "--web", &val)) {
+			if (val == NULL)
+				return 1;
+			web = val;
+		} else if (strcmp(argv[i], "--no-web") == 0) {
+			no_web = 1;
 		} else if (strcmp(argv[i], "--access-log") == 0) {
 			opts.access_log = stderr;
 		} else {
@@ -66,6 +96,7 @@ int kc_cli_serve(struct kc_cli *cli, int argc, char **argv)
 		}
 	}
 	opts.host = host;
+	opts.web_dir = no_web ? NULL : find_web(web);
 	opts.on_listen = on_listen;
 	opts.ud = host;
 	struct sigaction sa;

@@ -88,7 +88,7 @@ static int related_line(void *ud, const json_t *rec)
 static int related(struct ctx *c, json_t *out, enum kc_entity e, const char *field,
 		   const char *value, const char *heading)
 {
-	struct kc_query q = {field, value, 0, 0};
+	struct kc_query q = {.field = field, .value = value};
 	struct kc_err err = KC_ERR_INIT;
 	c->n = 0;
 	c->items = json_array();

@@ -28,7 +28,8 @@ static const struct command commands[] = {
 	{"chain", kc_cli_chain, "industrial chains: panorama, coverage, gaps, weak links, risks"},
 	{"match", kc_cli_match, "supplies for a demand, demands for a supply, with explanations"},
 	{"text", kc_cli_text, "text analysis: segment Chinese/English text as matching sees it"},
-	{"serve", kc_cli_serve, "serve the JSON API over HTTP (read-only for now)"},
+	{"serve", kc_cli_serve, "serve the web UI and the JSON API over HTTP"},
+	{"user", kc_cli_user, "set a user's password for the web UI and the API"},
 };
 
 static void usage(FILE *f)

@@ -166,7 +166,7 @@ int64_t kc_export(struct kc_store *st, const char *dir, const struct kc_export_o
 		goto cleanup;
 	}
 	if (!opts->include_confidential) {
-		struct kc_query q = {"visibility", "confidential", 0, 0};
+		struct kc_query q = {.field = "visibility", .value = "confidential"};
 		rc = kc_store_each(st, kc_entity_def(KC_ENT_DEMAND), &q, note_hidden, &hidden, err);
 		if (rc < 0)
 			goto cleanup;

@@ -80,5 +80,16 @@ static const char *const m2[] = {
 	NULL,
 };
 
-const char *const *const kc__sqlite_migrations[] = {m1, m2};
-const int kc__sqlite_migrations_len = 2;
+/* 3: sessions and API tokens of the HTTP server, under the hash of their secret. */
+static const char *const m3[] = {
+	"CREATE TABLE credential (rowid INTEGER PRIMARY KEY, kind TEXT NOT NULL,"
+	" hash TEXT NOT NULL, id TEXT NOT NULL, user_id TEXT NOT NULL"
+	" REFERENCES \"user\"(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,"
+	" name TEXT, csrf TEXT, expires INTEGER NOT NULL, created_at TEXT NOT NULL)",
+	"CREATE UNIQUE INDEX credential_hash ON credential(kind, hash)",
+	"CREATE INDEX credential_user ON credential(user_id, kind)",
+	NULL,
+};
+
+const char *const *const kc__sqlite_migrations[] = {m1, m2, m3};
+const int kc__sqlite_migrations_len = 3;

@@ -399,25 +399,98 @@ static int sq_del(struct kc_store *st, const struct kc_entity_def *def, const ch
 	return 0;
 }
 
-/* Appends " WHERE field = ?1" for q (field must be one of def's: no injection). */
-static int add_filter(struct kc_buf *b, const struct kc_entity_def *def, const struct kc_query *q,
-		      struct kc_err *err)
+/* Appends one condition on field f whose value is parameter ?n. */
+static void add_cond(struct kc_buf *b, const struct kc_field *f, int n, int negate, int null)
 {
-	if (q == NULL || q->field == NULL)
-		return 0;
-	const struct kc_field *f = kc_entity_field(def, q->field);
-	if (f == NULL)
-		return kc_err_set(err, KC_EINVAL, "%s has no field '%s'", def->name, q->field);
-	kc_buf_adds(b, " WHERE ");
-	if (f->flags & KC_FF_LIST) {
-		kc_buf_adds(b, "EXISTS (SELECT 1 FROM json_each(");
+	if (null) {
 		add_ident(b, f->name);
-		kc_buf_adds(b, ") WHERE value = ?1)");
+		kc_buf_adds(b, negate ? " IS NOT NULL" : " IS NULL");
+	} else if (f->flags & KC_FF_LIST) {
+		kc_buf_adds(b, negate ? "NOT EXISTS (SELECT 1 FROM json_each(" :
+			    "EXISTS (SELECT 1 FROM json_each(");
+		add_ident(b, f->name);
+		kc_buf_addf(b, ") WHERE value = ?%d)", n);
 	} else {
+		if (negate)
+			kc_buf_adds(b, "(");
 		add_ident(b, f->name);
-		kc_buf_adds(b, " = ?1");
+		kc_buf_addf(b, negate ? " IS NOT ?%d)" : " = ?%d", n);
+	}
+}
+
+/* The field a query's `contains` searches: title, else name. */
+static const struct kc_field *text_field(const struct kc_entity_def *def)
+{
+	const struct kc_field *f = kc_entity_field(def, "title");
+	return f ? f : kc_entity_field(def, "name");
+}
+
+/* Appends the WHERE and ORDER BY clauses for q (field names must be def's: no injection);
+ * parameters are numbered in the order bind_query binds them. */
+static int add_filter(struct kc_buf *b, const struct kc_entity_def *def, const struct kc_query *q,
+		      int order, struct kc_err *err)
+{
+	if (q == NULL)
+		return order ? (kc_buf_adds(b, " ORDER BY rowid"), 0) : 0;
+	int n = 0;
+	const char *sep = " WHERE ";
+	if (q->field) {
+		const struct kc_field *f = kc_entity_field(def, q->field);
+		if (f == NULL)
+			return kc_err_set(err, KC_EINVAL, "%s has no field '%s'", def->name,
+					  q->field);
+		kc_buf_adds(b, sep);
+		add_cond(b, f, ++n, 0, 0);
+		sep = " AND ";
+	}
+	for (size_t i = 0; i < q->nconds; i++) {
+		const struct kc_field *f = kc_entity_field(def, q->conds[i].field);
+		if (f == NULL)
+			return kc_err_set(err, KC_EINVAL, "%s has no field '%s'", def->name,
+					  q->conds[i].field);
+		kc_buf_adds(b, sep);
+		int null = q->conds[i].value == NULL;
+		add_cond(b, f, null ? n : ++n, q->conds[i].negate, null);
+		sep = " AND ";
+	}
+	if (q->contains) {
+		const struct kc_field *f = text_field(def);
+		if (f == NULL)
+			return kc_err_set(err, KC_EINVAL, "%s has no title or name to search",
+					  def->name);
+		kc_buf_adds(b, sep);
+		kc_buf_adds(b, "instr(lower(");
+		add_ident(b, f->name);
+		kc_buf_addf(b, "), lower(?%d)) > 0", ++n);
+	}
+	if (!order)
+		return 0;
+	if (q->order_by) {
+		const struct kc_field *f = kc_entity_field(def, q->order_by);
+		if (f == NULL || (f->flags & KC_FF_LIST) || f->type == KC_F_OBJECT)
+			return kc_err_set(err, KC_EINVAL, "%s cannot be sorted by '%s'", def->name,
+					  q->order_by);
+		kc_buf_adds(b, " ORDER BY ");
+		add_ident(b, f->name);
+		kc_buf_adds(b, q->desc ? " DESC, rowid DESC" : ", rowid");
+	} else {
+		kc_buf_adds(b, q->desc ? " ORDER BY rowid DESC" : " ORDER BY rowid");
 	}
 	return 0;
+}
+
+static void bind_query(sqlite3_stmt *sq, const struct kc_query *q)
+{
+	if (q == NULL)
+		return;
+	int n = 0;
+	if (q->field)
+		sqlite3_bind_text(sq, ++n, q->value ? q->value : "", -1, SQLITE_STATIC);
+	for (size_t i = 0; i < q->nconds; i++)
+		if (q->conds[i].value)
+			sqlite3_bind_text(sq, ++n, q->conds[i].value, -1, SQLITE_STATIC);
+	if (q->contains)
+		sqlite3_bind_text(sq, ++n, q->contains, -1, SQLITE_STATIC);
 }
 
 static int sq_each(struct kc_store *st, const struct kc_entity_def *def, const struct kc_query *q,
@@ -431,10 +504,10 @@ static int sq_each(struct kc_store *st, const struct kc_entity_def *def, const s
 	add_cols(&b, def);
 	kc_buf_adds(&b, " FROM ");
 	add_ident(&b, def->name);
-	rc = add_filter(&b, def, q, err);
+	rc = add_filter(&b, def, q, 1, err);
 	if (rc < 0)
 		goto cleanup;
-	kc_buf_addf(&b, " ORDER BY rowid LIMIT %" PRId64 " OFFSET %" PRId64,
+	kc_buf_addf(&b, " LIMIT %" PRId64 " OFFSET %" PRId64,
 		    q && q->limit > 0 ? q->limit : (int64_t)-1, q && q->offset > 0 ? q->offset : 0);
 	if (b.ptr == NULL) {
 		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
@@ -443,8 +516,7 @@ static int sq_each(struct kc_store *st, const struct kc_entity_def *def, const s
 	rc = prepare(s, b.ptr, &sq, err);
 	if (rc < 0)
 		goto cleanup;
-	if (q && q->field)
-		sqlite3_bind_text(sq, 1, q->value ? q->value : "", -1, SQLITE_STATIC);
+	bind_query(sq, q);
 	int src;
 	while ((src = sqlite3_step(sq)) == SQLITE_ROW) {
 		json_t *rec = row_record(sq, def, 0);
@@ -474,7 +546,7 @@ static int64_t sq_count(struct kc_store *st, const struct kc_entity_def *def,
 	int64_t n;
 	kc_buf_adds(&b, "SELECT count(*) FROM ");
 	add_ident(&b, def->name);
-	int rc = add_filter(&b, def, q, err);
+	int rc = add_filter(&b, def, q, 0, err);
 	if (rc < 0) {
 		n = rc;
 		goto cleanup;
@@ -484,8 +556,7 @@ static int64_t sq_count(struct kc_store *st, const struct kc_entity_def *def,
 		n = rc;
 		goto cleanup;
 	}
-	if (q && q->field)
-		sqlite3_bind_text(sq, 1, q->value ? q->value : "", -1, SQLITE_STATIC);
+	bind_query(sq, q);
 	rc = sqlite3_step(sq);
 	n = rc == SQLITE_ROW ? sqlite3_column_int64(sq, 0) : sq_err(s, rc, err, "count");
 cleanup:
@@ -668,6 +739,192 @@ static int sq_check(struct kc_store *st, kc_diag_fn diag, void *ud, struct kc_er
 	}
 	sqlite3_finalize(q);
 	return problems;
+}
+
+/* ---- credentials ---- */
+
+static int sq_password_get(struct kc_store *st, const char *user_id, char **out,
+			   struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = NULL;
+	*out = NULL;
+	int rc = prepare(s, "SELECT password_hash FROM \"user\" WHERE id = ?1", &q, err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(q, 1, user_id, -1, SQLITE_STATIC);
+	int src = sqlite3_step(q);
+	if (src == SQLITE_ROW) {
+		const char *h = (const char *)sqlite3_column_text(q, 0);
+		if (h != NULL && (*out = kc_strdup(h)) == NULL)
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+	} else if (src == SQLITE_DONE) {
+		rc = kc_err_set(err, KC_ENOTFOUND, "user '%s' not found", user_id);
+	} else {
+		rc = sq_err(s, src, err, "read user");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int sq_password_set(struct kc_store *st, const char *user_id, const char *hash,
+			   struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = NULL;
+	int rc = prepare(s, "UPDATE \"user\" SET password_hash = ?2 WHERE id = ?1", &q, err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(q, 1, user_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, hash, -1, SQLITE_STATIC);
+	int src = sqlite3_step(q);
+	if (src != SQLITE_DONE)
+		rc = sq_err(s, src, err, "write user");
+	else if (sqlite3_changes(s->db) == 0)
+		rc = kc_err_set(err, KC_ENOTFOUND, "user '%s' not found", user_id);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int sq_cred_put(struct kc_store *st, const struct kc_cred *c, struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = NULL;
+	int rc = prepare(s,
+			 "INSERT INTO credential (kind, hash, id, user_id, name, csrf, expires,"
+			 " created_at) VALUES (?1, ?2, substr(?2, 1, 16), ?3, ?4, ?5, ?6, ?7)",
+			 &q, err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(q, 1, c->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, c->hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, c->user_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, c->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, c->csrf, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 6, c->expires);
+	sqlite3_bind_text(q, 7, kc__store_clock(st), -1, SQLITE_TRANSIENT);
+	int src = sqlite3_step(q);
+	if (src != SQLITE_DONE)
+		rc = sq_err(s, sqlite3_extended_errcode(s->db), err, "write credential");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static json_t *cred_row(sqlite3_stmt *q, int with_hash)
+{
+	static const char *const names[] = {"kind", "id", "user_id", "name", "csrf", "expires",
+					    "created_at", "hash"};
+	json_t *o = json_object();
+	for (int c = 0; o && c < (with_hash ? 8 : 7); c++) {
+		if (sqlite3_column_type(q, c) == SQLITE_NULL)
+			continue;
+		json_object_set_new(o, names[c],
+				    c == 5 ? json_integer(sqlite3_column_int64(q, c))
+					   : json_string((const char *)sqlite3_column_text(q, c)));
+	}
+	return o;
+}
+
+#define CRED_COLS "kind, id, user_id, name, csrf, expires, created_at, hash"
+
+static int sq_cred_get(struct kc_store *st, const char *kind, const char *hash, int64_t now,
+		       json_t **out, struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = NULL;
+	*out = NULL;
+	int rc = prepare(s,
+			 "SELECT " CRED_COLS " FROM credential WHERE kind = ?1 AND hash = ?2"
+			 " AND (expires = 0 OR expires > ?3)",
+			 &q, err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, now);
+	int src = sqlite3_step(q);
+	if (src == SQLITE_ROW) {
+		if ((*out = cred_row(q, 1)) == NULL)
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+	} else if (src == SQLITE_DONE) {
+		rc = kc_err_set(err, KC_ENOTFOUND, "no such %s", kind);
+	} else {
+		rc = sq_err(s, src, err, "read credential");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int sq_cred_delete(struct kc_store *st, const char *kind, const char *hash, const char *id,
+			  const char *user_id, struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = NULL;
+	int rc = prepare(s,
+			 "DELETE FROM credential WHERE kind = ?1 AND (?2 IS NULL OR hash = ?2)"
+			 " AND (?3 IS NULL OR id = ?3) AND (?4 IS NULL OR user_id = ?4)"
+			 " AND (?2 IS NOT NULL OR ?3 IS NOT NULL)",
+			 &q, err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, user_id, -1, SQLITE_STATIC);
+	int src = sqlite3_step(q);
+	if (src != SQLITE_DONE)
+		rc = sq_err(s, src, err, "delete credential");
+	else if (sqlite3_changes(s->db) == 0)
+		rc = kc_err_set(err, KC_ENOTFOUND, "no such %s", kind);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int sq_cred_list(struct kc_store *st, const char *kind, const char *user_id, int64_t now,
+			kc_record_fn fn, void *ud, struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = NULL;
+	int rc = prepare(s,
+			 "SELECT " CRED_COLS " FROM credential WHERE kind = ?1 AND user_id = ?2"
+			 " AND (expires = 0 OR expires > ?3) ORDER BY rowid DESC",
+			 &q, err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, user_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, now);
+	int src;
+	while ((src = sqlite3_step(q)) == SQLITE_ROW) {
+		json_t *o = cred_row(q, 0);
+		if (o == NULL) {
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+			break;
+		}
+		rc = fn(ud, o);
+		json_decref(o);
+		if (rc != 0)
+			break;
+	}
+	if (rc == 0 && src != SQLITE_DONE)
+		rc = sq_err(s, src, err, "read credentials");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int64_t sq_cred_purge(struct kc_store *st, int64_t now, struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = NULL;
+	int rc = prepare(s, "DELETE FROM credential WHERE expires <> 0 AND expires <= ?1", &q, err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(q, 1, now);
+	int src = sqlite3_step(q);
+	int64_t n = src == SQLITE_DONE ? sqlite3_changes(s->db)
+				       : sq_err(s, src, err, "purge credentials");
+	sqlite3_finalize(q);
+	return n;
 }
 
 static int sq_schema_version(struct kc_store *st)
@@ -862,6 +1119,13 @@ static const struct kc_store_ops sqlite_ops = {
 	.group = sq_group,
 	.event = sq_event,
 	.events = sq_events,
+	.password_get = sq_password_get,
+	.password_set = sq_password_set,
+	.cred_put = sq_cred_put,
+	.cred_get = sq_cred_get,
+	.cred_delete = sq_cred_delete,
+	.cred_list = sq_cred_list,
+	.cred_purge = sq_cred_purge,
 	.check = sq_check,
 };
 

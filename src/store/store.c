@@ -248,6 +248,55 @@ int kc_store_event(struct kc_store *st, const char *actor, const char *entity,
 	return st->ops->event(st, actor ? actor : "cli", entity, entity_id, action, diff, err);
 }
 
+int kc_store_password_get(struct kc_store *st, const char *user_id, char **out,
+			  struct kc_err *err)
+{
+	return st->ops->password_get(st, user_id, out, err);
+}
+
+int kc_store_password_set(struct kc_store *st, const char *user_id, const char *hash,
+			  const char *actor, struct kc_err *err)
+{
+	int own = !st->ops->in_tx(st);
+	int rc = own ? st->ops->begin(st, err) : 0;
+	if (rc == 0)
+		rc = st->ops->password_set(st, user_id, hash, err);
+	if (rc == 0)
+		rc = st->ops->event(st, actor ? actor : "cli", "user", user_id,
+				    hash ? "password" : "password_clear", NULL, err);
+	if (own)
+		rc = rc == 0 ? st->ops->commit(st, err) : (st->ops->rollback(st), rc);
+	return rc;
+}
+
+int kc_store_cred_put(struct kc_store *st, const struct kc_cred *c, struct kc_err *err)
+{
+	return st->ops->cred_put(st, c, err);
+}
+
+int kc_store_cred_get(struct kc_store *st, const char *kind, const char *hash, int64_t now,
+		      json_t **out, struct kc_err *err)
+{
+	return st->ops->cred_get(st, kind, hash, now, out, err);
+}
+
+int kc_store_cred_delete(struct kc_store *st, const char *kind, const char *hash, const char *id,
+			 const char *user_id, struct kc_err *err)
+{
+	return st->ops->cred_delete(st, kind, hash, id, user_id, err);
+}
+
+int kc_store_cred_list(struct kc_store *st, const char *kind, const char *user_id, int64_t now,
+		       kc_record_fn fn, void *ud, struct kc_err *err)
+{
+	return st->ops->cred_list(st, kind, user_id, now, fn, ud, err);
+}
+
+int64_t kc_store_cred_purge(struct kc_store *st, int64_t now, struct kc_err *err)
+{
+	return st->ops->cred_purge(st, now, err);
+}
+
 int kc_store_events(struct kc_store *st, int64_t n, kc_record_fn fn, void *ud,
 		    struct kc_err *err)
 {

@@ -37,6 +37,19 @@ struct kc_store_ops {
 		     struct kc_err *err);
 	int (*events)(struct kc_store *st, int64_t n, kc_record_fn fn, void *ud,
 		      struct kc_err *err);
+	/* credentials (see kc_store_password_get and kc_store_cred_*) */
+	int (*password_get)(struct kc_store *st, const char *user_id, char **out,
+			    struct kc_err *err);
+	int (*password_set)(struct kc_store *st, const char *user_id, const char *hash,
+			    struct kc_err *err);
+	int (*cred_put)(struct kc_store *st, const struct kc_cred *c, struct kc_err *err);
+	int (*cred_get)(struct kc_store *st, const char *kind, const char *hash, int64_t now,
+			json_t **out, struct kc_err *err);
+	int (*cred_delete)(struct kc_store *st, const char *kind, const char *hash, const char *id,
+			   const char *user_id, struct kc_err *err);
+	int (*cred_list)(struct kc_store *st, const char *kind, const char *user_id, int64_t now,
+			 kc_record_fn fn, void *ud, struct kc_err *err);
+	int64_t (*cred_purge)(struct kc_store *st, int64_t now, struct kc_err *err);
 	/* The backend's own integrity and foreign-key checks. */
 	int (*check)(struct kc_store *st, kc_diag_fn diag, void *ud, struct kc_err *err);
 };

@@ -18,8 +18,8 @@ expect 1 "missing FILE or DIR" -- "$K" --db a.db import
 expect 1 "--format is jsonl or csv" -- "$K" --db a.db export --format xml out
 expect 1 "unknown type 'widgets'" -- "$K" --db a.db list widgets
 
-expect 0 "created, schema version 2" -- "$K" --db a.db init
-expect 0 "up to date, schema version 2" -- "$K" --db a.db init
+expect 0 "created, schema version 3" -- "$K" --db a.db init
+expect 0 "up to date, schema version 3" -- "$K" --db a.db init
 expect 0 "created" -- "$K" --db a.db init --force
 echo "this is a text file, not a database; it has enough bytes to look like a file." >text.db
 expect 2 "not a kechan database" -- "$K" --db text.db stats
@@ -148,9 +148,11 @@ expect 0 "sup-0001" -- "$K" --db demo.db match demand dem-0001 -k 5 --rebuild-in
 # A database of schema version 1 is migrated when opened for writing.
 "$K" --db v1.db init >/dev/null
 for c in demand_verdict demand_reason supply_verdict supply_reason feedback_note; do sqlite3 v1.db "ALTER TABLE \"match\" DROP COLUMN $c"; done
+sqlite3 v1.db "DROP TABLE credential"
 sqlite3 v1.db "PRAGMA user_version=1"
-expect 0 "up to date, schema version 2" -- "$K" --db v1.db init
+expect 0 "up to date, schema version 3" -- "$K" --db v1.db init
 [[ $(sqlite3 v1.db "SELECT count(*) FROM pragma_table_info('match') WHERE name LIKE '%verdict'") == 2 ]] && kc_ok || kc_fail "migration 2 did not add the verdict columns"
+[[ $(sqlite3 v1.db "SELECT count(*) FROM pragma_table_info('credential')") -gt 5 ]] && kc_ok || kc_fail "migration 3 did not add the credential table"
 # JSON output parses everywhere.
 for args in "stats" "check" "list orgs" "show c1" "init"; do
 	# shellcheck disable=SC2086

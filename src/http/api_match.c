@@ -1,0 +1,502 @@
+/* http: matching over the server's index. The index is loaded from its snapshot beside the
+ * database (DB.index, as the CLI keeps it) or built from the store at start; the server's own
+ * writes update it in place; a change by another process (an import from the CLI) is noticed
+ * by the store's data version and the index is rebuilt before the next query. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kechan/match.h"
+#include "http_int.h"
+#include "banned.h"
+
+#define MAX_NODES 32
+
+static int build(struct kc_http_match *m, struct kc_store *st, struct kc_err *err)
+{
+	struct kc_index *ix = NULL;
+	struct kc_err lerr = KC_ERR_INIT;
+	int64_t version = kc_store_data_version(st, err);
+	if (version < 0)
+		return (int)version;
+	if (m->snapshot && m->ix == NULL &&
+	    kc_index_load(&ix, m->text, m->snapshot, version, &lerr) == 0)
+		goto done;
+	int rc = kc_index_new(&ix, m->text, err);
+	if (rc == 0)
+		rc = kc_index_build(ix, st, err);
+	if (rc != 0) {
+		kc_index_free(ix);
+		return rc;
+	}
+	if (m->snapshot && kc_index_save(ix, m->snapshot, version, &lerr) != 0)
+		fprintf(stderr, "kechan serve: could not save the index snapshot: %s\n", lerr.msg);
+done:
+	kc_index_free(m->ix);
+	m->ix = ix;
+	m->version = version;
+	return 0;
+}
+
+int kc__http_match_open(struct kc_http_app *app, struct kc_store *st, struct kc_err *err)
+{
+	struct kc_http_match *m = &app->match;
+	memset(m, 0, sizeof(*m));
+	pthread_rwlock_init(&m->lock, NULL);
+	const char *db = app->opts->db;
+	if (strstr(db, "://") == NULL) {
+		if (strncmp(db, "sqlite:", 7) == 0)
+			db += 7;
+		size_t n = strlen(db) + 7;
+		if ((m->snapshot = kc_malloc(n)) == NULL)
+			return kc_err_set(err, KC_ENOMEM, "out of memory");
+		snprintf(m->snapshot, n, "%s.index", db);
+	}
+	int rc = kc_text_open(&m->base, NULL, err);
+	if (rc == 0)
+		rc = kc_text_from_store(m->base, st, &m->text, NULL, err);
+	if (rc == 0)
+		rc = build(m, st, err);
+	return rc;
+}
+
+void kc__http_match_close(struct kc_http_app *app)
+{
+	struct kc_http_match *m = &app->match;
+	kc_index_free(m->ix);
+	kc_text_close(m->text);
+	kc_text_close(m->base);
+	kc_free(m->snapshot);
+	pthread_rwlock_destroy(&m->lock);
+	memset(m, 0, sizeof(*m));
+}
+
+void kc__http_match_update(struct kc_http_req *q, const struct kc_entity_def *def,
+			   const char *id, const json_t *rec, int64_t before, int64_t after)
+{
+	struct kc_http_match *m = &q->app->match;
+	enum kc_doc_kind kind = def->ent == KC_ENT_SUPPLY   ? KC_DOC_SUPPLY
+				: def->ent == KC_ENT_DEMAND ? KC_DOC_DEMAND
+							    : 0;
+	pthread_rwlock_wrlock(&m->lock);
+	/* Only a change that follows the index's version directly is applied in place; anything
+	 * else (another process wrote in between) leaves the version behind: rebuilt on use. */
+	if (m->ix != NULL && m->version == before) {
+		int rc = 0;
+		if (kind != 0 && rec != NULL) {
+			json_t *org = NULL;
+			const char *oid = json_string_value(json_object_get(rec, "org_id"));
+			const char *oname = NULL;
+			if (oid && kc_store_get(q->st, kc_entity_def(KC_ENT_ORG), oid, &org, NULL) == 0)
+				oname = json_string_value(json_object_get(org, "name"));
+			rc = kc_index_put(m->ix, kind, rec, oname, NULL);
+			json_decref(org);
+		} else if (kind != 0) {
+			rc = kc_index_delete(m->ix, kind, id, NULL);
+			if (rc == KC_ENOTFOUND)
+				rc = 0;
+		} else if (def->ent == KC_ENT_EDGE && rec != NULL) {
+			rc = kc_index_add_edge(m->ix, json_string_value(json_object_get(rec, "from")),
+					       json_string_value(json_object_get(rec, "to")));
+		}
+		if (rc == 0)
+			m->version = after;
+	}
+	pthread_rwlock_unlock(&m->lock);
+}
+
+/* Takes the read lock on a current index (rebuilding it first when the store moved on).
+ * Returns 0 with the lock held, or fills r. */
+static int acquire(struct kc_http_req *q, struct kc_http_reply *r)
+{
+	struct kc_http_match *m = &q->app->match;
+	struct kc_err err = KC_ERR_INIT;
+	int64_t v = kc_store_data_version(q->st, &err);
+	if (v < 0) {
+		kc__http_fail(r, (int)v, &err);
+		return -1;
+	}
+	pthread_rwlock_rdlock(&m->lock);
+	if (m->version >= v)
+		return 0;
+	pthread_rwlock_unlock(&m->lock);
+	pthread_rwlock_wrlock(&m->lock);
+	int rc = m->version >= v ? 0 : build(m, q->st, &err);
+	pthread_rwlock_unlock(&m->lock);
+	if (rc != 0) {
+		kc__http_fail(r, rc, &err);
+		return -1;
+	}
+	pthread_rwlock_rdlock(&m->lock);
+	return 0;
+}
+
+/* ---- parameters ---- */
+
+struct params {
+	struct kc_filter f;
+	const char *nodes[MAX_NODES];
+	int any, include_closed;
+	unsigned k;
+};
+
+static int parse_date(const char *v, uint32_t *out)
+{
+	unsigned y, mo, d;
+	char tail;
+	if (strlen(v) != 10 || sscanf(v, "%4u-%2u-%2u%c", &y, &mo, &d, &tail) != 3 || y < 1000 ||
+	    mo < 1 || mo > 12 || d < 1 || d > 31)
+		return -1;
+	*out = y * 10000 + mo * 100 + d;
+	return 0;
+}
+
+/* Reads k and the filters; search: q and target are the caller's. */
+static int parse_params(struct kc_http_req *q, struct kc_http_reply *r, struct params *p,
+			int search)
+{
+	memset(p, 0, sizeof(*p));
+	p->k = 10;
+	for (int i = 0; i < q->nargs; i++) {
+		const char *k = q->args[i].key, *v = q->args[i].value;
+		int64_t n;
+		if (search && (strcmp(k, "q") == 0 || strcmp(k, "target") == 0)) {
+			continue;
+		} else if (strcmp(k, "k") == 0) {
+			if (kc__http_int(v, 1, 100, &n) < 0)
+				return kc__http_error(r, 400, "k", "k must be 1-100"), -1;
+			p->k = (unsigned)n;
+			continue;
+		} else if (strcmp(k, "include_closed") == 0) {
+			p->include_closed = strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
+			continue;
+		} else if (strcmp(k, "region") == 0) {
+			p->f.region = v;
+		} else if (strcmp(k, "trl") == 0) {
+			int lo, hi;
+			char tail;
+			int got = sscanf(v, "%d-%d%c", &lo, &hi, &tail);
+			if (got == 1 && strchr(v, '-') == NULL)
+				hi = lo;
+			else if (got != 2)
+				lo = 0, hi = -1;
+			if (lo < 1 || hi > 9 || lo > hi)
+				return kc__http_error(r, 400, "trl",
+						      "trl takes N or N-M within 1..9, not '%.20s'", v),
+				       -1;
+			p->f.trl_min = lo;
+			p->f.trl_max = hi;
+		} else if (strcmp(k, "stage") == 0) {
+			char buf[128];
+			snprintf(buf, sizeof(buf), "%s", v);
+			for (char *save = NULL, *s = strtok_r(buf, ",", &save); s != NULL;
+			     s = strtok_r(NULL, ",", &save)) {
+				int st = kc_doc_stage_parse(s);
+				if (st == 0)
+					return kc__http_error(r, 400, "stage",
+							      "stage '%.20s' is not one of lab, "
+							      "concept, pilot, industrial",
+							      s),
+					       -1;
+				p->f.stages |= 1u << st;
+			}
+		} else if (strcmp(k, "node") == 0) {
+			if (p->f.nnodes == MAX_NODES)
+				return kc__http_error(r, 400, "node", "at most %d nodes", MAX_NODES), -1;
+			p->nodes[p->f.nnodes++] = v;
+			p->f.nodes = p->nodes;
+		} else if (strcmp(k, "since") == 0 || strcmp(k, "until") == 0) {
+			if (parse_date(v, k[0] == 's' ? &p->f.date_from : &p->f.date_to) < 0)
+				return kc__http_error(r, 400, k, "%s takes a date YYYY-MM-DD", k), -1;
+		} else if (strcmp(k, "status") == 0) {
+			p->f.status = v;
+		} else {
+			return kc__http_error(r, 400, k, "unknown parameter '%.60s'", k), -1;
+		}
+		p->any = 1;
+	}
+	return 0;
+}
+
+/* ---- the answer ---- */
+
+/* node:li-lfp → the node's name; other terms as they are. */
+static json_t *term_label(struct kc_store *st, const char *term)
+{
+	if (strncmp(term, "node:", 5) == 0) {
+		json_t *n = NULL;
+		if (kc_store_get(st, kc_entity_def(KC_ENT_NODE), term + 5, &n, NULL) == 0) {
+			json_t *name = json_incref(json_object_get(n, "name"));
+			json_decref(n);
+			if (name)
+				return name;
+		}
+	}
+	return json_string(term);
+}
+
+static const char *org_name(struct kc_store *st, const char *id, json_t **hold)
+{
+	*hold = NULL;
+	if (id == NULL || kc_store_get(st, kc_entity_def(KC_ENT_ORG), id, hold, NULL) != 0)
+		return NULL;
+	const char *sn = json_string_value(json_object_get(*hold, "short_name"));
+	return sn ? sn : json_string_value(json_object_get(*hold, "name"));
+}
+
+static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind target,
+	       const json_t *query_rec, const char *text, const struct params *p)
+{
+	struct kc_http_match *m = &q->app->match;
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_match_opts o;
+	struct kc_match_result res;
+	struct kc_docset *only = NULL;
+	json_t *results = NULL, *out = NULL;
+	memset(&res, 0, sizeof(res));
+	kc_match_opts_default(&o, target);
+	o.k = p->k;
+	/* Signed-in callers see confidential demands, anonymized below; visitors public ones. */
+	o.viewer_admin = q->user.role != KC_ROLE_NONE;
+	o.viewer_member = q->user.role != KC_ROLE_NONE;
+	o.viewer_org = q->user.org_id[0] ? q->user.org_id : NULL;
+	o.include_closed = p->include_closed;
+	if (query_rec != NULL)
+		o.exclude_org = json_string_value(json_object_get(query_rec, "org_id"));
+	if (acquire(q, r) != 0)
+		return -1;
+	int rc = 0;
+	if (p->any) {
+		struct kc_filter f = p->f;
+		f.kind = target;
+		f.viewer_admin = o.viewer_admin;
+		f.viewer_member = o.viewer_member;
+		f.viewer_org = o.viewer_org;
+		rc = kc_index_filter(m->ix, &f, &only, &err);
+		o.only = only;
+	}
+	if (rc == 0)
+		rc = query_rec ? kc_match_record(m->ix, m->text, query_rec, &o, &res, &err)
+			       : kc_match_text(m->ix, m->text, text, &o, &res, &err);
+	/* copy out what the answer needs before letting the index go */
+	char **ids = rc == 0 ? kc_calloc(res.n + 1, sizeof(*ids)) : NULL;
+	for (size_t i = 0; ids && i < res.n; i++)
+		ids[i] = kc_strdup(kc_index_doc(m->ix, res.hits[i].doc)->id);
+	size_t indexed = kc_index_docs(m->ix, (int)target);
+	pthread_rwlock_unlock(&m->lock);
+	if (rc != 0) {
+		kc__http_fail(r, rc, &err);
+		goto out;
+	}
+	if (ids == NULL) {
+		kc__http_error(r, 500, NULL, "out of memory");
+		goto out;
+	}
+	const struct kc_entity_def *def =
+		kc_entity_def(target == KC_DOC_SUPPLY ? KC_ENT_SUPPLY : KC_ENT_DEMAND);
+	results = json_array();
+	static const char *const facets[] = {"title", "kind", "region", "trl", "trl_min", "stage",
+					     "nodes", "keywords", "published", "status",
+					     "visibility", "org_id", "owner_hidden"};
+	for (size_t i = 0; i < res.n; i++) {
+		json_t *rec = NULL, *v = NULL, *hold = NULL;
+		if (ids[i] == NULL || kc_store_get(q->st, def, ids[i], &rec, NULL) != 0 ||
+		    (v = kc__http_view(q, def, rec)) == NULL) {
+			json_decref(rec);
+			continue; /* deleted since, or not for this caller */
+		}
+		json_t *item = json_pack("{s:I, s:s}", "rank", (json_int_t)i + 1, "id", ids[i]);
+		for (size_t f = 0; f < sizeof(facets) / sizeof(facets[0]); f++) {
+			json_t *x = json_object_get(v, facets[f]);
+			if (x != NULL)
+				json_object_set(item, facets[f], x);
+		}
+		const char *oname = org_name(q->st, json_string_value(json_object_get(v, "org_id")),
+					     &hold);
+		if (oname)
+			json_object_set_new(item, "org_name", json_string(oname));
+		json_decref(hold);
+		json_object_update_missing_new(item, kc_match_hit_json(&res.hits[i], 30));
+		size_t j;
+		json_t *e;
+		json_array_foreach(json_object_get(item, "explanation"), j, e)
+			json_object_set_new(e, "label",
+					    term_label(q->st, json_string_value(json_object_get(e, "term"))));
+		if (query_rec != NULL) {
+			const char *qid = json_string_value(json_object_get(query_rec, "id"));
+			json_t *pair = NULL;
+			if (kc_match_pair(q->st, target == KC_DOC_SUPPLY ? qid : ids[i],
+					  target == KC_DOC_SUPPLY ? ids[i] : qid, &pair, NULL) == 0 &&
+			    pair != NULL) {
+				json_t *verdicts = kc_match_verdicts(pair);
+				if (verdicts)
+					json_object_set_new(item, "feedback", verdicts);
+				json_object_set(item, "match_stage", json_object_get(pair, "stage"));
+			}
+			json_decref(pair);
+		}
+		json_array_append_new(results, item);
+		json_decref(v);
+		json_decref(rec);
+	}
+	json_t *terms = json_array();
+	for (size_t i = 0; i < res.nterms; i++)
+		json_array_append_new(terms, json_string(res.terms[i]));
+	out = json_pack("{s:o, s:o, s:I, s:I}", "terms", terms, "results", results, "candidates",
+			(json_int_t)res.candidates, "indexed", (json_int_t)indexed);
+	results = NULL;
+	if (out && only)
+		json_object_set_new(out, "filtered", json_integer((json_int_t)kc_docset_count(only)));
+	if (out && query_rec) {
+		json_t *qv = kc__http_view(q, kc_entity_def(target == KC_DOC_SUPPLY ? KC_ENT_DEMAND
+										    : KC_ENT_SUPPLY),
+					   query_rec);
+		json_object_set_new(out, "query", qv ? qv : json_null());
+	}
+	kc__http_json_new(r, out);
+out:
+	for (size_t i = 0; ids && i < res.n; i++)
+		kc_free(ids[i]);
+	kc_free(ids);
+	json_decref(results);
+	kc_match_result_free(&res);
+	kc_docset_free(only);
+	return 0;
+}
+
+void kc__http_match_route(struct kc_http_req *q, struct kc_http_reply *r, const char *rest)
+{
+	struct kc_err err = KC_ERR_INIT;
+	enum kc_entity e;
+	const char *id;
+	if (strncmp(rest, "demands/", 8) == 0) {
+		e = KC_ENT_DEMAND;
+		id = rest + 8;
+	} else if (strncmp(rest, "supplies/", 9) == 0) {
+		e = KC_ENT_SUPPLY;
+		id = rest + 9;
+	} else {
+		kc__http_error(r, 404, NULL, "match what? /api/v1/match/demands/{id} or "
+					     "/api/v1/match/supplies/{id}");
+		return;
+	}
+	struct params p;
+	if (*id == '\0' || strchr(id, '/')) {
+		kc__http_error(r, 404, NULL, "no such resource");
+		return;
+	}
+	if (parse_params(q, r, &p, 0) != 0)
+		return;
+	const struct kc_entity_def *def = kc_entity_def(e);
+	json_t *rec = NULL, *v = NULL;
+	int rc = kc_store_get(q->st, def, id, &rec, &err);
+	if (rc == 0 && (v = kc__http_view(q, def, rec)) == NULL)
+		rc = kc_err_set(&err, KC_ENOTFOUND, "%s '%s' not found", def->name, id);
+	if (rc == 0 && e == KC_ENT_DEMAND &&
+	    json_string_value(json_object_get(rec, "visibility")) != NULL &&
+	    strcmp(json_string_value(json_object_get(rec, "visibility")), "confidential") == 0 &&
+	    !kc__http_sees_owner(q, json_string_value(json_object_get(rec, "org_id"))))
+		rc = kc_err_set(&err, KC_EPERM,
+				"demand %s is confidential: only its org and admins match it", id);
+	if (rc != 0)
+		kc__http_fail(r, rc, &err);
+	else
+		run(q, r, e == KC_ENT_DEMAND ? KC_DOC_SUPPLY : KC_DOC_DEMAND, rec, NULL, &p);
+	json_decref(v);
+	json_decref(rec);
+}
+
+void kc__http_search(struct kc_http_req *q, struct kc_http_reply *r)
+{
+	struct params p;
+	const char *text = kc__http_arg(q, "q"), *target = kc__http_arg(q, "target");
+	if (parse_params(q, r, &p, 1) != 0)
+		return;
+	if (text == NULL || *text == '\0' || strlen(text) > 4000) {
+		kc__http_error(r, 400, "q", "q needs the text to search (at most 4000 bytes)");
+		return;
+	}
+	enum kc_doc_kind kind = KC_DOC_SUPPLY;
+	if (target != NULL && strcmp(target, "demands") == 0)
+		kind = KC_DOC_DEMAND;
+	else if (target != NULL && strcmp(target, "supplies") != 0) {
+		kc__http_error(r, 400, "target", "target is supplies or demands");
+		return;
+	}
+	run(q, r, kind, NULL, text, &p);
+}
+
+void kc__http_feedback(struct kc_http_req *q, struct kc_http_reply *r)
+{
+	struct kc_err err = KC_ERR_INIT;
+	json_t *body = kc__http_body(q, r), *out = NULL, *rec = NULL;
+	if (body == NULL)
+		return;
+	if (q->user.role == KC_ROLE_NONE) {
+		kc__http_error(r, 401, NULL, "sign in to give feedback");
+		goto done;
+	}
+	const char *did = json_string_value(json_object_get(body, "demand_id"));
+	const char *sid = json_string_value(json_object_get(body, "supply_id"));
+	const char *side = json_string_value(json_object_get(body, "side"));
+	const char *verdict = json_string_value(json_object_get(body, "verdict"));
+	const char *reason = json_string_value(json_object_get(body, "reason"));
+	const char *note = json_string_value(json_object_get(body, "note"));
+	static const char *const keys[] = {"demand_id", "supply_id", "side", "verdict"};
+	const char *vals[] = {did, sid, side, verdict};
+	for (size_t i = 0; i < 4; i++)
+		if (vals[i] == NULL || *vals[i] == '\0') {
+			kc__http_error(r, 422, keys[i], "%s is required", keys[i]);
+			goto done;
+		}
+	int is_demand = strcmp(side, "demand") == 0;
+	if (!is_demand && strcmp(side, "supply") != 0) {
+		kc__http_error(r, 422, "side", "side is demand or supply");
+		goto done;
+	}
+	int accept = strcmp(verdict, "accept") == 0;
+	if (!accept && strcmp(verdict, "decline") != 0) {
+		kc__http_error(r, 422, "verdict", "verdict is accept or decline");
+		goto done;
+	}
+	if (note && kc_utf8_count(note, strlen(note)) > KC_LIMIT_TITLE) {
+		kc__http_error(r, 422, "note", "the note is longer than %d characters",
+			       KC_LIMIT_TITLE);
+		goto done;
+	}
+	/* a side speaks for itself: the demand's org for the demand, the supply's for the supply */
+	const struct kc_entity_def *def = kc_entity_def(is_demand ? KC_ENT_DEMAND : KC_ENT_SUPPLY);
+	int rc = kc_store_get(q->st, def, is_demand ? did : sid, &rec, &err);
+	if (rc != 0) {
+		kc__http_fail(r, rc, &err);
+		goto done;
+	}
+	const char *owner = json_string_value(json_object_get(rec, "org_id"));
+	if (q->user.role != KC_ROLE_ADMIN &&
+	    !(q->user.org_id[0] && owner && strcmp(owner, q->user.org_id) == 0 &&
+	      (q->user.role == KC_ROLE_ORG_ADMIN || q->user.role == KC_ROLE_ORG_MEMBER))) {
+		kc__http_error(r, 403, "side", "only the %s's own org may give its verdict", side);
+		goto done;
+	}
+	int64_t before = kc_store_data_version(q->st, &err);
+	rc = before < 0 ? (int)before
+			: kc_match_feedback(q->st, did, sid,
+					    is_demand ? KC_SIDE_DEMAND : KC_SIDE_SUPPLY, accept,
+					    reason, note, q->user.id, &out, &err);
+	int64_t after = rc == 0 ? kc_store_data_version(q->st, NULL) : -1;
+	/* one event appended: nothing else was written in between, the index stays current */
+	if (after == before + 1)
+		kc__http_match_update(q, kc_entity_def(KC_ENT_MATCH), NULL, NULL, before, after);
+	if (rc != 0) {
+		if (rc == KC_EINVAL)
+			kc__http_error(r, 422, "reason", "%s", err.msg);
+		else
+			kc__http_fail(r, rc, &err);
+		goto done;
+	}
+	kc__http_json_new(r, json_pack("{s:O}", "item", out));
+done:
+	json_decref(out);
+	json_decref(rec);
+	json_decref(body);
+}
