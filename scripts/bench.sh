@@ -6,8 +6,11 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake --preset release >/dev/null
 cmake --build --preset release
-benches=${BENCH:-$(cd build/release && ls *_bench 2>/dev/null | sort)}
+benches=${BENCH:-$( (cd build/release && ls *_bench 2>/dev/null; cd ../../bench && ls *_bench.sh) | sort)}
 for b in $benches; do
 	echo "== $b"
-	"build/release/$b"
+	case $b in
+	*.sh) bash "bench/$b" ;;
+	*) "build/release/$b" ;;
+	esac
 done

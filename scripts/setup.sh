@@ -24,7 +24,10 @@ PACKAGES=(
   libroaring-dev
 )
 
-# extra packages a caller needs (make fuzz: clang)
+# the web UI is built with Node.js and npm (any recent Node.js: the machine's own, or Debian's)
+command -v node >/dev/null || PACKAGES+=(nodejs)
+command -v npm >/dev/null || PACKAGES+=(npm)
+# extra packages a caller needs (make fuzz: clang; make test: chromium for the browser tests)
 for p in ${KC_SETUP_EXTRA:-}; do PACKAGES+=("$p"); done
 missing=()
 for p in "${PACKAGES[@]}"; do
