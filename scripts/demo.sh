@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# make demo: install what is missing, build the release preset, load the bundled demo data into a
-# fresh kechan.db and run the tour. (The HTTP server and web UI join the tour when they exist.)
+# make demo: install what is missing, build the release preset and the web UI, load the bundled
+# demo data into a fresh kechan.db, run the tour, then serve the web UI and the API.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake --preset release >/dev/null
 cmake --build --preset release
+bash scripts/web.sh
 K=build/release/kechan
 
 # Build the new database beside the old one and swap it in only when the import succeeded.
 rm -f kechan.db.new kechan.db.new-wal kechan.db.new-shm
 "$K" --db kechan.db.new import data/demo
+# Demo accounts (docs/api.md lists the roles); the password is for the demo only.
+DEMO_PASSWORD=kechan-demo-2026
+for u in u-admin u-yb-admin u-catl u-secret u-secret2 u-csu u-reviewer u-viewer; do
+	echo "$DEMO_PASSWORD" | "$K" --db kechan.db.new user password "$u" >/dev/null
+done
 rm -f kechan.db-wal kechan.db-shm
 mv kechan.db.new kechan.db
 export KECHAN_DB=kechan.db
@@ -31,11 +37,16 @@ step "分词 text as matching sees it (traditional input, domain words kept whol
 step "检查 integrity and every record" "$K" check
 printf '\nThe demo database is %s. Try: %s --help\n' "$PWD/kechan.db" "$K"
 
-# The main job: the HTTP API on the demo data (the web UI joins it when web/ exists).
+# The main job: the web UI and the HTTP API on the demo data.
 # KECHAN_DEMO_NO_SERVE=1 stops after the tour; KECHAN_DEMO_LISTEN changes the address.
 if [ -z "${KECHAN_DEMO_NO_SERVE:-}" ]; then
 	listen=${KECHAN_DEMO_LISTEN:-127.0.0.1:8080}
-	printf '\n\033[1m== 服务 the JSON API on the demo data\033[0m\n'
-	printf 'Try: curl http://%s/api/v1/stats   (or /api/v1/demands?limit=5, /api/v1/chains/chain-na)\n' "$listen"
-	exec "$K" serve --listen "$listen"
+	printf '\n\033[1m== 服务 the web UI and the JSON API on the demo data\033[0m\n'
+	printf 'Open http://%s/ in a browser and sign in (登录) with a demo account, password %s:\n' "$listen" "$DEMO_PASSWORD"
+	printf '  u-catl      宁德时代 (enterprise org_admin: publish demands, give feedback)\n'
+	printf '  u-csu       中南大学 (university technology-transfer office: publish supplies)\n'
+	printf '  u-secret    江东动力 (owns the confidential demands)\n'
+	printf '  u-admin     platform administrator (sees every owner)\n'
+	printf 'API: curl http://%s/api/v1/stats   (docs/api.md; /api/v1/openapi.json)\n' "$listen"
+	exec "$K" serve --listen "$listen" --web web/dist
 fi

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# make test: install what is missing, build with ASan + UBSan (-Werror), run every test.
+# make test: install what is missing (with chromium for the browser tests), build the web UI and
+# the C code with ASan + UBSan (-Werror), run every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+KC_SETUP_EXTRA="chromium ${KC_SETUP_EXTRA:-}" bash scripts/setup.sh
+bash scripts/web.sh
 cmake --preset asan >/dev/null
 cmake --build --preset asan
 ctest --preset asan

@@ -1,0 +1,161 @@
+// Browser tests: playwright-core driving Debian's chromium, headless, against a running
+// `kechan serve` on the demo data (tests/integration/test_browser.sh starts it).
+//   node tests/browser.mjs BASE_URL SHOT_DIR
+// Signs in, publishes a demand and sees its explained matches, sees a confidential demand's
+// owner warning on publishing, opens a chain map with a region's gaps, switches language, and
+// checks that another org's confidential demand shows no owner. On a failure it keeps a
+// screenshot in SHOT_DIR and exits 1.
+import { chromium } from 'playwright-core'
+import { mkdirSync } from 'node:fs'
+
+const base = process.argv[2]
+const shots = process.argv[3] || 'browser-shots'
+const password = process.env.KC_DEMO_PASSWORD || 'kechan-demo-2026'
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium'
+mkdirSync(shots, { recursive: true })
+
+const browser = await chromium.launch({
+  executablePath,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+})
+let failed = 0
+const pageErrors = []
+
+async function step(name, page, fn) {
+  try {
+    await fn()
+    console.log('ok   ' + name)
+  } catch (e) {
+    failed++
+    const file = `${shots}/${name.replace(/[^a-z0-9]+/gi, '-')}.png`
+    await page.screenshot({ path: file, fullPage: true }).catch(() => {})
+    console.log(`FAIL ${name}: ${e.message.split('\n')[0]} (screenshot ${file})`)
+  }
+}
+function expect(cond, msg) {
+  if (!cond) throw new Error(msg)
+}
+
+async function newPage() {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } })
+  const page = await ctx.newPage()
+  page.setDefaultTimeout(15000)
+  page.on('pageerror', (e) => pageErrors.push(String(e)))
+  page.on('console', (m) => {
+    // a CSP violation or a script error is a failure; 401 (a visitor's /auth/me) and 403 (the
+    // matches of another org's confidential demand) are answers the pages expect
+    if (m.type() === 'error' && !/status of 40[13]/.test(m.text())) pageErrors.push(m.text())
+  })
+  return page
+}
+
+// An Element Plus input by its test id (the id lands on the <input> itself or on a wrapper).
+function field(page, id) {
+  return page.locator(`input[data-testid="${id}"], textarea[data-testid="${id}"], [data-testid="${id}"] input, [data-testid="${id}"] textarea`).first()
+}
+
+async function signIn(page, user) {
+  await page.goto(base + '/login')
+  await field(page, 'login-user').fill(user)
+  await field(page, 'login-password').fill(password)
+  await page.getByTestId('login-submit').click()
+  await page.getByTestId('user-menu').waitFor()
+}
+
+// ---- a university's technology-transfer officer
+const uni = await newPage()
+await step('dashboard loads for a visitor', uni, async () => {
+  await uni.goto(base + '/')
+  await uni.getByTestId('dash-counts').waitFor()
+  expect(await uni.locator('canvas').count() >= 2, 'the dashboard charts are missing')
+})
+await step('wrong password is refused with a message', uni, async () => {
+  await uni.goto(base + '/login')
+  await field(uni, 'login-user').fill('u-csu')
+  await field(uni, 'login-password').fill('not-the-password')
+  await uni.getByTestId('login-submit').click()
+  await uni.getByTestId('login-error').waitFor()
+})
+await step('sign in', uni, async () => {
+  await signIn(uni, 'tto@csu.example')
+  expect((await uni.getByTestId('user-menu').innerText()).includes('中南大学'), 'the user menu does not name the org')
+})
+await step('switch language and back', uni, async () => {
+  await uni.getByTestId('lang-switch').click()
+  await uni.getByText('Dashboard', { exact: true }).first().waitFor()
+  expect((await uni.getByTestId('nav-demands').innerText()) === 'Demands', 'the navigation did not switch to English')
+  await uni.reload()
+  expect((await uni.getByTestId('nav-demands').innerText()) === 'Demands', 'the language choice was not remembered')
+  await uni.getByTestId('lang-switch').click()
+  expect((await uni.getByTestId('nav-demands').innerText()) === '技术需求', 'the navigation did not switch back to Chinese')
+})
+await step("another org's confidential demand shows no owner", uni, async () => {
+  await uni.goto(base + '/demands?visibility=confidential')
+  await uni.getByTestId('demands-table').waitFor()
+  await uni.getByTestId('owner-hidden').first().waitFor()
+  expect((await uni.getByTestId('owner-hidden').count()) >= 10, 'fewer confidential demands than the demo holds')
+  const text = await uni.locator('main').innerText()
+  expect(!text.includes('江东动力'), 'the list names the owner of a confidential demand')
+  await uni.goto(base + '/demands/dem-0004')
+  await uni.getByTestId('record').waitFor()
+  await uni.getByTestId('owner-hidden').first().waitFor()
+  await uni.getByTestId('match-error').waitFor()
+  const detail = await uni.locator('main').innerText()
+  expect(!detail.includes('江东动力') && !detail.includes('org-secret-cell'), 'the detail page names the owner')
+})
+await step('publish a supply and see the demands it answers, with explanations', uni, async () => {
+  await uni.goto(base + '/supplies/new')
+  await field(uni, 'f-title').fill('硬碳负极预钠化与首效提升技术')
+  await field(uni, 'f-description').fill('通过预钠化和孔结构调控把钠离子电池硬碳负极首次库仑效率提高到90%以上，已完成公斤级中试。')
+  await uni.getByTestId('publish-submit').click()
+  await uni.waitForURL(/\/supplies\/sup-/)
+  await uni.getByTestId('match-item').first().waitFor()
+  const first = uni.getByTestId('match-item').first()
+  expect((await first.getByTestId('match-explanation').locator('.el-tag').count()) > 0, 'the match has no explanation')
+  expect((await first.locator('mark').count()) > 0, 'the matched terms are not highlighted')
+  expect((await uni.getByTestId('match-item').count()) >= 3, 'fewer than 3 matches')
+})
+await step('form validation names the field', uni, async () => {
+  await uni.goto(base + '/demands/new')
+  await uni.getByTestId('publish-submit').click()
+  await uni.locator('.el-form-item__error').first().waitFor()
+})
+await step('chain map with a region: coverage, gaps with reasons', uni, async () => {
+  await uni.goto(base + '/chains')
+  await uni.getByTestId('chain-chain-li').click()
+  await uni.getByTestId('chain-chart').locator('canvas').first().waitFor()
+  await field(uni, 'region-select').fill('宜宾')
+  await uni.locator('.el-autocomplete-suggestion li').first().click()
+  await uni.getByTestId('gap-item').first().waitFor()
+  const gap = await uni.getByTestId('gap-item').first().innerText()
+  expect(gap.includes('本地'), 'the first gap has no reasons: ' + gap)
+  await uni.getByTestId('view-sankey').click()
+  await uni.getByTestId('chain-chart').locator('canvas').first().waitFor()
+})
+
+// ---- an enterprise publishes a confidential demand that names itself
+const ent = await newPage()
+await step('a confidential demand that names its org warns before publishing', ent, async () => {
+  await signIn(ent, 'u-catl')
+  await ent.goto(base + '/demands/new')
+  await field(ent, 'f-title').fill('宁德时代麒麟电池包结构件轻量化')
+  await ent.getByTestId('vis-confidential').click()
+  await ent.getByTestId('publish-submit').click()
+  await ent.getByTestId('publish-warnings').waitFor()
+  await ent.getByTestId('warning-names_org').waitFor()
+  await field(ent, 'f-title').fill('电池包结构件轻量化')
+  await ent.getByTestId('publish-submit').click()
+  await ent.waitForURL(/\/demands\/dem-/)
+  await ent.getByTestId('record').waitFor()
+})
+await step('sign out', ent, async () => {
+  await ent.getByTestId('logout').click()
+  await ent.getByTestId('login-link').waitFor()
+})
+
+await step('no script errors or CSP violations', uni, async () => {
+  expect(pageErrors.length === 0, pageErrors.join(' | '))
+})
+await browser.close()
+console.log(failed ? `${failed} browser test(s) failed` : 'all browser tests passed')
+process.exit(failed ? 1 : 0)
