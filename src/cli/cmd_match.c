@@ -230,13 +230,10 @@ static void feedback_of(struct kc_store *st, const char *demand_id, const char *
 	if (kc_match_pair(st, demand_id, supply_id, &m, NULL) != 0 || m == NULL)
 		return;
 	*js = kc_match_verdicts(m);
-	for (int side = 0; side < 2; side++) {
-		const char *pre = side == 0 ? "demand" : "supply";
-		char key[32];
-		snprintf(key, sizeof(key), "%s_verdict", pre);
-		const char *v = json_string_value(json_object_get(m, key));
-		snprintf(key, sizeof(key), "%s_reason", pre);
-		const char *r = json_string_value(json_object_get(m, key));
+	for (int side = 0; side < 2 && *js != NULL; side++) {
+		json_t *one = json_object_get(*js, side == 0 ? "demand" : "supply");
+		const char *v = json_string_value(json_object_get(one, "verdict"));
+		const char *r = json_string_value(json_object_get(one, "reason"));
 		if (v == NULL)
 			continue;
 		int n = snprintf(buf + len, cap - len, "%s%s %s%s%s", len ? "；" : "",
