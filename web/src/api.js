@@ -1,17 +1,22 @@
-// The JSON API client: same-origin fetch with the session cookie, the CSRF token on writes,
-// and errors turned into exceptions carrying the server's {error: {code, message, field,
-// details}}.
+// The JSON API client: same-origin fetch with the session cookie, the CSRF token on every
+// write, and errors turned into exceptions that carry the server's
+// {error: {code, message, field, details}}.
 import { reactive } from 'vue'
+import { ElMessage } from 'element-plus'
 
 export const session = reactive({ user: null, csrf: '', checked: false })
 
+const WRITE_ROLES = ['admin', 'org_admin', 'org_member']
+export const canWrite = () => !!session.user && WRITE_ROLES.includes(session.user.role)
+
 export class ApiError extends Error {
-  constructor(status, error) {
+  constructor(status, error, retryAfter) {
     super((error && error.message) || `HTTP ${status}`)
     this.status = status
     this.code = error && error.code
     this.field = error && error.field
     this.details = (error && error.details) || []
+    this.retryAfter = retryAfter
   }
 }
 
@@ -27,15 +32,20 @@ export async function api(path, { method = 'GET', body, query } = {}) {
     const s = qs.toString()
     if (s) url += '?' + s
   }
-  const headers = {}
+  const headers = { Accept: 'application/json' }
   if (body !== undefined) headers['Content-Type'] = 'application/json'
-  if (method !== 'GET' && session.csrf) headers['X-CSRF-Token'] = session.csrf
-  const res = await fetch(url, {
-    method,
-    headers,
-    credentials: 'same-origin',
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
+  if (method !== 'GET' && method !== 'HEAD' && session.csrf) headers['X-CSRF-Token'] = session.csrf
+  let res
+  try {
+    res = await fetch(url, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+  } catch (e) {
+    throw new ApiError(0, { code: 'network', message: e.message || 'network error' })
+  }
   if (res.status === 204) return null
   const text = await res.text()
   let data = null
@@ -44,8 +54,20 @@ export async function api(path, { method = 'GET', body, query } = {}) {
   } catch {
     data = null
   }
-  if (!res.ok) throw new ApiError(res.status, data && data.error)
+  if (!res.ok) {
+    // a session that ran out while the page was open: the UI falls back to a visitor's
+    if (res.status === 401 && path !== 'auth/me' && path !== 'auth/login' && session.user) {
+      session.user = null
+      session.csrf = ''
+    }
+    throw new ApiError(res.status, data && data.error, Number(res.headers.get('Retry-After')) || 0)
+  }
   return data
+}
+
+// Shows the server's error message (or the HTTP status) as a toast.
+export function showError(e) {
+  ElMessage({ type: 'error', message: (e && e.message) || String(e), grouping: true, showClose: true })
 }
 
 export async function loadSession() {

@@ -1,3 +1,4 @@
+// History routing: `kechan serve` answers index.html for every path outside /api/ and /assets/.
 import { createRouter, createWebHistory } from 'vue-router'
 import Dashboard from './views/Dashboard.vue'
 import RecordList from './views/RecordList.vue'
@@ -8,18 +9,19 @@ import ChainMap from './views/ChainMap.vue'
 import Login from './views/Login.vue'
 
 export const router = createRouter({
-  history: createWebHistory(),
+  history: createWebHistory('/'),
   routes: [
-    { path: '/', component: Dashboard },
+    { path: '/', component: Dashboard, meta: { nav: 'dashboard' } },
     { path: '/login', component: Login },
-    { path: '/demands', component: RecordList, props: { type: 'demands' } },
-    { path: '/supplies', component: RecordList, props: { type: 'supplies' } },
-    { path: '/demands/new', component: Publish, props: { type: 'demands' } },
-    { path: '/supplies/new', component: Publish, props: { type: 'supplies' } },
-    { path: '/demands/:id', component: RecordDetail, props: (r) => ({ type: 'demands', id: r.params.id }) },
-    { path: '/supplies/:id', component: RecordDetail, props: (r) => ({ type: 'supplies', id: r.params.id }) },
-    { path: '/chains', component: Chains },
-    { path: '/chains/:id', component: ChainMap, props: true },
+    { path: '/demands', component: RecordList, props: { type: 'demands' }, meta: { nav: 'demands' } },
+    { path: '/supplies', component: RecordList, props: { type: 'supplies' }, meta: { nav: 'supplies' } },
+    { path: '/demands/new', component: Publish, props: { type: 'demands' }, meta: { nav: 'publish-demand' } },
+    { path: '/supplies/new', component: Publish, props: { type: 'supplies' }, meta: { nav: 'publish-supply' } },
+    { path: '/demands/:id', component: RecordDetail, props: (r) => ({ type: 'demands', id: r.params.id }), meta: { nav: 'demands' } },
+    { path: '/supplies/:id', component: RecordDetail, props: (r) => ({ type: 'supplies', id: r.params.id }), meta: { nav: 'supplies' } },
+    { path: '/chains', component: Chains, meta: { nav: 'chains' } },
+    { path: '/chains/:id', component: ChainMap, props: true, meta: { nav: 'chains' } },
     { path: '/:rest(.*)', redirect: '/' },
   ],
+  scrollBehavior: (to, from, saved) => saved || (to.path !== from.path ? { top: 0 } : undefined),
 })
