@@ -93,6 +93,14 @@ struct kc_filter {
 	const char *viewer_org;
 };
 
+/* Filter values as people type them (the CLI's options, the API's parameters); each returns 0,
+ * or -1 when s is malformed. kc_filter_trl: "5" or "4-7" within 1..9. kc_filter_stages:
+ * "lab,pilot" → bits (1 << KC_STAGE_x); on an unknown name it is copied into bad[cap].
+ * kc_filter_date: YYYY-MM-DD → yyyymmdd. */
+KC_API int kc_filter_trl(const char *s, int *lo, int *hi);
+KC_API int kc_filter_stages(const char *s, unsigned *bits, char *bad, size_t cap);
+KC_API int kc_filter_date(const char *s, uint32_t *out);
+
 /* A set of document numbers (a CRoaring bitmap inside). */
 struct kc_docset;
 KC_API void kc_docset_free(struct kc_docset *s);

@@ -259,12 +259,8 @@ struct filter_args {
 
 static int parse_date(const char *opt, const char *v, uint32_t *out)
 {
-	unsigned y, m, d;
-	char tail;
-	if (sscanf(v, "%4u-%2u-%2u%c", &y, &m, &d, &tail) != 3 || strlen(v) != 10 || y < 1000 ||
-	    m < 1 || m > 12 || d < 1 || d > 31)
+	if (kc_filter_date(v, out) != 0)
 		return kc_cli_usage_error("match", "%s takes a date YYYY-MM-DD, not '%s'", opt, v);
-	*out = y * 10000 + m * 100 + d;
 	return 0;
 }
 
@@ -283,36 +279,22 @@ static int filter_opt(int argc, char **argv, int *i, struct filter_args *fa)
 		fa->f.region = v;
 	} else if (kc_cli_opt(argc, argv, i, "--trl", &v)) {
 		int lo, hi;
-		char tail;
 		if (v == NULL)
 			return -1;
-		int n = sscanf(v, "%d-%d%c", &lo, &hi, &tail);
-		if (n == 1 && strchr(v, '-') == NULL)
-			hi = lo;
-		else if (n != 2) {
-			kc_cli_usage_error("match", "--trl takes N or N-M (1..9), not '%s'", v);
-			return -1;
-		}
-		if (lo < 1 || hi > 9 || lo > hi) {
+		if (kc_filter_trl(v, &lo, &hi) != 0) {
 			kc_cli_usage_error("match", "--trl takes N or N-M within 1..9, not '%s'", v);
 			return -1;
 		}
 		fa->f.trl_min = lo;
 		fa->f.trl_max = hi;
 	} else if (kc_cli_opt(argc, argv, i, "--stage", &v)) {
+		char bad[128];
 		if (v == NULL)
 			return -1;
-		char buf[128];
-		snprintf(buf, sizeof(buf), "%s", v);
-		for (char *save = NULL, *p = strtok_r(buf, ",", &save); p != NULL;
-		     p = strtok_r(NULL, ",", &save)) {
-			int st = kc_doc_stage_parse(p);
-			if (st == 0) {
-				kc_cli_usage_error("match", "--stage: '%s' is not one of lab, concept, "
-							    "pilot, industrial", p);
-				return -1;
-			}
-			fa->f.stages |= 1u << st;
+		if (kc_filter_stages(v, &fa->f.stages, bad, sizeof(bad)) != 0) {
+			kc_cli_usage_error("match", "--stage: '%s' is not one of lab, concept, pilot, "
+						    "industrial", bad);
+			return -1;
 		}
 	} else if (kc_cli_opt(argc, argv, i, "--node", &v)) {
 		if (v == NULL)

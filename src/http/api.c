@@ -607,21 +607,30 @@ out:
 	}
 }
 
-static void create(struct kc_http_req *q, struct kc_http_reply *r,
-		   const struct kc_entity_def *def)
+/* The body of a POST as a new record of def: its type and created_at dropped, a new id when
+ * none is given, the caller's org when the record has an org_id and gives none. NULL when the
+ * body is not a JSON object (r filled). */
+static json_t *new_record(struct kc_http_req *q, struct kc_http_reply *r,
+			  const struct kc_entity_def *def)
 {
 	json_t *rec = kc__http_body(q, r);
 	if (rec == NULL)
-		return;
+		return NULL;
 	json_object_del(rec, "type");
 	json_object_del(rec, "created_at");
 	if (def->has_id && json_object_get(rec, "id") == NULL)
 		json_object_set_new(rec, "id", new_id(def));
-	const struct kc_field *of = kc_entity_field(def, "org_id");
-	if (of && json_object_get(rec, "org_id") == NULL && q->user.org_id[0] &&
-	    def->ent != KC_ENT_USER)
+	if (def->ent != KC_ENT_USER && kc_entity_field(def, "org_id") &&
+	    json_object_get(rec, "org_id") == NULL && q->user.org_id[0])
 		json_object_set_new(rec, "org_id", json_string(q->user.org_id));
-	if (may_write(q, r, def, rec, 'c'))
+	return rec;
+}
+
+static void create(struct kc_http_req *q, struct kc_http_reply *r,
+		   const struct kc_entity_def *def)
+{
+	json_t *rec = new_record(q, r, def);
+	if (rec != NULL && may_write(q, r, def, rec, 'c'))
 		write_record(q, r, def, rec, KC_PUT_CREATE);
 	json_decref(rec);
 }
@@ -718,14 +727,9 @@ out:
 static void check_demand(struct kc_http_req *q, struct kc_http_reply *r)
 {
 	const struct kc_entity_def *def = kc_entity_def(KC_ENT_DEMAND);
-	json_t *rec = kc__http_body(q, r);
+	json_t *rec = new_record(q, r, def);
 	if (rec == NULL)
 		return;
-	json_object_del(rec, "type");
-	if (json_object_get(rec, "id") == NULL)
-		json_object_set_new(rec, "id", json_string("dem-check"));
-	if (json_object_get(rec, "org_id") == NULL && q->user.org_id[0])
-		json_object_set_new(rec, "org_id", json_string(q->user.org_id));
 	struct diag_ctx d = {json_array()};
 	int n = kc_record_validate(def, rec, on_diag, &d);
 	kc__http_json_new(r, json_pack("{s:b, s:o, s:o}", "valid", n == 0, "details", d.details,
@@ -844,13 +848,21 @@ fail:
 	kc__http_fail(r, err.code ? err.code : KC_ENOMEM, &err);
 }
 
+static json_t *region_json(const struct kc_region *g)
+{
+	char code[8], full[256];
+	snprintf(code, sizeof(code), "%06u", g->code);
+	kc_region_fullname(g->code, full, sizeof(full));
+	return json_pack("{s:s, s:s, s:i, s:s}", "code", code, "name", g->name, "level", g->level,
+			 "fullname", full);
+}
+
+/* GET /api/v1/regions: ?code= one division; ?q= at most 20 whose name contains the text,
+ * provinces first, then cities, then counties; neither: the provinces. */
 void kc__http_regions(struct kc_http_req *q, struct kc_http_reply *r)
 {
 	const char *name = kc__http_arg(q, "q"), *code = kc__http_arg(q, "code");
 	json_t *items = json_array();
-	char full[256];
-	size_t n = 0;
-	const struct kc_region *all = kc_region_all(&n);
 	if (code != NULL) {
 		const struct kc_region *g = kc_region_get(kc_region_parse(code, strlen(code)));
 		if (g == NULL) {
@@ -858,32 +870,16 @@ void kc__http_regions(struct kc_http_req *q, struct kc_http_reply *r)
 			kc__http_error(r, 404, "code", "no division with code '%.20s'", code);
 			return;
 		}
-		kc_region_fullname(g->code, full, sizeof(full));
-		json_array_append_new(items, json_pack("{s:s, s:s, s:i, s:s}", "code", code, "name",
-						       g->name, "level", g->level, "fullname", full));
-	} else if (name != NULL && *name) {
-		/* divisions whose name contains the text, provinces and cities first */
-		for (int level = 1; level <= 3 && json_array_size(items) < 20; level++)
-			for (size_t i = 0; i < n && json_array_size(items) < 20; i++) {
-				if (all[i].level != level || strstr(all[i].name, name) == NULL)
-					continue;
-				char c6[8];
-				snprintf(c6, sizeof(c6), "%06u", all[i].code);
-				kc_region_fullname(all[i].code, full, sizeof(full));
-				json_array_append_new(items, json_pack("{s:s, s:s, s:i, s:s}", "code", c6,
-								       "name", all[i].name, "level",
-								       all[i].level, "fullname", full));
-			}
+		json_array_append_new(items, region_json(g));
 	} else {
-		for (size_t i = 0; i < n; i++) {
-			if (all[i].level != 1)
-				continue;
-			char c6[8];
-			snprintf(c6, sizeof(c6), "%06u", all[i].code);
-			json_array_append_new(items, json_pack("{s:s, s:s, s:i, s:s}", "code", c6,
-							       "name", all[i].name, "level", 1,
-							       "fullname", all[i].name));
-		}
+		if (name != NULL && *name == '\0')
+			name = NULL;
+		size_t n = 0, max = name ? 20 : SIZE_MAX;
+		const struct kc_region *all = kc_region_all(&n);
+		for (int level = 1; level <= (name ? 3 : 1); level++)
+			for (size_t i = 0; i < n && json_array_size(items) < max; i++)
+				if (all[i].level == level && (name == NULL || strstr(all[i].name, name)))
+					json_array_append_new(items, region_json(&all[i]));
 	}
 	kc__http_json_new(r, json_pack("{s:o}", "items", items));
 }
@@ -938,6 +934,19 @@ static void export_type(struct kc_http_req *q, struct kc_http_reply *r, const ch
 	r->content_type = "application/x-ndjson; charset=utf-8";
 }
 
+/* GET /api/v1/chains: the chains with their node, edge and company counts. */
+static void chain_list(struct kc_http_req *q, struct kc_http_reply *r)
+{
+	struct kc_err err = KC_ERR_INIT;
+	json_t *items = NULL;
+	int rc = kc_chain_list(q->st, &items, &err);
+	if (rc < 0)
+		kc__http_fail(r, rc, &err);
+	else
+		kc__http_json_new(r, json_pack("{s:o, s:I}", "items", items, "total",
+					       (json_int_t)json_array_size(items)));
+}
+
 /* ---- the router ---- */
 
 static void not_allowed(struct kc_http_reply *r, const char *method, const char *allow)
@@ -951,78 +960,78 @@ static int is(const char *m, const char *want)
 	return strcmp(m, want) == 0 || (strcmp(want, "GET") == 0 && strcmp(m, "HEAD") == 0);
 }
 
-void kc__http_route(struct kc_http_req *q, struct kc_http_reply *r)
+/* ---- fixed routes: a path (a prefix when it ends in '/'), its method, its handler (rest is
+ * the path after the prefix) ---- */
+
+typedef void (*route_fn)(struct kc_http_req *q, struct kc_http_reply *r, const char *rest);
+
+static void on_health(struct kc_http_req *q, struct kc_http_reply *r, const char *rest)
 {
-	const char *p = q->rest, *m = q->method;
-	if (strcmp(p, "health") == 0 || strcmp(p, "stats") == 0 || strcmp(p, "openapi.json") == 0 ||
-	    strcmp(p, "regions") == 0 || strcmp(p, "search") == 0) {
-		if (!is(m, "GET"))
-			{
-		not_allowed(r, m, "GET, HEAD");
-		return;
-	}
-		if (p[0] == 'h')
-			kc__http_json_new(r, json_pack("{s:s}", "status", "ok"));
-		else if (p[1] == 't')
-			stats(q, r);
-		else if (p[0] == 'o')
-			kc_buf_reset(&r->body), kc_buf_add(&r->body, kc__openapi_doc,
-							   (size_t)kc__openapi_doc_len);
-		else if (p[0] == 'r')
-			kc__http_regions(q, r);
-		else
-			kc__http_search(q, r);
-		return;
-	}
-	if (strncmp(p, "auth/", 5) == 0)
-		{
-		kc__http_auth_route(q, r, p + 5);
-		return;
-	}
-	if (strncmp(p, "match/", 6) == 0) {
-		if (!is(m, "GET"))
-			{
-		not_allowed(r, m, "GET, HEAD");
-		return;
-	}
-		{
-		kc__http_match_route(q, r, p + 6);
-		return;
-	}
-	}
-	if (strcmp(p, "matches/feedback") == 0) {
-		if (!is(m, "POST"))
-			{
-		not_allowed(r, m, "POST");
-		return;
-	}
-		{
-		kc__http_feedback(q, r);
-		return;
-	}
-	}
-	if (strcmp(p, "demands/check") == 0) {
-		if (!is(m, "POST"))
-			{
-		not_allowed(r, m, "POST");
-		return;
-	}
-		{
-		check_demand(q, r);
-		return;
-	}
-	}
-	if (strncmp(p, "export/", 7) == 0) {
-		if (!is(m, "GET"))
-			{
-		not_allowed(r, m, "GET, HEAD");
-		return;
-	}
-		{
-		export_type(q, r, p + 7);
-		return;
-	}
-	}
+	(void)q;
+	(void)rest;
+	kc__http_json_new(r, json_pack("{s:s}", "status", "ok"));
+}
+
+static void on_stats(struct kc_http_req *q, struct kc_http_reply *r, const char *rest)
+{
+	(void)rest;
+	stats(q, r);
+}
+
+static void on_openapi(struct kc_http_req *q, struct kc_http_reply *r, const char *rest)
+{
+	(void)q;
+	(void)rest;
+	kc_buf_reset(&r->body);
+	if (kc_buf_add(&r->body, kc__openapi_doc, (size_t)kc__openapi_doc_len) < 0)
+		kc__http_error(r, 500, NULL, "out of memory");
+}
+
+static void on_regions(struct kc_http_req *q, struct kc_http_reply *r, const char *rest)
+{
+	(void)rest;
+	kc__http_regions(q, r);
+}
+
+static void on_search(struct kc_http_req *q, struct kc_http_reply *r, const char *rest)
+{
+	(void)rest;
+	kc__http_search(q, r);
+}
+
+static void on_feedback(struct kc_http_req *q, struct kc_http_reply *r, const char *rest)
+{
+	(void)rest;
+	kc__http_feedback(q, r);
+}
+
+static void on_check(struct kc_http_req *q, struct kc_http_reply *r, const char *rest)
+{
+	(void)rest;
+	check_demand(q, r);
+}
+
+static const struct {
+	const char *path;
+	const char *method; /* NULL: the handler checks; "GET" also answers HEAD */
+	route_fn fn;
+} fixed[] = {
+	{"health", "GET", on_health},
+	{"stats", "GET", on_stats},
+	{"openapi.json", "GET", on_openapi},
+	{"regions", "GET", on_regions},
+	{"search", "GET", on_search},
+	{"auth/", NULL, kc__http_auth_route},
+	{"match/", "GET", kc__http_match_route},
+	{"matches/feedback", "POST", on_feedback},
+	{"demands/check", "POST", on_check},
+	{"export/", "GET", export_type},
+};
+
+/* /api/v1/{type}, /api/v1/{type}/{id} and /api/v1/chains/{id}/{analysis}. */
+static void route_records(struct kc_http_req *q, struct kc_http_reply *r, const char *p)
+{
+	const char *m = q->method;
 	char type[64];
 	const char *slash = strchr(p, '/');
 	size_t tl = slash ? (size_t)(slash - p) : strlen(p);
@@ -1038,62 +1047,34 @@ void kc__http_route(struct kc_http_req *q, struct kc_http_reply *r)
 		return;
 	}
 	if (slash == NULL || slash[1] == '\0') {
-		if (is(m, "GET") && def->ent == KC_ENT_CHAIN) {
-			struct kc_err err = KC_ERR_INIT;
-			json_t *items = NULL;
-			int rc = kc_chain_list(q->st, &items, &err);
-			if (rc < 0)
-				{
-		kc__http_fail(r, rc, &err);
+		if (is(m, "GET") && def->ent == KC_ENT_CHAIN)
+			chain_list(q, r);
+		else if (is(m, "GET"))
+			list(q, r, def);
+		else if (is(m, "POST"))
+			create(q, r, def);
+		else
+			not_allowed(r, m, "GET, HEAD, POST");
 		return;
-	}
-			{
-			kc__http_json_new(r, json_pack("{s:o, s:I}", "items", items,
-								    "total",
-								    (json_int_t)json_array_size(items)));
-			return;
-		}
-		}
-		if (is(m, "GET"))
-			{
-		list(q, r, def);
-		return;
-	}
-		if (is(m, "POST"))
-			{
-		create(q, r, def);
-		return;
-	}
-		{
-		not_allowed(r, m, "GET, HEAD, POST");
-		return;
-	}
 	}
 	const char *id = slash + 1;
 	const char *sub = strchr(id, '/');
 	if (sub != NULL) {
-		if (def->ent != KC_ENT_CHAIN || sub[1] == '\0' || strchr(sub + 1, '/')) {
-			kc__http_error(r, 404, NULL, "no such resource");
-			return;
-		}
 		char cid[256];
 		size_t il = (size_t)(sub - id);
-		if (il == 0 || il >= sizeof(cid)) {
-			kc__http_error(r, 404, NULL, "no such chain");
+		if (def->ent != KC_ENT_CHAIN || sub[1] == '\0' || strchr(sub + 1, '/') || il == 0 ||
+		    il >= sizeof(cid)) {
+			kc__http_error(r, 404, NULL, "no such resource");
 			return;
 		}
 		memcpy(cid, id, il);
 		cid[il] = '\0';
-		{
 		kc__http_chain_route(q, r, cid, sub + 1);
 		return;
 	}
-	}
-	if (!def->has_id) {
+	if (!def->has_id)
 		kc__http_error(r, 404, NULL, "%s have no ids: list them with filters", def->plural);
-		return;
-	}
-	if (is(m, "GET"))
+	else if (is(m, "GET"))
 		get(q, r, def, id);
 	else if (is(m, "PATCH") || is(m, "PUT"))
 		update(q, r, def, id);
@@ -1101,4 +1082,22 @@ void kc__http_route(struct kc_http_req *q, struct kc_http_reply *r)
 		delete(q, r, def, id);
 	else
 		not_allowed(r, m, "GET, HEAD, PATCH, DELETE");
+}
+
+void kc__http_route(struct kc_http_req *q, struct kc_http_reply *r)
+{
+	const char *p = q->rest;
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		size_t n = strlen(fixed[i].path);
+		int prefix = fixed[i].path[n - 1] == '/';
+		if (prefix ? strncmp(p, fixed[i].path, n) != 0 : strcmp(p, fixed[i].path) != 0)
+			continue;
+		if (fixed[i].method && !is(q->method, fixed[i].method))
+			not_allowed(r, q->method,
+				    strcmp(fixed[i].method, "GET") == 0 ? "GET, HEAD" : fixed[i].method);
+		else
+			fixed[i].fn(q, r, p + (prefix ? n : strlen(p)));
+		return;
+	}
+	route_records(q, r, p);
 }

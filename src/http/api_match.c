@@ -140,17 +140,6 @@ struct params {
 	unsigned k;
 };
 
-static int parse_date(const char *v, uint32_t *out)
-{
-	unsigned y, mo, d;
-	char tail;
-	if (strlen(v) != 10 || sscanf(v, "%4u-%2u-%2u%c", &y, &mo, &d, &tail) != 3 || y < 1000 ||
-	    mo < 1 || mo > 12 || d < 1 || d > 31)
-		return -1;
-	*out = y * 10000 + mo * 100 + d;
-	return 0;
-}
-
 /* Reads k and the filters; search: q and target are the caller's. */
 static int parse_params(struct kc_http_req *q, struct kc_http_reply *r, struct params *p,
 			int search)
@@ -173,40 +162,25 @@ static int parse_params(struct kc_http_req *q, struct kc_http_reply *r, struct p
 		} else if (strcmp(k, "region") == 0) {
 			p->f.region = v;
 		} else if (strcmp(k, "trl") == 0) {
-			int lo, hi;
-			char tail;
-			int got = sscanf(v, "%d-%d%c", &lo, &hi, &tail);
-			if (got == 1 && strchr(v, '-') == NULL)
-				hi = lo;
-			else if (got != 2)
-				lo = 0, hi = -1;
-			if (lo < 1 || hi > 9 || lo > hi)
+			if (kc_filter_trl(v, &p->f.trl_min, &p->f.trl_max) != 0)
 				return kc__http_error(r, 400, "trl",
 						      "trl takes N or N-M within 1..9, not '%.20s'", v),
 				       -1;
-			p->f.trl_min = lo;
-			p->f.trl_max = hi;
 		} else if (strcmp(k, "stage") == 0) {
-			char buf[128];
-			snprintf(buf, sizeof(buf), "%s", v);
-			for (char *save = NULL, *s = strtok_r(buf, ",", &save); s != NULL;
-			     s = strtok_r(NULL, ",", &save)) {
-				int st = kc_doc_stage_parse(s);
-				if (st == 0)
-					return kc__http_error(r, 400, "stage",
-							      "stage '%.20s' is not one of lab, "
-							      "concept, pilot, industrial",
-							      s),
-					       -1;
-				p->f.stages |= 1u << st;
-			}
+			char bad[128];
+			if (kc_filter_stages(v, &p->f.stages, bad, sizeof(bad)) != 0)
+				return kc__http_error(r, 400, "stage",
+						      "stage '%.20s' is not one of lab, concept, pilot, "
+						      "industrial",
+						      bad),
+				       -1;
 		} else if (strcmp(k, "node") == 0) {
 			if (p->f.nnodes == MAX_NODES)
 				return kc__http_error(r, 400, "node", "at most %d nodes", MAX_NODES), -1;
 			p->nodes[p->f.nnodes++] = v;
 			p->f.nodes = p->nodes;
 		} else if (strcmp(k, "since") == 0 || strcmp(k, "until") == 0) {
-			if (parse_date(v, k[0] == 's' ? &p->f.date_from : &p->f.date_to) < 0)
+			if (kc_filter_date(v, k[0] == 's' ? &p->f.date_from : &p->f.date_to) != 0)
 				return kc__http_error(r, 400, k, "%s takes a date YYYY-MM-DD", k), -1;
 		} else if (strcmp(k, "status") == 0) {
 			p->f.status = v;

@@ -39,6 +39,44 @@ const char *kc_doc_stage_name(int stage)
 	return stage >= 1 && stage <= KC_STAGE_INDUSTRIAL ? stage_names[stage] : NULL;
 }
 
+int kc_filter_trl(const char *s, int *lo, int *hi)
+{
+	char tail;
+	int n = sscanf(s, "%d-%d%c", lo, hi, &tail);
+	if (n == 1 && strchr(s, '-') == NULL)
+		*hi = *lo;
+	else if (n != 2)
+		return -1;
+	return *lo >= 1 && *hi <= 9 && *lo <= *hi ? 0 : -1;
+}
+
+int kc_filter_stages(const char *s, unsigned *bits, char *bad, size_t cap)
+{
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (char *save = NULL, *p = strtok_r(buf, ",", &save); p != NULL;
+	     p = strtok_r(NULL, ",", &save)) {
+		int st = kc_doc_stage_parse(p);
+		if (st == 0) {
+			snprintf(bad, cap, "%s", p);
+			return -1;
+		}
+		*bits |= 1u << st;
+	}
+	return 0;
+}
+
+int kc_filter_date(const char *s, uint32_t *out)
+{
+	unsigned y, m, d;
+	char tail;
+	if (strlen(s) != 10 || sscanf(s, "%4u-%2u-%2u%c", &y, &m, &d, &tail) != 3 || y < 1000 ||
+	    m < 1 || m > 12 || d < 1 || d > 31)
+		return -1;
+	*out = y * 10000 + m * 100 + d;
+	return 0;
+}
+
 static uint64_t fnv(const char *s)
 {
 	uint64_t h = kc_fnv1a(s, strlen(s), KC_FNV_OFFSET);
