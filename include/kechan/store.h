@@ -145,6 +145,13 @@ KC_API int kc_store_begin(struct kc_store *st, struct kc_err *err);
 KC_API int kc_store_commit(struct kc_store *st, struct kc_err *err);
 KC_API int kc_store_rollback(struct kc_store *st);
 
+/* A read snapshot: the reads between kc_store_read_begin and kc_store_read_end see one state of
+ * the store and take its locks once (cheaper than a snapshot per read). A write inside it is an
+ * error of the backend's (SQLite: KC_EBUSY when another writer came first). Within a write
+ * transaction both are no-ops. read_end after a failed or no-op begin does nothing. */
+KC_API int kc_store_read_begin(struct kc_store *st, struct kc_err *err);
+KC_API void kc_store_read_end(struct kc_store *st);
+
 enum kc_put_mode {
 	KC_PUT_CREATE,  /* fail with KC_EEXIST when the key exists */
 	KC_PUT_REPLACE, /* fail with KC_ENOTFOUND when it does not */

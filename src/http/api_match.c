@@ -43,6 +43,9 @@ int kc__http_match_open(struct kc_http_app *app, struct kc_store *st, struct kc_
 	struct kc_http_match *m = &app->match;
 	memset(m, 0, sizeof(*m));
 	pthread_rwlock_init(&m->lock, NULL);
+	pthread_mutex_init(&m->names_lock, NULL);
+	if ((m->names = json_object()) == NULL)
+		return kc_err_set(err, KC_ENOMEM, "out of memory");
 	const char *db = app->opts->db;
 	if (strstr(db, "://") == NULL) {
 		if (strncmp(db, "sqlite:", 7) == 0)
@@ -68,6 +71,8 @@ void kc__http_match_close(struct kc_http_app *app)
 	kc_text_close(m->base);
 	kc_free(m->snapshot);
 	pthread_rwlock_destroy(&m->lock);
+	pthread_mutex_destroy(&m->names_lock);
+	json_decref(m->names);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -105,13 +110,14 @@ void kc__http_match_update(struct kc_http_req *q, const struct kc_entity_def *de
 	pthread_rwlock_unlock(&m->lock);
 }
 
-/* Takes the read lock on a current index (rebuilding it first when the store moved on).
- * Returns 0 with the lock held, or fills r. */
-static int acquire(struct kc_http_req *q, struct kc_http_reply *r)
+/* Takes the read lock on a current index (rebuilding it first when the store moved on);
+ * *version is the store's data version as this request sees it. Returns 0 with the lock
+ * held, or fills r. */
+static int acquire(struct kc_http_req *q, struct kc_http_reply *r, int64_t *version)
 {
 	struct kc_http_match *m = &q->app->match;
 	struct kc_err err = KC_ERR_INIT;
-	int64_t v = kc_store_data_version(q->st, &err);
+	int64_t v = *version = kc_store_data_version(q->st, &err);
 	if (v < 0) {
 		kc__http_fail(r, (int)v, &err);
 		return -1;
@@ -194,28 +200,48 @@ static int parse_params(struct kc_http_req *q, struct kc_http_reply *r, struct p
 
 /* ---- the answer ---- */
 
-/* node:li-lfp → the node's name; other terms as they are. */
-static json_t *term_label(struct kc_store *st, const char *term)
+/* The display name of an org (its short name) or a chain node, as of the store's data version
+ * `version`: from the cache, or read and cached. Returns a new reference, or NULL when there
+ * is no such record. */
+static json_t *display_name(struct kc_http_req *q, int64_t version, enum kc_entity e,
+			    const char *id)
 {
-	if (strncmp(term, "node:", 5) == 0) {
-		json_t *n = NULL;
-		if (kc_store_get(st, kc_entity_def(KC_ENT_NODE), term + 5, &n, NULL) == 0) {
-			json_t *name = json_incref(json_object_get(n, "name"));
-			json_decref(n);
-			if (name)
-				return name;
-		}
+	struct kc_http_match *m = &q->app->match;
+	char key[160];
+	if (id == NULL || snprintf(key, sizeof(key), "%s:%s", e == KC_ENT_ORG ? "org" : "node",
+				   id) >= (int)sizeof(key))
+		return NULL;
+	pthread_mutex_lock(&m->names_lock);
+	if (m->names_version != version) {
+		json_object_clear(m->names);
+		m->names_version = version;
 	}
-	return json_string(term);
+	json_t *name = json_incref(json_object_get(m->names, key));
+	pthread_mutex_unlock(&m->names_lock);
+	if (name != NULL)
+		return name;
+	json_t *rec = NULL;
+	if (kc_store_get(q->st, kc_entity_def(e), id, &rec, NULL) != 0)
+		return NULL;
+	name = json_object_get(rec, "short_name");
+	name = json_incref(name ? name : json_object_get(rec, "name"));
+	json_decref(rec);
+	if (name == NULL)
+		return NULL;
+	pthread_mutex_lock(&m->names_lock);
+	if (m->names_version == version)
+		json_object_set(m->names, key, name);
+	pthread_mutex_unlock(&m->names_lock);
+	return name;
 }
 
-static const char *org_name(struct kc_store *st, const char *id, json_t **hold)
+/* node:li-lfp → the node's name; other terms as they are. */
+static json_t *term_label(struct kc_http_req *q, int64_t version, const char *term)
 {
-	*hold = NULL;
-	if (id == NULL || kc_store_get(st, kc_entity_def(KC_ENT_ORG), id, hold, NULL) != 0)
-		return NULL;
-	const char *sn = json_string_value(json_object_get(*hold, "short_name"));
-	return sn ? sn : json_string_value(json_object_get(*hold, "name"));
+	json_t *name = NULL;
+	if (strncmp(term, "node:", 5) == 0)
+		name = display_name(q, version, KC_ENT_NODE, term + 5);
+	return name ? name : json_string(term);
 }
 
 static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind target,
@@ -237,8 +263,14 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 	o.include_closed = p->include_closed;
 	if (query_rec != NULL)
 		o.exclude_org = json_string_value(json_object_get(query_rec, "org_id"));
-	if (acquire(q, r) != 0)
+	/* An answer reads ~30 records: one snapshot for all is consistent and takes the store's
+	 * locks once (for a single read it would cost more than it saves). */
+	kc_store_read_begin(q->st, NULL); /* without it the reads lock one by one: still right */
+	int64_t version;
+	if (acquire(q, r, &version) != 0) {
+		kc_store_read_end(q->st);
 		return -1;
+	}
 	int rc = 0;
 	if (p->any) {
 		struct kc_filter f = p->f;
@@ -273,7 +305,7 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 					     "nodes", "keywords", "published", "status",
 					     "visibility", "org_id", "owner_hidden"};
 	for (size_t i = 0; i < res.n; i++) {
-		json_t *rec = NULL, *v = NULL, *hold = NULL;
+		json_t *rec = NULL, *v = NULL;
 		if (ids[i] == NULL || kc_store_get(q->st, def, ids[i], &rec, NULL) != 0 ||
 		    (v = kc__http_view(q, def, rec)) == NULL) {
 			json_decref(rec);
@@ -285,17 +317,17 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 			if (x != NULL)
 				json_object_set(item, facets[f], x);
 		}
-		const char *oname = org_name(q->st, json_string_value(json_object_get(v, "org_id")),
-					     &hold);
+		json_t *oname = display_name(q, version, KC_ENT_ORG,
+					     json_string_value(json_object_get(v, "org_id")));
 		if (oname)
-			json_object_set_new(item, "org_name", json_string(oname));
-		json_decref(hold);
+			json_object_set_new(item, "org_name", oname);
 		json_object_update_missing_new(item, kc_match_hit_json(&res.hits[i], 30));
 		size_t j;
 		json_t *e;
 		json_array_foreach(json_object_get(item, "explanation"), j, e)
 			json_object_set_new(e, "label",
-					    term_label(q->st, json_string_value(json_object_get(e, "term"))));
+					    term_label(q, version,
+						       json_string_value(json_object_get(e, "term"))));
 		if (query_rec != NULL) {
 			const char *qid = json_string_value(json_object_get(query_rec, "id"));
 			json_t *pair = NULL;
@@ -329,6 +361,7 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 	}
 	kc__http_json_new(r, out);
 out:
+	kc_store_read_end(q->st);
 	for (size_t i = 0; ids && i < res.n; i++)
 		kc_free(ids[i]);
 	kc_free(ids);

@@ -77,6 +77,11 @@ struct kc_http_match {
 	struct kc_index *ix;
 	int64_t version; /* the store's data version the index reflects */
 	char *snapshot;  /* DB.index beside an SQLite file, or NULL */
+	/* Display names of orgs and chain nodes for answers ("org:ID" / "node:ID" → name), valid
+	 * for one data version: cleared when the store moves on. */
+	pthread_mutex_t names_lock;
+	json_t *names;
+	int64_t names_version;
 };
 
 struct kc_http_app {

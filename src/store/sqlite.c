@@ -15,16 +15,26 @@
 
 enum { ST_INSERT, ST_UPDATE, ST_GET, ST_DELETE, ST_NSTMT };
 
+#define SQ_CACHE 24 /* statements built at run time (queries, credentials) kept prepared */
+
 struct sqlite_store {
 	struct kc_store base;
 	sqlite3 *db;
 	char *path;
 	int readonly;
 	int in_tx;
+	int in_read;             /* kc_store_read_begin's deferred transaction is open */
 	int bulk;                /* a bulk load: foreign keys off, indexes rebuilt at commit */
 	struct kc_buf reindex;   /* the CREATE INDEX statements to run before the commit */
 	sqlite3_stmt *stmts[KC_ENT_COUNT][ST_NSTMT];
 	sqlite3_stmt *event_stmt;
+	struct sq_cached {
+		char *sql;          /* owned */
+		sqlite3_stmt *stmt; /* owned */
+		uint64_t used;      /* tick of the last use */
+		int busy;
+	} cache[SQ_CACHE];
+	uint64_t tick;
 };
 
 static struct sqlite_store *S(struct kc_store *st)
@@ -109,13 +119,63 @@ static void add_key_where(struct kc_buf *b, const struct kc_entity_def *def, int
 	}
 }
 
-static int prepare(struct sqlite_store *s, const char *sql, sqlite3_stmt **out,
-		   struct kc_err *err)
+/* A statement the store keeps for its whole life (stmts[][], event_stmt). */
+static int prepare_keep(struct sqlite_store *s, const char *sql, sqlite3_stmt **out,
+			struct kc_err *err)
 {
 	int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
 	if (rc != SQLITE_OK)
 		return sq_err(s, rc, err, "prepare");
 	return 0;
+}
+
+/* A statement for sql from the cache of recently used ones (least recently used goes), or
+ * newly prepared. A statement in use is not handed out twice: a nested query with the same
+ * text gets a private one. Give it back with unprepare(). */
+static int prepare(struct sqlite_store *s, const char *sql, sqlite3_stmt **out,
+		   struct kc_err *err)
+{
+	struct sq_cached *victim = NULL;
+	for (int i = 0; i < SQ_CACHE; i++) {
+		struct sq_cached *c = &s->cache[i];
+		if (c->sql != NULL && !c->busy && strcmp(c->sql, sql) == 0) {
+			c->busy = 1;
+			c->used = ++s->tick;
+			*out = c->stmt;
+			return 0;
+		}
+		if (!c->busy && (victim == NULL || c->used < victim->used))
+			victim = c;
+	}
+	int rc = prepare_keep(s, sql, out, err);
+	if (rc < 0 || victim == NULL)
+		return rc;
+	char *copy = kc_strdup(sql);
+	if (copy == NULL)
+		return 0; /* uncached: unprepare() finalizes it */
+	sqlite3_finalize(victim->stmt);
+	kc_free(victim->sql);
+	victim->sql = copy;
+	victim->stmt = *out;
+	victim->busy = 1;
+	victim->used = ++s->tick;
+	return 0;
+}
+
+/* Gives back a statement from prepare(): reset for the next use, or finalized if uncached. */
+static void unprepare(struct sqlite_store *s, sqlite3_stmt *q)
+{
+	if (q == NULL)
+		return;
+	for (int i = 0; i < SQ_CACHE; i++) {
+		if (s->cache[i].stmt == q) {
+			sqlite3_reset(q);
+			sqlite3_clear_bindings(q);
+			s->cache[i].busy = 0;
+			return;
+		}
+	}
+	sqlite3_finalize(q);
 }
 
 /* The cached statement `which` for def, prepared on first use. */
@@ -166,7 +226,7 @@ static int stmt(struct sqlite_store *s, const struct kc_entity_def *def, int whi
 	}
 	if (b.ptr == NULL)
 		return kc_err_set(err, KC_ENOMEM, "out of memory");
-	int rc = prepare(s, b.ptr, slot, err);
+	int rc = prepare_keep(s, b.ptr, slot, err);
 	kc_buf_release(&b);
 	if (rc < 0)
 		return rc;
@@ -532,7 +592,7 @@ static int sq_each(struct kc_store *st, const struct kc_entity_def *def, const s
 	if (src != SQLITE_DONE)
 		rc = sq_err(s, src, err, "read");
 cleanup:
-	sqlite3_finalize(sq);
+	unprepare(s, sq);
 	kc_buf_release(&b);
 	return rc;
 }
@@ -560,7 +620,7 @@ static int64_t sq_count(struct kc_store *st, const struct kc_entity_def *def,
 	rc = sqlite3_step(sq);
 	n = rc == SQLITE_ROW ? sqlite3_column_int64(sq, 0) : sq_err(s, rc, err, "count");
 cleanup:
-	sqlite3_finalize(sq);
+	unprepare(s, sq);
 	kc_buf_release(&b);
 	return n;
 }
@@ -595,7 +655,7 @@ static int sq_keys(struct kc_store *st, const struct kc_entity_def *def, kc_key_
 	if (src != SQLITE_DONE)
 		rc = sq_err(s, src, err, "read");
 cleanup:
-	sqlite3_finalize(sq);
+	unprepare(s, sq);
 	kc_buf_release(&b);
 	return rc;
 }
@@ -635,7 +695,7 @@ static int sq_group(struct kc_store *st, const struct kc_entity_def *def, const 
 	if (src != SQLITE_DONE)
 		rc = sq_err(s, src, err, "read");
 cleanup:
-	sqlite3_finalize(sq);
+	unprepare(s, sq);
 	kc_buf_release(&b);
 	return rc;
 }
@@ -646,7 +706,7 @@ static int sq_event(struct kc_store *st, const char *actor, const char *entity,
 {
 	struct sqlite_store *s = S(st);
 	if (s->event_stmt == NULL) {
-		int rc = prepare(s,
+		int rc = prepare_keep(s,
 				 "INSERT INTO event (at, actor, entity, entity_id, action, diff)"
 				 " VALUES (?6, ?1, ?2, ?3, ?4, ?5)",
 				 &s->event_stmt, err);
@@ -705,7 +765,7 @@ static int sq_events(struct kc_store *st, int64_t n, kc_record_fn fn, void *ud,
 	if (src != SQLITE_DONE)
 		rc = sq_err(s, src, err, "read events");
 cleanup:
-	sqlite3_finalize(q);
+	unprepare(s, q);
 	return rc;
 }
 
@@ -724,7 +784,7 @@ static int sq_check(struct kc_store *st, kc_diag_fn diag, void *ud, struct kc_er
 			problems++;
 		}
 	}
-	sqlite3_finalize(q);
+	unprepare(s, q);
 	q = NULL;
 	rc = prepare(s, "PRAGMA foreign_key_check", &q, err);
 	if (rc < 0)
@@ -737,7 +797,7 @@ static int sq_check(struct kc_store *st, kc_diag_fn diag, void *ud, struct kc_er
 		diag(ud, (const char *)sqlite3_column_text(q, 0), msg);
 		problems++;
 	}
-	sqlite3_finalize(q);
+	unprepare(s, q);
 	return problems;
 }
 
@@ -763,7 +823,7 @@ static int sq_password_get(struct kc_store *st, const char *user_id, char **out,
 	} else {
 		rc = sq_err(s, src, err, "read user");
 	}
-	sqlite3_finalize(q);
+	unprepare(s, q);
 	return rc;
 }
 
@@ -782,7 +842,7 @@ static int sq_password_set(struct kc_store *st, const char *user_id, const char 
 		rc = sq_err(s, src, err, "write user");
 	else if (sqlite3_changes(s->db) == 0)
 		rc = kc_err_set(err, KC_ENOTFOUND, "user '%s' not found", user_id);
-	sqlite3_finalize(q);
+	unprepare(s, q);
 	return rc;
 }
 
@@ -806,7 +866,7 @@ static int sq_cred_put(struct kc_store *st, const struct kc_cred *c, struct kc_e
 	int src = sqlite3_step(q);
 	if (src != SQLITE_DONE)
 		rc = sq_err(s, sqlite3_extended_errcode(s->db), err, "write credential");
-	sqlite3_finalize(q);
+	unprepare(s, q);
 	return rc;
 }
 
@@ -851,7 +911,7 @@ static int sq_cred_get(struct kc_store *st, const char *kind, const char *hash, 
 	} else {
 		rc = sq_err(s, src, err, "read credential");
 	}
-	sqlite3_finalize(q);
+	unprepare(s, q);
 	return rc;
 }
 
@@ -876,7 +936,7 @@ static int sq_cred_delete(struct kc_store *st, const char *kind, const char *has
 		rc = sq_err(s, src, err, "delete credential");
 	else if (sqlite3_changes(s->db) == 0)
 		rc = kc_err_set(err, KC_ENOTFOUND, "no such %s", kind);
-	sqlite3_finalize(q);
+	unprepare(s, q);
 	return rc;
 }
 
@@ -908,7 +968,7 @@ static int sq_cred_list(struct kc_store *st, const char *kind, const char *user_
 	}
 	if (rc == 0 && src != SQLITE_DONE)
 		rc = sq_err(s, src, err, "read credentials");
-	sqlite3_finalize(q);
+	unprepare(s, q);
 	return rc;
 }
 
@@ -923,7 +983,7 @@ static int64_t sq_cred_purge(struct kc_store *st, int64_t now, struct kc_err *er
 	int src = sqlite3_step(q);
 	int64_t n = src == SQLITE_DONE ? sqlite3_changes(s->db)
 				       : sq_err(s, src, err, "purge credentials");
-	sqlite3_finalize(q);
+	unprepare(s, q);
 	return n;
 }
 
@@ -947,7 +1007,7 @@ static int64_t sq_data_version(struct kc_store *st, struct kc_err *err)
 		return rc;
 	int64_t v = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0)
 						  : sq_err(s, SQLITE_ERROR, err, "read");
-	sqlite3_finalize(q);
+	unprepare(s, q);
 	return v;
 }
 
@@ -956,6 +1016,8 @@ static int sq_begin(struct kc_store *st, struct kc_err *err)
 	struct sqlite_store *s = S(st);
 	if (s->in_tx)
 		return kc_err_set(err, KC_EINVAL, "a transaction is already open");
+	if (s->in_read)
+		return kc_err_set(err, KC_EINVAL, "a write inside a read snapshot");
 	int rc = exec(s, "BEGIN IMMEDIATE", err);
 	if (rc == 0)
 		s->in_tx = 1;
@@ -1080,6 +1142,39 @@ static int sq_rollback(struct kc_store *st)
 	return rc;
 }
 
+/* One statement, stepped once (BEGIN, COMMIT) through the statement cache. */
+static int run1(struct sqlite_store *s, const char *sql, struct kc_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prepare(s, sql, &q, err);
+	if (rc < 0)
+		return rc;
+	int src = sqlite3_step(q);
+	unprepare(s, q);
+	return src == SQLITE_DONE ? 0 : sq_err(s, src, err, sql);
+}
+
+static int sq_read_begin(struct kc_store *st, struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	if (s->in_tx || s->in_read)
+		return 0;
+	int rc = run1(s, "BEGIN", err);
+	if (rc == 0)
+		s->in_read = 1;
+	return rc;
+}
+
+static void sq_read_end(struct kc_store *st)
+{
+	struct sqlite_store *s = S(st);
+	if (!s->in_read)
+		return;
+	s->in_read = 0;
+	if (run1(s, "COMMIT", NULL) != 0)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 static int sq_in_tx(struct kc_store *st)
 {
 	return S(st)->in_tx;
@@ -1094,6 +1189,10 @@ static void sq_close(struct kc_store *st)
 		for (int k = 0; k < ST_NSTMT; k++)
 			sqlite3_finalize(s->stmts[e][k]);
 	sqlite3_finalize(s->event_stmt);
+	for (int i = 0; i < SQ_CACHE; i++) {
+		sqlite3_finalize(s->cache[i].stmt);
+		kc_free(s->cache[i].sql);
+	}
 	kc_buf_release(&s->reindex);
 	sqlite3_close(s->db);
 	kc_free(s->path);
@@ -1110,6 +1209,8 @@ static const struct kc_store_ops sqlite_ops = {
 	.commit = sq_commit,
 	.rollback = sq_rollback,
 	.in_tx = sq_in_tx,
+	.read_begin = sq_read_begin,
+	.read_end = sq_read_end,
 	.put = sq_put,
 	.get = sq_get,
 	.del = sq_del,

@@ -57,6 +57,16 @@ int kc_store_rollback(struct kc_store *st)
 	return st->ops->rollback(st);
 }
 
+int kc_store_read_begin(struct kc_store *st, struct kc_err *err)
+{
+	return st->ops->read_begin(st, err);
+}
+
+void kc_store_read_end(struct kc_store *st)
+{
+	st->ops->read_end(st);
+}
+
 const char *kc__store_clock(struct kc_store *st)
 {
 	struct timespec ts;

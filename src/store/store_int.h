@@ -17,6 +17,8 @@ struct kc_store_ops {
 	int (*commit)(struct kc_store *st, struct kc_err *err);
 	int (*rollback)(struct kc_store *st);
 	int (*in_tx)(struct kc_store *st);
+	int (*read_begin)(struct kc_store *st, struct kc_err *err);
+	void (*read_end)(struct kc_store *st);
 	/* Writes rec; exists (may be NULL) receives whether the key existed before. */
 	int (*put)(struct kc_store *st, const struct kc_entity_def *def, json_t *rec,
 		   enum kc_put_mode mode, const char *key, struct kc_err *err);

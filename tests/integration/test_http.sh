@@ -237,6 +237,10 @@ expect 403 'own org' "${U[@]}" -d '{"demand_id":"d-sec","supply_id":"s1","side":
 expect 422 '"field":"reason"' "${S[@]}" -d '{"demand_id":"d-sec","supply_id":"s1","side":"demand","verdict":"decline","reason":"bored"}' "$api/matches/feedback"
 expect 200 '"demand_verdict":"accept"' "${S[@]}" -d '{"demand_id":"d-sec","supply_id":"s1","side":"demand","verdict":"accept"}' "$api/matches/feedback"
 expect 200 '"verdict":"accept"' -b u-sec.jar "$api/match/demands/d-sec?k=5"
+# names in answers are cached per data version: a renamed org shows its new name at once
+expect 200 '"org_name":"某大学"' -b u-sec.jar "$api/match/demands/d-sec?k=5"
+expect 200 '"short_name":"某大"' "${A[@]}" -X PATCH -d '{"short_name":"某大"}' "$api/orgs/org-uni"
+expect 200 '"org_name":"某大"' -b u-sec.jar "$api/match/demands/d-sec?k=5"
 expect 200 '"id":"m1"' -b u-uni.jar "$api/matches"
 expect 200 '"total":0' -b u-view.jar "$api/matches"
 

@@ -203,6 +203,95 @@ static void test_rollback_leaves_nothing(void **state)
 	assert_int_equal(kc_store_data_version(fx->st, &err), 0);
 }
 
+static void test_read_snapshot_sees_one_state_and_refuses_writes(void **state)
+{
+	struct fixture *fx = *state;
+	struct kc_err err = KC_ERR_INIT;
+	const struct kc_entity_def *org = kc_entity_def(KC_ENT_ORG);
+	base_records(fx->st);
+	struct kc_store *other = NULL;
+	assert_int_equal(kc_store_open(fx->db, 0, &other, &err), 0);
+	int64_t v = kc_store_data_version(fx->st, &err);
+
+	assert_int_equal(kc_store_read_begin(fx->st, &err), 0);
+	json_t *got = NULL;
+	assert_int_equal(kc_store_get(fx->st, org, "org-a", &got, &err), 0);
+	json_decref(got);
+	/* another connection writes meanwhile: this one keeps seeing the state it began with */
+	json_t *r = rec("{\"id\":\"org-a\",\"name\":\"乙公司\",\"kind\":\"enterprise\","
+			"\"region\":\"320500\"}");
+	assert_int_equal(kc_store_put(other, org, r, KC_PUT_REPLACE, "t", NULL, &err), 0);
+	assert_int_equal(kc_store_get(fx->st, org, "org-a", &got, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(got, "name")), "甲公司");
+	json_decref(got);
+	assert_int_equal(kc_store_data_version(fx->st, &err), v);
+	/* no write inside a snapshot; a second begin is a no-op */
+	assert_int_equal(kc_store_put(fx->st, org, r, KC_PUT_REPLACE, "t", NULL, &err), KC_EINVAL);
+	assert_int_equal(kc_store_read_begin(fx->st, &err), 0);
+	kc_store_read_end(fx->st);
+	assert_int_equal(kc_store_get(fx->st, org, "org-a", &got, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(got, "name")), "乙公司");
+	json_decref(got);
+	assert_int_equal(kc_store_data_version(fx->st, &err), v + 1);
+	kc_store_read_end(fx->st); /* after the end: nothing */
+	/* within a write transaction: begin and end leave it alone */
+	assert_int_equal(kc_store_begin(fx->st, &err), 0);
+	assert_int_equal(kc_store_read_begin(fx->st, &err), 0);
+	kc_store_read_end(fx->st);
+	assert_int_equal(kc_store_put(fx->st, org, r, KC_PUT_REPLACE, "t", NULL, &err), 0);
+	assert_int_equal(kc_store_commit(fx->st, &err), 0);
+	json_decref(r);
+	kc_store_close(other);
+}
+
+/* The same query run inside its own callback: the statement cache must not hand out the
+ * statement in use. */
+struct nest {
+	struct kc_store *st;
+	int depth, rows;
+};
+
+static int nested(void *ud, const json_t *rec)
+{
+	(void)rec;
+	struct nest *n = ud;
+	n->rows++;
+	if (n->depth++ < 2) {
+		struct kc_err err = KC_ERR_INIT;
+		struct kc_query q = {.field = "kind", .value = "enterprise"};
+		assert_int_equal(kc_store_each(n->st, kc_entity_def(KC_ENT_ORG), &q, nested, n, &err),
+				 0);
+	}
+	n->depth--;
+	return 0;
+}
+
+static void test_queries_survive_nesting_and_cache_eviction(void **state)
+{
+	struct fixture *fx = *state;
+	struct kc_err err = KC_ERR_INIT;
+	base_records(fx->st);
+	put(fx->st, KC_ENT_ORG, "{\"id\":\"org-b\",\"name\":\"乙公司\",\"kind\":\"enterprise\","
+				"\"region\":\"320500\"}");
+	struct nest n = {.st = fx->st};
+	struct kc_query q = {.field = "kind", .value = "enterprise"};
+	assert_int_equal(kc_store_each(fx->st, kc_entity_def(KC_ENT_ORG), &q, nested, &n, &err), 0);
+	assert_int_equal(n.rows, 2 + 2 * (2 + 2 * 2)); /* 2 rows, each nesting twice more */
+	/* more distinct statements than the cache holds, twice round: each still answers */
+	for (int round = 0; round < 2; round++) {
+		for (int64_t lim = 1; lim <= 40; lim++) {
+			struct kc_query l = {.limit = lim};
+			int64_t c = kc_store_count(fx->st, kc_entity_def(KC_ENT_ORG), &l, &err);
+			assert_int_equal(c, 2);
+			struct nest m = {.st = fx->st, .depth = 99};
+			assert_int_equal(kc_store_each(fx->st, kc_entity_def(KC_ENT_ORG), &l, nested,
+						       &m, &err),
+					 0);
+			assert_int_equal(m.rows, lim < 2 ? 1 : 2);
+		}
+	}
+}
+
 struct diags {
 	int n;
 	char text[4096];
@@ -411,6 +500,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_update_event_holds_before_and_after, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_snapshot_sees_one_state_and_refuses_writes,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queries_survive_nesting_and_cache_eviction,
+						setup, teardown),
 		cmocka_unit_test(test_validation_names_every_problem),
 		cmocka_unit_test(test_validation_fills_defaults_and_drops_empty_values),
 		cmocka_unit_test(test_text_limits_count_characters_not_bytes),
