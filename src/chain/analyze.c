@@ -404,16 +404,20 @@ static json_t *gap_item(struct kc_chain *c, const struct regctx *r, const struct
 	json_t *reasons = json_array();
 	int demand = local_demand(c, r, v);
 	if (nd->nsup == 0)
-		kc__reason(reasons, "unsupplied", "全国数据中没有供应该环节的企业");
+		kc__reason(reasons, "unsupplied", "全国数据中没有供应该环节的企业",
+			   "no company in the data supplies this node nationwide");
 	else
-		kc__reason(reasons, "absent", "本地无企业；全国 %d 家，分布于 %d 个省份", nd->nsup,
+		kc__reason(reasons, "absent", "本地无企业；全国 %d 家，分布于 %d 个省份",
+			   "no local company; %d nationwide, in %d province(s)", nd->nsup,
 		           nd->nprov);
 	if (c->reach[v] > 0)
 		kc__reason(reasons, "downstream_reach",
-		           "链上 %d 个节点（占 %.1f%%）直接或间接以其为投入", c->reach[v],
+		           "链上 %d 个节点（占 %.1f%%）直接或间接以其为投入",
+			   "%d chain node(s) (%.1f%%) use it as a direct or indirect input", c->reach[v],
 		           100.0 * reach_share(c, v));
 	if (c->rank[v] >= 0.5)
-		kc__reason(reasons, "centrality", "中心度 %.2f（全链最高为 1）", c->rank[v]);
+		kc__reason(reasons, "centrality", "中心度 %.2f（全链最高为 1）",
+			   "centrality %.2f (the chain's highest is 1)", c->rank[v]);
 	if (demand > 0) {
 		int users[8], nu = 0;
 		for (int j = c->out_off[v]; j < c->out_off[v + 1] && nu < 8; j++)
@@ -423,12 +427,15 @@ static json_t *gap_item(struct kc_chain *c, const struct regctx *r, const struct
 		name_list(c, users, nu, 3, names, sizeof(names));
 		if (nu > 0)
 			kc__reason(reasons, "local_demand", "本地 %d 家企业生产其下游产品：%s",
+			   "local companies making its downstream products: %d (%s)",
 			           demand - r->users[v], names);
 		if (r->users[v] > 0)
-			kc__reason(reasons, "local_users", "本地 %d 家机构是其用户", r->users[v]);
+			kc__reason(reasons, "local_users", "本地 %d 家机构是其用户",
+			   "local organisations using it: %d", r->users[v]);
 	}
 	if (nd->hhi >= op->hhi_high && nd->nsup > 0)
 		kc__reason(reasons, "concentrated", "全国供给集中：%d/%d 家在%s（HHI %.2f）",
+			   "national supply concentrated: %d of %d companies in %s (HHI %.2f)",
 		           nd->top_prov_n, nd->nsup, kc__region_name(nd->top_prov), nd->hhi);
 	return json_pack("{s:s,s:s,s:s,s:f,s:i,s:f,s:f,s:i,s:i,s:f,s:s?,s:i,s:o}", "id", nd->id,
 	                 "name", nd->name, "stage", kc__stage_name(nd->stage), "score", score,
@@ -444,10 +451,12 @@ static json_t *weak_item(struct kc_chain *c, const struct regctx *r, const struc
 	const struct kc__cnode *nd = &c->nodes[v];
 	json_t *reasons = json_array();
 	if (w->thinness > 0)
-		kc__reason(reasons, "thin", "本地仅 %d 家企业（全国 %d 家）", r->local[v],
+		kc__reason(reasons, "thin", "本地仅 %d 家企业（全国 %d 家）",
+			   "local companies: only %d (%d nationwide)", r->local[v],
 		           nd->nsup);
 	if (w->concentrated)
 		kc__reason(reasons, "concentrated", "全国供给集中在%s：%d/%d 家（HHI %.2f）",
+			   "national supply concentrated in %s: %d of %d companies (HHI %.2f)",
 		           kc__region_name(nd->top_prov), nd->top_prov_n, nd->nsup, nd->hhi);
 	if (w->far > 0) {
 		char buf[400];
@@ -471,11 +480,13 @@ static json_t *weak_item(struct kc_chain *c, const struct regctx *r, const struc
 			shown++;
 		}
 		kc__reason(reasons, w->far == w->supplied_inputs ? "far_inputs_only" : "far_inputs",
-		           "%d/%d 种投入在省内无供应且最近供应超过 %.0f km：%s", w->far,
+		           "%d/%d 种投入在省内无供应且最近供应超过 %.0f km：%s",
+			   "%d/%d inputs have no supplier in the province and the nearest is over %.0f km away: %s", w->far,
 		           w->supplied_inputs, op->far_km, buf);
 	}
 	if (c->reach[v] > 0)
 		kc__reason(reasons, "downstream_reach", "链上 %d 个节点（占 %.1f%%）依赖它",
+			   "%d chain node(s) (%.1f%%) depend on it",
 		           c->reach[v], 100.0 * reach_share(c, v));
 	return json_pack("{s:s,s:s,s:s,s:f,s:i,s:i,s:f,s:i,s:i,s:o,s:o}", "id", nd->id, "name",
 	                 nd->name, "stage", kc__stage_name(nd->stage), "score", score, "local",

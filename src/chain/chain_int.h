@@ -111,8 +111,11 @@ static inline uint32_t kc__link_region(const struct kc_chain *c, const struct kc
 }
 
 const char *kc__stage_name(int stage);
-/* json helpers: a reason {"code","text"} appended to arr; "chain" and "region" blocks. */
-void kc__reason(json_t *arr, const char *code, const char *fmt, ...) KC_PRINTF(3, 4);
+/* json helpers: a reason {"code", "text" (zh-CN), "en"} appended to arr; "chain" and "region"
+ * blocks. zh and en take the same arguments in the same order: the compiler checks zh against
+ * them, kc__reason checks that en asks for the same conversions (else en repeats zh's text). */
+void kc__reason(json_t *arr, const char *code, const char *zh, const char *en, ...)
+	KC_PRINTF(3, 5);
 json_t *kc__chain_json(const struct kc_chain *c);
 json_t *kc__region_json(uint32_t code);
 const char *kc__region_name(uint32_t code);

@@ -1,5 +1,6 @@
 /* chain: loading a chain from the store into memory, and the graph analyses the rankings share
  * (strong components, depth, downstream reach, PageRank, dominator tree). */
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -112,14 +113,44 @@ static int role_parse(const char *s)
 	return KC__ROLE_SERVICE;
 }
 
-void kc__reason(json_t *arr, const char *code, const char *fmt, ...)
+/* The conversions of a printf format in order ("d.1fs" for "%d (%.1f%%) %s"). */
+static void conversions(const char *fmt, char *out, size_t cap)
 {
-	char text[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	size_t n = 0;
+	for (const char *p = fmt; *p; p++) {
+		if (*p != '%')
+			continue;
+		if (*++p == '%')
+			continue;
+		for (; *p && strchr("0123456789.-+ #lhz", *p); p++)
+			if (n + 1 < cap)
+				out[n++] = *p;
+		if (*p == '\0')
+			break;
+		if (n + 1 < cap)
+			out[n++] = *p;
+	}
+	out[n] = '\0';
+}
+
+void kc__reason(json_t *arr, const char *code, const char *zh, const char *en, ...)
+{
+	char text[512], text_en[512], cz[64], ce[64];
+	va_list ap, ap2;
+	va_start(ap, en);
+	va_copy(ap2, ap);
+	vsnprintf(text, sizeof(text), zh, ap);
+	conversions(zh, cz, sizeof(cz));
+	conversions(en, ce, sizeof(ce));
+	assert(strcmp(cz, ce) == 0); /* a wrong English format is a bug: tests run with asserts */
+	if (strcmp(cz, ce) == 0)
+		vsnprintf(text_en, sizeof(text_en), en, ap2);
+	else
+		snprintf(text_en, sizeof(text_en), "%s", text);
+	va_end(ap2);
 	va_end(ap);
-	json_array_append_new(arr, json_pack("{s:s,s:s}", "code", code, "text", text));
+	json_array_append_new(arr,
+			      json_pack("{s:s,s:s,s:s}", "code", code, "text", text, "en", text_en));
 }
 
 const char *kc__region_name(uint32_t code)

@@ -154,17 +154,21 @@ int kc_chain_bottlenecks(struct kc_chain *c, uint32_t region, const struct kc_ch
 			names(c, kids, nk, 3, buf, sizeof(buf));
 			kc__reason(reasons, "dominator",
 			           "链上 %d 个节点（占 %.1f%%）的全部原料路径都经过它，如 %s",
+			   "every input path of %d node(s) (%.1f%%) runs through it, e.g. %s",
 			           c->domsize[v], 100.0 * c->domsize[v] / denom, buf);
 		}
 		if (nd->nsup == 1) {
 			int so = sole_org(c, v);
 			kc__reason(reasons, "single_company", "全国仅 1 家供应企业：%s",
+			   "a single supplier nationwide: %s",
 			           so >= 0 ? c->orgs[so].name : "?");
 		} else if (nd->nprov == 1 && nd->nsup > 1) {
-			kc__reason(reasons, "single_region", "全部 %d 家供应企业都在%s", nd->nsup,
+			kc__reason(reasons, "single_region", "全部 %d 家供应企业都在%s",
+			   "all %d suppliers are in %s", nd->nsup,
 			           kc__region_name(nd->top_prov));
 		} else if (nd->nsup == 0) {
-			kc__reason(reasons, "unsupplied", "数据中没有供应企业");
+			kc__reason(reasons, "unsupplied", "数据中没有供应企业",
+			   "no supplier in the data");
 		}
 		json_t *it =
 		    json_pack("{s:i,s:s,s:s,s:s,s:f,s:i,s:i,s:i,s:o}", "rank", (int)i + 1, "id",
@@ -223,8 +227,10 @@ int kc_chain_bottlenecks(struct kc_chain *c, uint32_t region, const struct kc_ch
 		json_t *reasons = json_array();
 		char buf[300];
 		names(c, seeds, ns, 3, buf, sizeof(buf));
-		kc__reason(reasons, "sole_supplier", "是 %d 个环节的唯一供应企业：%s", ns, buf);
+		kc__reason(reasons, "sole_supplier", "是 %d 个环节的唯一供应企业：%s",
+			   "sole supplier of %d node(s): %s", ns, buf);
 		kc__reason(reasons, "downstream", "其退出使 %d 个节点（占 %.1f%%）断供或受影响",
+			   "its exit cuts off or affects %d node(s) (%.1f%%)",
 		           affected, 100.0 * affected / (double)(c->n ? c->n : 1));
 		const struct kc__corg *org = &c->orgs[k];
 		json_t *it =
@@ -351,13 +357,16 @@ int kc_chain_simulate(struct kc_chain *c, const struct kc_chain_removal *rm,
 		int v = lost[i];
 		json_t *reasons = json_array();
 		if (node_gone[v])
-			kc__reason(reasons, "removed", "该环节被移除");
+			kc__reason(reasons, "removed", "该环节被移除",
+			   "this node was removed");
 		else
 			kc__reason(reasons, "no_supplier_left",
-			           "全部 %d 家供应企业被移除，数据中无替代", c->nodes[v].nsup);
+			           "全部 %d 家供应企业被移除，数据中无替代",
+			   "all %d supplier(s) removed, no replacement in the data", c->nodes[v].nsup);
 		int down = c->out_off[v + 1] - c->out_off[v];
 		if (down > 0)
-			kc__reason(reasons, "feeds", "直接影响 %d 个下游环节", down);
+			kc__reason(reasons, "feeds", "直接影响 %d 个下游环节",
+			   "feeds %d downstream node(s) directly", down);
 		json_array_append_new(
 		    lost_j, json_pack("{s:s,s:s,s:s,s:i,s:o}", "id", c->nodes[v].id, "name",
 		                      c->nodes[v].name, "stage", kc__stage_name(c->nodes[v].stage),
@@ -390,8 +399,10 @@ int kc_chain_simulate(struct kc_chain *c, const struct kc_chain_removal *rm,
 			json_t *reasons = json_array();
 			if (l->share > 0)
 				kc__reason(reasons, "share", "该产品占其营收 %.0f%%",
+			   "this product is %.0f%% of its revenue",
 				           100 * l->share);
 			kc__reason(reasons, "region", "位于%s",
+			   "located in %s",
 			           kc__region_name(kc__link_region(c, l)));
 			json_array_append_new(
 			    aj, json_pack("{s:i,s:s,s:s,s:o,s:f,s:o}", "rank", (int)i + 1, "id",
@@ -529,17 +540,22 @@ int kc_chain_recruit(struct kc_chain *c, uint32_t region, const struct kc_chain_
 		char buf[300];
 		if (ng > 0) {
 			names(c, gl, ng, 3, buf, sizeof(buf));
-			kc__reason(reasons, "fills_gaps", "可补 %d 个缺失环节：%s", ng, buf);
+			kc__reason(reasons, "fills_gaps", "可补 %d 个缺失环节：%s",
+			   "fills %d missing node(s): %s", ng, buf);
 		}
 		if (nw > 0) {
 			names(c, wl, nw, 3, buf, sizeof(buf));
-			kc__reason(reasons, "strengthens", "可强 %d 个薄弱环节：%s", nw, buf);
+			kc__reason(reasons, "strengthens", "可强 %d 个薄弱环节：%s",
+			   "strengthens %d weak node(s): %s", nw, buf);
 		}
-		if (org->scale >= 0.6)
-			kc__reason(reasons, "scale", "规模%s", org->scale >= 1.0 ? "大" : "中等");
+		if (org->scale >= 1.0)
+			kc__reason(reasons, "scale", "规模大", "large scale");
+		else if (org->scale >= 0.6)
+			kc__reason(reasons, "scale", "规模中等", "medium scale");
 		double km = kc_chain_region_km(org->region, region);
 		if (km >= 0)
 			kc__reason(reasons, "distance", "位于%s，距本地约 %.0f km",
+			   "located in %s, about %.0f km away",
 			           kc__region_name(org->region), km);
 		json_array_append_new(
 		    list, json_pack("{s:i,s:s,s:s,s:o,s:f,s:i,s:i,s:o,s:o}", "rank", (int)i + 1,
