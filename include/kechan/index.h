@@ -166,7 +166,8 @@ KC_API long kc_index_find(const struct kc_index *ix, enum kc_doc_kind kind, cons
 KC_API const struct kc_doc *kc_index_doc(const struct kc_index *ix, uint32_t docno);
 /* Number of internal document numbers handed out (live or deleted). */
 KC_API uint32_t kc_index_capacity(const struct kc_index *ix);
-/* Average length of a field over live documents of a kind. */
+/* Average length of a field over the live documents of a kind that have it (as Lucene's
+ * BM25 does: documents without a title do not make every title look long). */
 KC_API double kc_index_avglen(const struct kc_index *ix, int kind, enum kc_field_id f);
 
 /* A term's postings: *df live-or-deleted documents (the caller skips deleted ones). Returns 0

@@ -31,6 +31,9 @@ struct kc_match_opts {
 	enum kc_doc_kind target; /* what to return */
 	unsigned k;              /* results wanted (default 10) */
 	double k1;               /* default 1.2 */
+	double k3;               /* query-term saturation: a term's weight w in the query counts
+				    w(k3+1)/(k3+w), so a word repeated through a long text does not
+				    drown the rest; default 3, 0 = linear */
 	double w[KC_FIELD_COUNT]; /* field weights; all 0 = the defaults below */
 	double b[KC_FIELD_COUNT];
 	/* who is asking: confidential demands are returned only to their own org and admins,

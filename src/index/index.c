@@ -43,6 +43,7 @@ struct kc_index {
 					  costly to open, so kept) */
 	size_t live[3];
 	double sumlen[3][KC_FIELD_COUNT];
+	size_t nfield[3][KC_FIELD_COUNT]; /* live documents with the field (length > 0) */
 	size_t bytes;
 };
 
@@ -369,8 +370,10 @@ static void unlink_doc(struct kc_index *ix, uint32_t doc)
 	d->deleted = 1;
 	kc__facets_unlink(ix->facets, doc, d->kind);
 	ix->live[d->kind]--;
-	for (int f = 0; f < KC_FIELD_COUNT; f++)
+	for (int f = 0; f < KC_FIELD_COUNT; f++) {
 		ix->sumlen[d->kind][f] -= d->len[f];
+		ix->nfield[d->kind][f] -= d->len[f] > 0;
+	}
 	/* df per kind counts live documents: walk the postings of the document's terms is not
 	 * possible without a forward index, so deleted documents keep counting in df until the
 	 * index is rebuilt (as Lucene does until a merge); ranking skips them. */
@@ -558,8 +561,10 @@ static int commit(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 		return kc_err_set(err, KC_ENOMEM, "out of memory");
 	}
 	ix->live[kind]++;
-	for (int f = 0; f < KC_FIELD_COUNT; f++)
+	for (int f = 0; f < KC_FIELD_COUNT; f++) {
 		ix->sumlen[kind][f] += doc.len[f];
+		ix->nfield[kind][f] += doc.len[f] > 0;
+	}
 	return 0;
 fail_doc:
 	/* postings written so far point at document no: keep it as a tombstone */
@@ -1031,6 +1036,8 @@ int kc_index_load(struct kc_index **out, const struct kc_text *t, const char *pa
 			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 			goto out;
 		}
+		for (int fi = 0; !r.bad && !x->deleted && fi < KC_FIELD_COUNT; fi++)
+			ix->nfield[x->kind][fi] += x->len[fi] > 0;
 	}
 	uint64_t live[3] = {0}, bytes = 0, nterms = 0;
 	kc__get(&r, live, sizeof(live));
@@ -1125,7 +1132,7 @@ uint32_t kc_index_capacity(const struct kc_index *ix)
 
 double kc_index_avglen(const struct kc_index *ix, int kind, enum kc_field_id f)
 {
-	size_t n = ix->live[kind];
+	size_t n = ix->nfield[kind][f];
 	return n ? ix->sumlen[kind][f] / (double)n : 0;
 }
 

@@ -30,6 +30,7 @@ void kc_match_opts_default(struct kc_match_opts *o, enum kc_doc_kind target)
 	o->target = target;
 	o->k = 10;
 	o->k1 = 1.2;
+	o->k3 = 3.0;
 	memcpy(o->w, w, sizeof(w));
 	memcpy(o->b, b, sizeof(b));
 	o->neighbor_weight = 0.4;
@@ -253,18 +254,23 @@ static int usable(const struct kc_doc *d, uint32_t doc, const struct kc_match_op
 	       !(o->exclude_org && d->org_id && strcmp(o->exclude_org, d->org_id) == 0);
 }
 
-static double tf_tilde(const struct kc_index *ix, const struct kc_match_opts *o,
-		       const struct kc_doc *d, const uint16_t *tf)
+/* A term's saturated weight in a document with field lengths lens and frequencies tf (BM25F:
+ * tf summed over the weighted, length-normalized fields, then saturated once). Grows with
+ * every tf and shrinks with every length, so the largest tfs and shortest lengths of a
+ * posting list bound it. */
+static double term_weight(const struct kc_index *ix, const struct kc_match_opts *o,
+			  const uint16_t *lens, const uint16_t *tf)
 {
 	double x = 0;
 	for (int f = 0; f < KC_FIELD_COUNT; f++) {
 		if (!tf[f])
 			continue;
 		double avg = kc_index_avglen(ix, o->target, (enum kc_field_id)f);
-		double norm = 1 - o->b[f] + (avg > 0 ? o->b[f] * (double)d->len[f] / avg : 0);
-		x += o->w[f] * (double)tf[f] / (norm > 0.05 ? norm : 0.05);
+		double norm = 1 - o->b[f] + (avg > 0 ? o->b[f] * (double)lens[f] / avg : 0);
+		double tn = (double)tf[f] / (norm > 0.05 ? norm : 0.05);
+		x += o->w[f] * tn;
 	}
-	return x;
+	return x / (o->k1 + x);
 }
 
 static double idf(const struct kc_index *ix, const struct kc_match_opts *o,
@@ -358,8 +364,7 @@ static int score_exhaustive(const struct kc_index *ix, const struct query *q,
 			const struct kc_doc *d = kc_index_doc(ix, pc.doc);
 			if (d == NULL || !usable(d, pc.doc, o))
 				continue;
-			double x = tf_tilde(ix, o, d, pc.tf);
-			acc[pc.doc] += q->w[i] * tidf[i] * x / (o->k1 + x);
+			acc[pc.doc] += q->w[i] * tidf[i] * term_weight(ix, o, d->len, pc.tf);
 			if (!seen[pc.doc]) {
 				seen[pc.doc] = 1;
 				(*candidates)++;
@@ -387,19 +392,11 @@ static double max_bonus(const struct kc_match_opts *o)
 }
 
 /* An upper bound of term i's contribution to any document's text score, from the largest tf
- * and shortest field of its postings (tf~ grows with tf and shrinks with length). */
+ * and shortest field of its postings. */
 static double upper_bound(const struct kc_index *ix, const struct kc_match_opts *o,
 			  const struct kc_postings *pc, double qw, double tidf)
 {
-	double x = 0;
-	for (int f = 0; f < KC_FIELD_COUNT; f++) {
-		if (!pc->maxtf[f])
-			continue;
-		double avg = kc_index_avglen(ix, o->target, (enum kc_field_id)f);
-		double norm = 1 - o->b[f] + (avg > 0 ? o->b[f] * (double)pc->minlen[f] / avg : 0);
-		x += o->w[f] * (double)pc->maxtf[f] / (norm > 0.05 ? norm : 0.05);
-	}
-	return qw * tidf * x / (o->k1 + x) * (1 + 1e-9) + 1e-12;
+	return qw * tidf * term_weight(ix, o, pc->minlen, pc->maxtf) * (1 + 1e-9) + 1e-12;
 }
 
 struct cursor {
@@ -469,8 +466,8 @@ static int score_maxscore(const struct kc_index *ix, const struct query *q,
 			if (!c[i].live || c[i].pc.doc != doc)
 				continue;
 			if (use) {
-				double x = tf_tilde(ix, o, d, c[i].pc.tf);
-				contrib[c[i].term] = q->w[c[i].term] * tidf[c[i].term] * x / (o->k1 + x);
+				contrib[c[i].term] = q->w[c[i].term] * tidf[c[i].term] *
+						     term_weight(ix, o, d->len, c[i].pc.tf);
 				essential += contrib[c[i].term];
 			}
 			c[i].live = kc_postings_next(&c[i].pc);
@@ -488,8 +485,8 @@ static int score_maxscore(const struct kc_index *ix, const struct query *q,
 			if (c[i].live && c[i].pc.doc < doc)
 				c[i].live = kc_postings_seek(&c[i].pc, doc);
 			if (c[i].live && c[i].pc.doc == doc) {
-				double x = tf_tilde(ix, o, d, c[i].pc.tf);
-				contrib[c[i].term] = q->w[c[i].term] * tidf[c[i].term] * x / (o->k1 + x);
+				contrib[c[i].term] = q->w[c[i].term] * tidf[c[i].term] *
+						     term_weight(ix, o, d->len, c[i].pc.tf);
 				bound += contrib[c[i].term] - 0; /* now exact for this term */
 			}
 		}
@@ -526,6 +523,8 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 		struct kc_postings pc;
 		kc_index_postings(ix, q->terms[i], strlen(q->terms[i]), &pc);
 		tidf[i] = idf(ix, o, &pc);
+		if (o->k3 > 0)
+			q->w[i] = q->w[i] * (o->k3 + 1) / (o->k3 + q->w[i]);
 	}
 	rc = o->exhaustive ? score_exhaustive(ix, q, o, tidf, heap, &hn, k, &out->candidates)
 			   : score_maxscore(ix, q, o, tidf, heap, &hn, k, &out->candidates);
@@ -579,10 +578,9 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 			if (pc.doc != hit->doc)
 				continue;
 			const struct kc_doc *d = kc_index_doc(ix, pc.doc);
-			double x = tf_tilde(ix, o, d, pc.tf);
 			struct kc_match_part *p = &hit->parts[hit->nparts++];
 			p->term = q->terms[i];
-			p->score = q->w[i] * tidf[i] * x / (o->k1 + x);
+			p->score = q->w[i] * tidf[i] * term_weight(ix, o, d->len, pc.tf);
 			memcpy(p->tf, pc.tf, sizeof(p->tf));
 		}
 	}

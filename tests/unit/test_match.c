@@ -123,6 +123,34 @@ static void test_bm25f_score_matches_the_hand_computation(void **state)
 	kc_index_free(ix);
 }
 
+/* A field's average length counts only the documents that have the field, and a word
+ * repeated in the query is saturated (k3). */
+static void test_field_averages_and_query_saturation(void **state)
+{
+	(void)state;
+	struct kc_index *ix = corpus();
+	/* s1 alone has keywords (one: 硬碳): the average is 1, not 1/3 */
+	assert_true(fabs(kc_index_avglen(ix, KC_DOC_SUPPLY, KC_FIELD_KEYWORDS) - 1.0) < 1e-12);
+	assert_true(kc_index_avglen(ix, KC_DOC_SUPPLY, KC_FIELD_DESC) == 0);
+	struct kc_match_opts o;
+	struct kc_match_result one, three, lin;
+	struct kc_err err = KC_ERR_INIT;
+	kc_match_opts_default(&o, KC_DOC_SUPPLY);
+	assert_int_equal(kc_match_text(ix, g_text, "银浆", &o, &one, &err), 0);
+	assert_int_equal(kc_match_text(ix, g_text, "银浆，银浆，银浆", &o, &three, &err), 0);
+	o.k3 = 0;
+	assert_int_equal(kc_match_text(ix, g_text, "银浆，银浆，银浆", &o, &lin, &err), 0);
+	assert_int_equal(one.n, 1);
+	assert_int_equal(three.n, 1);
+	/* weight 3 counts 3(k3+1)/(k3+3) = 2 with k3 = 3, and 3 when linear */
+	assert_true(fabs(three.hits[0].score - 2 * one.hits[0].score) < 1e-9);
+	assert_true(fabs(lin.hits[0].score - 3 * one.hits[0].score) < 1e-9);
+	kc_match_result_free(&one);
+	kc_match_result_free(&three);
+	kc_match_result_free(&lin);
+	kc_index_free(ix);
+}
+
 static void test_explanations_add_up_and_rank_is_by_score(void **state)
 {
 	(void)state;
@@ -824,6 +852,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_postings_hold_documents_in_order_with_field_counts),
 		cmocka_unit_test(test_bm25f_score_matches_the_hand_computation),
+		cmocka_unit_test(test_field_averages_and_query_saturation),
 		cmocka_unit_test(test_explanations_add_up_and_rank_is_by_score),
 		cmocka_unit_test(test_update_and_delete_take_effect_without_rebuild),
 		cmocka_unit_test(test_confidential_demands_only_for_their_org_or_admins),
