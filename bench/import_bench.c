@@ -4,12 +4,14 @@
  *
  *   import_bench [--records N] [--keep DIR]
  *
- * Prints records/s for kechan (JSONL and CSV) and for sqlite3, and the ratios. */
+ * Prints records/s for kechan (JSONL and CSV) and for sqlite3, and the ratios (wall-clock
+ * time), then the CPU time each took. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -252,6 +254,18 @@ static void generate(const struct demo *d, int64_t n, const char *dir)
 		fclose(cf[i]);
 }
 
+/* CPU seconds (user + system) used so far by this process, or by its waited-for children. */
+static double cpu_seconds(int who)
+{
+	struct rusage ru;
+	getrusage(who, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* The import's CPU time (kc_import reads and writes in two threads, sqlite3 in one). */
+static double cpu_kechan, cpu_sqlite3;
+
 static double import_kechan(const char *db, const char *demo, const char *path, int64_t *n)
 {
 	struct kc_store *st = NULL;
@@ -267,12 +281,13 @@ static double import_kechan(const char *db, const char *demo, const char *path, 
 		fprintf(stderr, "import_bench: demo: %s\n", err.msg);
 		exit(1);
 	}
-	double t0 = kc_now();
+	double t0 = kc_now(), c0 = cpu_seconds(RUSAGE_SELF);
 	if (kc_import(st, path, &opts, &stats, &err) < 0) {
 		fprintf(stderr, "import_bench: %s: %s\n", path, err.msg);
 		exit(1);
 	}
 	double t = kc_now() - t0;
+	cpu_kechan = cpu_seconds(RUSAGE_SELF) - c0;
 	*n = stats.total;
 	kc_store_close(st);
 	return t;
@@ -287,12 +302,14 @@ static double import_sqlite3(const char *db, const char *dir)
 		 " '.import --csv %s/csv/org.csv org' '.import --csv %s/csv/supply.csv supply'"
 		 " '.import --csv %s/csv/demand.csv demand' >/dev/null",
 		 db, dir, dir, dir);
-	double t0 = kc_now();
+	double t0 = kc_now(), c0 = cpu_seconds(RUSAGE_CHILDREN);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "import_bench: sqlite3 .import failed (is sqlite3 installed?)\n");
 		exit(1);
 	}
-	return kc_now() - t0;
+	double t = kc_now() - t0;
+	cpu_sqlite3 = cpu_seconds(RUSAGE_CHILDREN) - c0;
+	return t;
 }
 
 int main(int argc, char **argv)
@@ -334,10 +351,12 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/gen.jsonl", dir);
 	snprintf(db, sizeof(db), "%s/kechan.db", dir);
 	double tj = import_kechan(db, demo, path, &got);
+	double cj = cpu_kechan;
 	if (got != n)
 		fprintf(stderr, "import_bench: imported %" PRId64 " of %" PRId64 "\n", got, n);
 	snprintf(path, sizeof(path), "%s/csv", dir);
 	double tc = import_kechan(db, demo, path, &got);
+	double cc = cpu_kechan;
 	snprintf(db, sizeof(db), "%s/raw.db", dir);
 	double ts = import_sqlite3(db, dir);
 	double rj = (double)n / tj, rc = (double)n / tc, rs = (double)n / ts;
@@ -345,6 +364,8 @@ int main(int argc, char **argv)
 	       " (%.2f s) | sqlite3 .import raw csv %.0f rec/s (%.2f s) | ratio jsonl %.2f, csv %.2f"
 	       " (goal >= 0.50)\n",
 	       n, rj, tj, rc, tc, rs, ts, rj / rs, rc / rs);
+	printf("cpu time (user + system): kechan jsonl %.2f s, kechan csv %.2f s, sqlite3 %.2f s\n",
+	       cj, cc, cpu_sqlite3);
 	if (!keep) {
 		char cmd[400];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "kechan/core.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,7 +264,18 @@ long kc_utf8_check(const char *str, size_t len)
 	while (i < len) {
 		unsigned c = s[i];
 		if (c < 0x80) {
+			/* ASCII: eight bytes at a time while they are all ASCII. */
+			uint64_t w;
 			i++;
+			while (len - i >= 8 &&
+			       (memcpy(&w, s + i, 8), (w & 0x8080808080808080u) == 0))
+				i += 8;
+			continue;
+		}
+		/* The common three-byte sequences (most of CJK) without the general checks. */
+		if (c >= 0xE1 && c <= 0xEF && c != 0xED && len - i > 2 &&
+		    (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80) {
+			i += 3;
 			continue;
 		}
 		size_t n;

@@ -92,9 +92,8 @@ int kc__csv_next(struct kc_csv *c)
 						rc = 0;
 					}
 				} else {
-					size_t j = i + 1;
-					while (j < n && p[j] != '"')
-						j++;
+					const char *q = memchr(p + i + 1, '"', n - i - 1);
+					size_t j = q ? (size_t)(q - p) : n;
 					rc = kc_buf_add(&c->data, p + i, j - i);
 					i = j - 1;
 				}

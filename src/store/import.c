@@ -1,9 +1,14 @@
 /* store: import of JSONL and CSV files, all-or-nothing, with every error reported as
- * file:line:field: message. */
+ * file:line:field: message.
+ *
+ * Two threads: a reader parses and validates the files (duplicates and references included)
+ * and passes batches of records, in file order, to the caller's thread, which writes them in
+ * the one transaction and prints the reader's messages, also in file order. */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +19,11 @@
 #include "store_int.h"
 #include "banned.h"
 
+enum {
+	IMP_BATCH = 256, /* records per batch */
+	IMP_QUEUE = 4,   /* batches between reader and writer */
+};
+
 struct pending_ref {
 	enum kc_entity target;
 	char *value;
@@ -22,30 +32,74 @@ struct pending_ref {
 	char field[64];
 };
 
+/* One line's outcome for the writer: a record to write (a row), a record that is only counted
+ * (def without a row: there were errors), or neither (a line or file that had errors). */
+struct item {
+	const struct kc_entity_def *def; /* NULL: no record to count */
+	int has_row;
+	size_t row, key;    /* offsets in the batch's rows: the row and the key (NUL-ended) */
+	const char *file;   /* borrowed from the file list */
+	int64_t line;
+	int64_t bytes_done; /* input read up to here, for the progress */
+	size_t msg_end;     /* msgs up to here are printed before this item */
+};
+
+struct batch {
+	struct item items[IMP_BATCH];
+	size_t n;
+	struct kc_buf rows; /* kc__row_add rows and keys */
+	struct kc_buf msgs; /* error lines, in file order */
+	struct batch *next;
+};
+
+/* Between the reader and the writer; every field under mu. */
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t filled;  /* a batch was queued, or the reader ended */
+	pthread_cond_t drained; /* a batch was taken, or the writer gave up */
+	struct batch *head, *tail; /* queued, in file order */
+	struct batch *spare;       /* written batches, for reuse */
+	int queued;
+	int done;   /* the reader ended; rc and err tell how */
+	int cancel; /* the writer failed: the reader stops */
+	int rc;
+	struct kc_err err;
+};
+
 struct imp {
+	/* The writer's (the caller's thread). */
 	struct kc_store *st;
 	const char *actor;
 	FILE *ef;
+	struct kc_import_stats *stats;
+	int progress;
+	double t0, last;
+	int64_t bytes_total, bytes_done;
+	int progress_shown;
+	struct pipe *pipe; /* NULL: no reader thread, batches are written as they fill */
+	/* The reader's. */
 	int max_errors;
 	int errors;
-	int stopped; /* too many errors: stop reading */
+	int stopped;   /* too many errors, or the writer failed: stop reading */
+	int cancelled; /* the writer failed */
 	/* Keys of each entity: in the database before the import, and added by it. */
 	struct kc_strset existing[KC_ENT_COUNT];
 	struct kc_strset added[KC_ENT_COUNT];
 	struct pending_ref *refs;
 	size_t nrefs, caprefs;
-	struct kc_import_stats *stats;
 	struct kc_buf key;
+	struct kc_buf tmp;   /* scratch space of kc__jsonl_object */
+	struct batch *cur;   /* being filled */
+	int64_t read_bytes;
+	char **files;
+	size_t nfiles;
+	struct kc_err *rerr; /* where the reader's own failures go */
 	/* Where we are. */
 	const char *file;
 	int64_t line;
-	/* Progress. */
-	int progress;
-	double t0, last;
-	int64_t bytes_total, bytes_done;
-	int progress_shown;
 };
 
+/* Reader: notes an error; its message goes to the writer with the next item. */
 static void report(struct imp *im, int64_t line, const char *field, const char *fmt, ...)
 	KC_PRINTF(4, 5);
 static void report(struct imp *im, int64_t line, const char *field, const char *fmt, ...)
@@ -55,18 +109,15 @@ static void report(struct imp *im, int64_t line, const char *field, const char *
 		im->stopped = 1;
 		return;
 	}
-	if (im->progress_shown) {
-		fputs("\r\033[K", stderr);
-		im->progress_shown = 0;
-	}
+	struct kc_buf *b = &im->cur->msgs;
 	va_list ap;
 	va_start(ap, fmt);
 	if (field)
-		fprintf(im->ef, "%s:%" PRId64 ":%s: ", im->file, line, field);
+		kc_buf_addf(b, "%s:%" PRId64 ":%s: ", im->file, line, field);
 	else
-		fprintf(im->ef, "%s:%" PRId64 ": ", im->file, line);
-	vfprintf(im->ef, fmt, ap);
-	fputc('\n', im->ef);
+		kc_buf_addf(b, "%s:%" PRId64 ": ", im->file, line);
+	kc_buf_vaddf(b, fmt, ap);
+	kc_buf_addc(b, '\n');
 	va_end(ap);
 }
 
@@ -101,6 +152,162 @@ static void show_progress(struct imp *im, int final)
 		fputc('\n', stderr);
 	fflush(stderr);
 	im->progress_shown = !final;
+}
+
+static struct batch *batch_new(void)
+{
+	struct batch *b = kc_calloc(1, sizeof(*b));
+	if (b) {
+		kc_buf_init(&b->rows, 0);
+		kc_buf_init(&b->msgs, 0);
+	}
+	return b;
+}
+
+static void batch_reset(struct batch *b)
+{
+	b->n = 0;
+	b->next = NULL;
+	kc_buf_reset(&b->rows);
+	kc_buf_reset(&b->msgs);
+}
+
+static void batch_free(struct batch *b)
+{
+	if (b == NULL)
+		return;
+	kc_buf_release(&b->rows);
+	kc_buf_release(&b->msgs);
+	kc_free(b);
+}
+
+static void batch_list_free(struct batch *b)
+{
+	while (b) {
+		struct batch *next = b->next;
+		batch_free(b);
+		b = next;
+	}
+}
+
+/* Writer: prints what b->msgs holds from *from up to end. */
+static void print_msgs(struct imp *im, const struct batch *b, size_t *from, size_t end)
+{
+	if (end <= *from)
+		return;
+	if (im->progress_shown) {
+		fputs("\r\033[K", stderr);
+		im->progress_shown = 0;
+	}
+	fwrite(b->msgs.ptr + *from, 1, end - *from, im->ef);
+	*from = end;
+}
+
+/* Writer: prints the messages of b and writes its records, in order. */
+static int write_batch(struct imp *im, struct batch *b, struct kc_err *err)
+{
+	size_t from = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		struct item *it = &b->items[i];
+		print_msgs(im, b, &from, it->msg_end);
+		im->bytes_done = it->bytes_done;
+		if (it->has_row) {
+			int rc = im->st->ops->put_row(im->st, it->def, b->rows.ptr + it->row,
+						      b->rows.ptr + it->key, err);
+			if (rc < 0)
+				return kc_err_prefix(err, "%s:%" PRId64, it->file, it->line);
+		}
+		if (it->def) {
+			im->stats->records[it->def->ent]++;
+			im->stats->total++;
+			if ((im->stats->total & 1023) == 0)
+				show_progress(im, 0);
+		}
+	}
+	print_msgs(im, b, &from, b->msgs.len);
+	return 0;
+}
+
+/* Reader: hands the current batch to the writer and starts a new one. Without a reader thread
+ * the batch is written here; with one, this waits while the writer is IMP_QUEUE batches
+ * behind. A failure of the writer stops the reader (im->stopped, im->cancelled). */
+static int flush(struct imp *im)
+{
+	struct batch *b = im->cur, *next = NULL;
+	struct pipe *p = im->pipe;
+	if (b->n == 0 && b->msgs.len == 0)
+		return 0;
+	if (p == NULL) {
+		int rc = write_batch(im, b, im->rerr);
+		if (rc < 0) {
+			im->stopped = im->cancelled = 1;
+			return rc;
+		}
+		batch_reset(b);
+		return 0;
+	}
+	pthread_mutex_lock(&p->mu);
+	while (p->queued >= IMP_QUEUE && !p->cancel)
+		pthread_cond_wait(&p->drained, &p->mu);
+	next = p->spare;
+	if (next)
+		p->spare = next->next;
+	int cancel = p->cancel;
+	pthread_mutex_unlock(&p->mu);
+	if (cancel) {
+		batch_free(next);
+		im->stopped = im->cancelled = 1;
+		return 0;
+	}
+	if (next == NULL && (next = batch_new()) == NULL)
+		return kc_err_set(im->rerr, KC_ENOMEM, "out of memory");
+	batch_reset(next);
+	pthread_mutex_lock(&p->mu);
+	b->next = NULL;
+	if (p->tail)
+		p->tail->next = b;
+	else
+		p->head = b;
+	p->tail = b;
+	p->queued++;
+	pthread_cond_signal(&p->filled);
+	pthread_mutex_unlock(&p->mu);
+	im->cur = next;
+	return 0;
+}
+
+/* Reader: passes the outcome of the current line to the writer: the record rec of def to
+ * write (NULL: none), and to count (def NULL: none). */
+static int emit(struct imp *im, const struct kc_entity_def *def, const json_t *rec)
+{
+	struct batch *b = im->cur;
+	struct item *it = &b->items[b->n];
+	it->def = def;
+	it->has_row = rec != NULL;
+	it->file = im->file;
+	it->line = im->line;
+	if (rec) {
+		size_t start = b->rows.len;
+		int rc = kc__row_add(&b->rows, def, rec, 1);
+		it->row = start;
+		it->key = b->rows.len;
+		if (rc == 0 && kc_buf_add(&b->rows, im->key.ptr, im->key.len + 1) < 0)
+			rc = KC_ENOMEM;
+		if (rc < 0) {
+			b->rows.len = start;
+			if (b->rows.ptr)
+				b->rows.ptr[start] = '\0';
+			if (rc == KC_ENOMEM)
+				return kc_err_set(im->rerr, rc, "out of memory");
+			return kc_err_set(im->rerr, rc,
+					  "%s:%" PRId64 ": %s '%s': cannot bind values", im->file,
+					  im->line, def->name, im->key.ptr);
+		}
+	}
+	it->bytes_done = im->read_bytes;
+	it->msg_end = b->msgs.len;
+	b->n++;
+	return b->n == IMP_BATCH ? flush(im) : 0;
 }
 
 static int add_pending(struct imp *im, enum kc_entity target, const char *value,
@@ -160,7 +367,7 @@ static int collect_refs(struct imp *im, const struct kc_entity_def *def, const j
 	return 0;
 }
 
-/* Validates and (while there is no error) writes one record. Takes a reference to rec. */
+/* Reader: validates one record and (while there is no error) passes it to the writer. */
 static int import_record(struct imp *im, const struct kc_entity_def *def, json_t *rec,
 			 struct kc_err *err)
 {
@@ -170,7 +377,12 @@ static int import_record(struct imp *im, const struct kc_entity_def *def, json_t
 		rc = kc_err_set(err, n, "out of memory");
 		goto cleanup;
 	}
-	if (kc_record_key(def, rec, &im->key) == 0) {
+	int krc = kc_record_key(def, rec, &im->key);
+	if (krc == KC_ENOMEM) {
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	if (krc == 0) {
 		size_t klen = im->key.len;
 		if (kc__strset_has(&im->existing[def->ent], im->key.ptr, klen)) {
 			report(im, im->line, def->has_id ? "id" : NULL,
@@ -193,16 +405,7 @@ static int import_record(struct imp *im, const struct kc_entity_def *def, json_t
 		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 		goto cleanup;
 	}
-	if (im->errors == 0) {
-		json_object_del(rec, "type");
-		rc = kc_store_put(im->st, def, rec, KC_PUT_CREATE, im->actor, "import", err);
-		if (rc < 0) {
-			kc_err_prefix(err, "%s:%" PRId64, im->file, im->line);
-			goto cleanup;
-		}
-	}
-	im->stats->records[def->ent]++;
-	im->stats->total++;
+	rc = emit(im, def, im->errors == 0 ? rec : NULL);
 cleanup:
 	return rc;
 }
@@ -235,7 +438,7 @@ static int import_jsonl(struct imp *im, FILE *f, struct kc_err *err)
 	while (!im->stopped && (got = getline(&line, &cap, f)) >= 0) {
 		size_t len = (size_t)got;
 		im->line++;
-		im->bytes_done += got;
+		im->read_bytes += got;
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			len--;
 		size_t sp = 0;
@@ -255,7 +458,9 @@ static int import_jsonl(struct imp *im, FILE *f, struct kc_err *err)
 			continue;
 		}
 		json_error_t jerr;
-		json_t *rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+		json_t *rec = kc__jsonl_object(line, len, &im->tmp);
+		if (rec == NULL)
+			rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 		if (rec == NULL) {
 			report(im, im->line, NULL, "invalid JSON at column %d: %s", jerr.column,
 			       jerr.text);
@@ -282,8 +487,6 @@ static int import_jsonl(struct imp *im, FILE *f, struct kc_err *err)
 		json_decref(rec);
 		if (rc < 0)
 			goto cleanup;
-		if ((im->stats->total & 1023) == 0)
-			show_progress(im, 0);
 	}
 	if (ferror(f)) {
 		rc = kc_err_set(err, KC_EIO, "%s: read error: %s", im->file, strerror(errno));
@@ -296,8 +499,8 @@ cleanup:
 	return rc;
 }
 
-/* Converts CSV cell s of field f into a JSON value; NULL with *bad set when it does not parse
- * as the field's type (the validator then reports the type). */
+/* Converts CSV cell s of field f (valid UTF-8) into a JSON value; NULL with *bad set when it
+ * does not parse as the field's type (the validator then reports the type). */
 static json_t *csv_value(const struct kc_field *f, const char *s, size_t len, const char **bad)
 {
 	*bad = NULL;
@@ -324,7 +527,7 @@ static json_t *csv_value(const struct kc_field *f, const char *s, size_t len, co
 			while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
 				b--;
 			if (b > a)
-				json_array_append_new(arr, json_stringn(s + a, b - a));
+				json_array_append_new(arr, json_stringn_nocheck(s + a, b - a));
 			i = j + 1;
 		}
 		return arr;
@@ -364,7 +567,7 @@ static json_t *csv_value(const struct kc_field *f, const char *s, size_t len, co
 		*bad = "expected true or false";
 		return NULL;
 	default:
-		return json_stringn(s, len);
+		return json_stringn_nocheck(s, len);
 	}
 }
 
@@ -400,7 +603,7 @@ static int import_csv(struct imp *im, FILE *f, const char *base, struct kc_err *
 	}
 	if (rc < 0)
 		goto csv_error;
-	im->bytes_done += (int64_t)csv.record_bytes;
+	im->read_bytes += (int64_t)csv.record_bytes;
 	ncols = (int)csv.nfields;
 	cols = kc_calloc(csv.nfields, sizeof(*cols));
 	if (cols == NULL) {
@@ -431,7 +634,7 @@ static int import_csv(struct imp *im, FILE *f, const char *base, struct kc_err *
 	int records = 0;
 	while (!im->stopped && (rc = kc__csv_next(&csv)) >= 0) {
 		im->line = csv.record_line;
-		im->bytes_done += (int64_t)csv.record_bytes;
+		im->read_bytes += (int64_t)csv.record_bytes;
 		if (csv.nfields == 1 && csv.lens[0] == 0)
 			continue; /* blank line */
 		records++;
@@ -466,15 +669,13 @@ static int import_csv(struct imp *im, FILE *f, const char *base, struct kc_err *
 				bad_cells++;
 				continue;
 			}
-			json_object_set_new(rec, cols[c]->name, v);
+			json_object_set_new_nocheck(rec, cols[c]->name, v);
 		}
 		if (bad_cells == 0)
 			rc = import_record(im, def, rec, err);
 		json_decref(rec);
 		if (rc < 0)
 			goto cleanup;
-		if ((im->stats->total & 1023) == 0)
-			show_progress(im, 0);
 	}
 	if (rc != KC_CSV_EOF && rc < 0)
 		goto csv_error;
@@ -604,6 +805,132 @@ static int check_pending(struct imp *im)
 	return 0;
 }
 
+/* Reader: reads the files in order. */
+static int read_files(struct imp *im)
+{
+	for (size_t i = 0; i < im->nfiles && !im->stopped; i++) {
+		FILE *f = fopen(im->files[i], "rb");
+		im->file = im->files[i];
+		if (f == NULL)
+			return kc_err_set(im->rerr, KC_EIO, "%s: %s", im->files[i],
+					  strerror(errno));
+		const char *base = strrchr(im->files[i], '/');
+		base = base ? base + 1 : im->files[i];
+		int rc = has_suffix(base, ".csv") ? import_csv(im, f, base, im->rerr)
+						  : import_jsonl(im, f, im->rerr);
+		fclose(f);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Reader: everything it does, then the last batch to the writer (also after a failure, for
+ * the messages before it). Returns 0 or a negative code with im->rerr set. */
+static int read_all(struct imp *im)
+{
+	int rc = read_files(im);
+	if (rc == 0 && !im->stopped)
+		check_pending(im);
+	if (!im->cancelled) {
+		int frc = flush(im);
+		if (rc == 0)
+			rc = frc;
+	}
+	return rc;
+}
+
+static void *reader_main(void *arg)
+{
+	struct imp *im = arg;
+	int rc = read_all(im);
+	struct pipe *p = im->pipe;
+	pthread_mutex_lock(&p->mu);
+	p->rc = rc;
+	p->done = 1;
+	pthread_cond_signal(&p->filled);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Writer: writes the reader's batches as they come until the reader ends, and returns how it
+ * ended. On a failure here the reader is told to stop. */
+static int write_all(struct imp *im, struct kc_err *err)
+{
+	struct pipe *p = im->pipe;
+	struct batch *done_with = NULL;
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		if (done_with) {
+			done_with->next = p->spare;
+			p->spare = done_with;
+			done_with = NULL;
+		}
+		while (p->head == NULL && !p->done)
+			pthread_cond_wait(&p->filled, &p->mu);
+		struct batch *b = p->head;
+		if (b) {
+			p->head = b->next;
+			if (p->head == NULL)
+				p->tail = NULL;
+			p->queued--;
+			pthread_cond_signal(&p->drained);
+		}
+		int rrc = p->rc;
+		pthread_mutex_unlock(&p->mu);
+		if (b == NULL) {
+			if (rrc < 0 && err)
+				*err = p->err;
+			return rrc < 0 ? rrc : 0;
+		}
+		int rc = write_batch(im, b, err);
+		if (rc < 0) {
+			batch_free(b);
+			pthread_mutex_lock(&p->mu);
+			p->cancel = 1;
+			pthread_cond_signal(&p->drained);
+			pthread_mutex_unlock(&p->mu);
+			return rc;
+		}
+		done_with = b;
+	}
+}
+
+/* Runs the reader in a thread of its own and writes here; both in this thread when no thread
+ * can be started. */
+static int run(struct imp *im, struct kc_err *err)
+{
+	struct pipe p;
+	pthread_t tid;
+	int rc;
+	memset(&p, 0, sizeof(p));
+	im->cur = batch_new();
+	if (im->cur == NULL)
+		return kc_err_set(err, KC_ENOMEM, "out of memory");
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.filled, NULL);
+	pthread_cond_init(&p.drained, NULL);
+	im->pipe = &p;
+	im->rerr = &p.err;
+	if (pthread_create(&tid, NULL, reader_main, im) == 0) {
+		rc = write_all(im, err);
+		pthread_join(tid, NULL);
+	} else {
+		im->pipe = NULL;
+		im->rerr = err;
+		rc = read_all(im);
+	}
+	im->pipe = NULL;
+	batch_list_free(p.head);
+	batch_list_free(p.spare);
+	batch_free(im->cur);
+	im->cur = NULL;
+	pthread_cond_destroy(&p.drained);
+	pthread_cond_destroy(&p.filled);
+	pthread_mutex_destroy(&p.mu);
+	return rc;
+}
+
 int kc_import(struct kc_store *st, const char *path, const struct kc_import_opts *opts,
 	      struct kc_import_stats *stats, struct kc_err *err)
 {
@@ -624,6 +951,7 @@ int kc_import(struct kc_store *st, const char *path, const struct kc_import_opts
 	im.progress = opts && opts->progress && isatty(STDERR_FILENO);
 	im.t0 = im.last = kc_now();
 	kc_buf_init(&im.key, 0);
+	kc_buf_init(&im.tmp, 0);
 	for (int e = 0; e < KC_ENT_COUNT; e++) {
 		kc__strset_init(&im.existing[e]);
 		kc__strset_init(&im.added[e]);
@@ -648,25 +976,11 @@ int kc_import(struct kc_store *st, const char *path, const struct kc_import_opts
 		if (rc < 0)
 			goto cleanup;
 	}
-	for (size_t i = 0; i < nfiles && !im.stopped; i++) {
-		FILE *f = fopen(files[i], "rb");
-		im.file = files[i];
-		if (f == NULL) {
-			rc = kc_err_set(err, KC_EIO, "%s: %s", files[i], strerror(errno));
-			goto cleanup;
-		}
-		const char *base = strrchr(files[i], '/');
-		base = base ? base + 1 : files[i];
-		if (has_suffix(base, ".csv"))
-			rc = import_csv(&im, f, base, err);
-		else
-			rc = import_jsonl(&im, f, err);
-		fclose(f);
-		if (rc < 0)
-			goto cleanup;
-	}
-	if (!im.stopped)
-		check_pending(&im);
+	im.files = files;
+	im.nfiles = nfiles;
+	rc = run(&im, err);
+	if (rc < 0)
+		goto cleanup;
 	show_progress(&im, 1);
 	stats->errors = im.errors;
 	if (im.errors > 0) {
@@ -716,5 +1030,6 @@ cleanup:
 		kc_free(files[i]);
 	kc_free(files);
 	kc_buf_release(&im.key);
+	kc_buf_release(&im.tmp);
 	return rc;
 }

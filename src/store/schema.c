@@ -2,7 +2,7 @@
  * SQL, CSV and export are all driven by these tables. */
 #include <string.h>
 
-#include "kechan/store.h"
+#include "store_int.h"
 #include "banned.h"
 
 static const char *const org_kinds[] = {"enterprise", "university", "institute", "lab",
@@ -218,16 +218,31 @@ const struct kc_entity_def *kc_entity_def(enum kc_entity ent)
 
 const struct kc_entity_def *kc_entity_find(const char *name)
 {
+	/* The first byte first: imports look up every record's type and every field. */
 	for (unsigned i = 0; i < KC_ENT_COUNT; i++)
-		if (strcmp(defs[i].name, name) == 0 || strcmp(defs[i].plural, name) == 0)
+		if ((defs[i].name[0] == name[0] && strcmp(defs[i].name, name) == 0) ||
+		    (defs[i].plural[0] == name[0] && strcmp(defs[i].plural, name) == 0))
 			return &defs[i];
 	return NULL;
+}
+
+const struct kc_field *kc__entity_field_next(const struct kc_entity_def *def, const char *name,
+					     unsigned *hint)
+{
+	const struct kc_field *f = NULL;
+	if (*hint < def->nfields && strcmp(def->fields[*hint].name, name) == 0)
+		f = &def->fields[*hint];
+	else
+		f = kc_entity_field(def, name);
+	if (f)
+		*hint = (unsigned)(f - def->fields) + 1;
+	return f;
 }
 
 const struct kc_field *kc_entity_field(const struct kc_entity_def *def, const char *name)
 {
 	for (unsigned i = 0; i < def->nfields; i++)
-		if (strcmp(def->fields[i].name, name) == 0)
+		if (def->fields[i].name[0] == name[0] && strcmp(def->fields[i].name, name) == 0)
 			return &def->fields[i];
 	return NULL;
 }

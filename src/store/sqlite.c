@@ -1,6 +1,7 @@
 /* store: the SQLite backend (embedded default). One file, WAL, foreign keys on, busy timeout,
  * prepared statements cached per entity, schema migrations through PRAGMA user_version. */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,6 +27,7 @@ struct sqlite_store {
 	int in_read;             /* kc_store_read_begin's deferred transaction is open */
 	int bulk;                /* a bulk load: foreign keys off, indexes rebuilt at commit */
 	struct kc_buf reindex;   /* the CREATE INDEX statements to run before the commit */
+	struct kc_buf row;       /* the row being written (sq_put) */
 	sqlite3_stmt *stmts[KC_ENT_COUNT][ST_NSTMT];
 	sqlite3_stmt *event_stmt;
 	struct sq_cached {
@@ -252,85 +254,29 @@ static int bind_key(sqlite3_stmt *st, const struct kc_entity_def *def, const cha
 	return 0;
 }
 
-/* A list of strings as compact JSON, as jansson writes it (UTF-8 kept, '/' not escaped),
- * without jansson's general machinery: imports write millions. NULL when arr holds a
- * non-string or memory runs out. */
-static char *string_list_json(const json_t *arr)
+/* Binds the columns of row (kc__row_add) to parameters 1.. of st, KC_COL_NOW as now. The text
+ * is not copied: row must stay as it is until the statement is reset. */
+static int bind_row(sqlite3_stmt *st, const struct kc_entity_def *def, const char *row,
+		    const char *now)
 {
-	struct kc_buf b = KC_BUF_INIT;
-	size_t i;
-	json_t *v;
-	kc_buf_addc(&b, '[');
-	json_array_foreach(arr, i, v)
-	{
-		if (!json_is_string(v)) {
-			kc_buf_release(&b);
-			return NULL;
-		}
-		const char *s = json_string_value(v);
-		size_t len = json_string_length(v), run = 0;
-		kc_buf_adds(&b, i ? ",\"" : "\"");
-		for (size_t k = 0; k < len; k++) {
-			unsigned char c = (unsigned char)s[k];
-			if (c >= 0x20 && c != '"' && c != '\\')
-				continue;
-			kc_buf_add(&b, s + run, k - run);
-			run = k + 1;
-			switch (c) {
-			case '"': kc_buf_adds(&b, "\\\""); break;
-			case '\\': kc_buf_adds(&b, "\\\\"); break;
-			case '\n': kc_buf_adds(&b, "\\n"); break;
-			case '\r': kc_buf_adds(&b, "\\r"); break;
-			case '\t': kc_buf_adds(&b, "\\t"); break;
-			case '\b': kc_buf_adds(&b, "\\b"); break;
-			case '\f': kc_buf_adds(&b, "\\f"); break;
-			default: kc_buf_addf(&b, "\\u%04X", c); break;
-			}
-		}
-		kc_buf_add(&b, s + run, len - run);
-		kc_buf_addc(&b, '"');
-	}
-	if (kc_buf_addc(&b, ']') < 0) {
-		kc_buf_release(&b);
-		return NULL;
-	}
-	return kc_buf_take(&b);
-}
-
-static void free_text(void *p)
-{
-	kc_free(p);
-}
-
-static int bind_record(sqlite3_stmt *st, const struct kc_entity_def *def, json_t *rec)
-{
+	const char *p = row;
 	for (unsigned i = 0; i < def->nfields; i++) {
-		const struct kc_field *f = &def->fields[i];
-		int col = (int)i + 1;
-		json_t *j = json_object_get(rec, f->name);
-		char *txt = NULL;
-		int rc;
-		if (j == NULL || json_is_null(j)) {
-			rc = sqlite3_bind_null(st, col);
-		} else if (json_is_array(j) && f->type != KC_F_OBJECT &&
-			   (txt = string_list_json(j)) != NULL) {
-			rc = sqlite3_bind_text(st, col, txt, -1, free_text);
-		} else if (is_json_col(f)) {
-			txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-			if (txt == NULL)
-				return KC_ENOMEM;
-			rc = sqlite3_bind_text(st, col, txt, -1, free);
-		} else if (json_is_string(j)) {
-			rc = sqlite3_bind_text(st, col, json_string_value(j),
-					       (int)json_string_length(j), SQLITE_STATIC);
-		} else if (json_is_integer(j)) {
-			rc = sqlite3_bind_int64(st, col, json_integer_value(j));
-		} else if (json_is_real(j)) {
-			rc = sqlite3_bind_double(st, col, json_real_value(j));
-		} else if (json_is_boolean(j)) {
-			rc = sqlite3_bind_int(st, col, json_is_true(j));
-		} else {
-			return KC_EINVAL;
+		struct kc_col c;
+		int col = (int)i + 1, rc;
+		p = kc__row_col(p, &c);
+		switch (c.type) {
+		case KC_COL_TEXT:
+			if (c.len > INT_MAX)
+				return KC_EINVAL;
+			rc = sqlite3_bind_text(st, col, c.s, (int)c.len, SQLITE_STATIC);
+			break;
+		case KC_COL_INT: rc = sqlite3_bind_int64(st, col, c.i); break;
+		case KC_COL_REAL: rc = sqlite3_bind_double(st, col, c.d); break;
+		case KC_COL_NOW:
+			rc = now ? sqlite3_bind_text(st, col, now, -1, SQLITE_STATIC)
+				 : sqlite3_bind_null(st, col);
+			break;
+		default: rc = sqlite3_bind_null(st, col); break;
 		}
 		if (rc != SQLITE_OK)
 			return KC_ENOMEM;
@@ -388,7 +334,10 @@ static int sq_put(struct kc_store *st, const struct kc_entity_def *def, json_t *
 	int rc = stmt(s, def, which, &q, err);
 	if (rc < 0)
 		return rc;
-	rc = bind_record(q, def, rec);
+	kc_buf_reset(&s->row);
+	rc = kc__row_add(&s->row, def, rec, 0);
+	if (rc == 0)
+		rc = bind_row(q, def, s->row.ptr, NULL);
 	if (rc == 0 && which == ST_UPDATE)
 		rc = bind_key(q, def, key, (int)def->nfields + 1);
 	if (rc < 0) {
@@ -407,6 +356,32 @@ static int sq_put(struct kc_store *st, const struct kc_entity_def *def, json_t *
 	}
 	if (which == ST_UPDATE && sqlite3_changes(s->db) == 0)
 		return kc_err_set(err, KC_ENOTFOUND, "%s '%s' not found", def->name, key);
+	return 0;
+}
+
+static int sq_put_row(struct kc_store *st, const struct kc_entity_def *def, const char *row,
+		      const char *key, struct kc_err *err)
+{
+	struct sqlite_store *s = S(st);
+	sqlite3_stmt *q = NULL;
+	int rc = stmt(s, def, ST_INSERT, &q, err);
+	if (rc < 0)
+		return rc;
+	rc = bind_row(q, def, row, kc__store_clock(st));
+	if (rc < 0) {
+		sqlite3_reset(q);
+		sqlite3_clear_bindings(q);
+		return kc_err_set(err, rc, "%s '%s': cannot bind values", def->name, key);
+	}
+	int src = sqlite3_step(q);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (src != SQLITE_DONE) {
+		rc = sq_err(s, sqlite3_extended_errcode(s->db), err, "write");
+		if (rc == KC_EEXIST)
+			return kc_err_set(err, KC_EEXIST, "%s '%s' already exists", def->name, key);
+		return rc;
+	}
 	return 0;
 }
 
@@ -1194,6 +1169,7 @@ static void sq_close(struct kc_store *st)
 		kc_free(s->cache[i].sql);
 	}
 	kc_buf_release(&s->reindex);
+	kc_buf_release(&s->row);
 	sqlite3_close(s->db);
 	kc_free(s->path);
 	kc_free(s);
@@ -1212,6 +1188,7 @@ static const struct kc_store_ops sqlite_ops = {
 	.read_begin = sq_read_begin,
 	.read_end = sq_read_end,
 	.put = sq_put,
+	.put_row = sq_put_row,
 	.get = sq_get,
 	.del = sq_del,
 	.each = sq_each,

@@ -330,15 +330,17 @@ void kc__strset_init(struct kc_strset *s)
 void kc__strset_release(struct kc_strset *s)
 {
 	for (size_t i = 0; i < s->cap; i++)
-		kc_free(s->slots[i]);
+		kc_free(s->slots[i].key);
 	kc_free(s->slots);
 	kc__strset_init(s);
 }
 
-static size_t find_slot(char **slots, size_t cap, const char *key, size_t len)
+static size_t find_slot(const struct kc_strset_slot *slots, size_t cap, uint64_t h,
+			const char *key, size_t len)
 {
-	size_t i = (size_t)hash(key, len) & (cap - 1);
-	while (slots[i] && !(strncmp(slots[i], key, len) == 0 && slots[i][len] == '\0'))
+	size_t i = (size_t)h & (cap - 1);
+	while (slots[i].key && !(slots[i].hash == h && strncmp(slots[i].key, key, len) == 0 &&
+				 slots[i].key[len] == '\0'))
 		i = (i + 1) & (cap - 1);
 	return i;
 }
@@ -347,30 +349,36 @@ int kc__strset_has(const struct kc_strset *s, const char *key, size_t len)
 {
 	if (s->cap == 0)
 		return 0;
-	return s->slots[find_slot(s->slots, s->cap, key, len)] != NULL;
+	return s->slots[find_slot(s->slots, s->cap, hash(key, len), key, len)].key != NULL;
 }
 
 int kc__strset_add(struct kc_strset *s, const char *key, size_t len)
 {
 	if ((s->len + 1) * 2 > s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 1024;
-		char **slots = kc_calloc(cap, sizeof(*slots));
+		struct kc_strset_slot *slots = kc_calloc(cap, sizeof(*slots));
 		if (slots == NULL)
 			return KC_ENOMEM;
-		for (size_t i = 0; i < s->cap; i++)
-			if (s->slots[i])
-				slots[find_slot(slots, cap, s->slots[i], strlen(s->slots[i]))] =
-					s->slots[i];
+		for (size_t i = 0; i < s->cap; i++) {
+			if (s->slots[i].key == NULL)
+				continue;
+			size_t j = (size_t)s->slots[i].hash & (cap - 1);
+			while (slots[j].key)
+				j = (j + 1) & (cap - 1);
+			slots[j] = s->slots[i];
+		}
 		kc_free(s->slots);
 		s->slots = slots;
 		s->cap = cap;
 	}
-	size_t i = find_slot(s->slots, s->cap, key, len);
-	if (s->slots[i])
+	uint64_t h = hash(key, len);
+	size_t i = find_slot(s->slots, s->cap, h, key, len);
+	if (s->slots[i].key)
 		return 0;
-	s->slots[i] = kc_strndup(key, len);
-	if (s->slots[i] == NULL)
+	s->slots[i].key = kc_strndup(key, len);
+	if (s->slots[i].key == NULL)
 		return KC_ENOMEM;
+	s->slots[i].hash = h;
 	s->len++;
 	return 1;
 }

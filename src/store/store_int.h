@@ -22,6 +22,10 @@ struct kc_store_ops {
 	/* Writes rec; exists (may be NULL) receives whether the key existed before. */
 	int (*put)(struct kc_store *st, const struct kc_entity_def *def, json_t *rec,
 		   enum kc_put_mode mode, const char *key, struct kc_err *err);
+	/* Inserts a new record given as a row (kc__row_add with stamps_now), with no event, in
+	 * the transaction the caller holds: the bulk writes of kc_import. */
+	int (*put_row)(struct kc_store *st, const struct kc_entity_def *def, const char *row,
+		       const char *key, struct kc_err *err);
 	int (*get)(struct kc_store *st, const struct kc_entity_def *def, const char *key,
 		   json_t **out, struct kc_err *err);
 	int (*del)(struct kc_store *st, const struct kc_entity_def *def, const char *key,
@@ -70,9 +74,14 @@ const char *kc__store_clock(struct kc_store *st);
 int kc__sqlite_open(const char *path, unsigned flags, struct kc_store **out, struct kc_err *err);
 
 
-/* A set of strings (record keys), for imports: open addressing, owned copies. */
+/* A set of strings (record keys), for imports: open addressing, owned copies, each with its
+ * hash so that a probe seldom reads a key. */
+struct kc_strset_slot {
+	uint64_t hash;
+	char *key; /* NULL: empty */
+};
 struct kc_strset {
-	char **slots;
+	struct kc_strset_slot *slots;
 	size_t cap;
 	size_t len;
 };
@@ -81,5 +90,36 @@ void kc__strset_release(struct kc_strset *s);
 /* Adds key; returns 1 when added, 0 when present, KC_ENOMEM. */
 int kc__strset_add(struct kc_strset *s, const char *key, size_t len);
 int kc__strset_has(const struct kc_strset *s, const char *key, size_t len);
+
+/* kc_entity_field for lookups that come about in the order of def's fields (a record's keys):
+ * the field after the last one found (*hint, start with 0) is tried first. */
+const struct kc_field *kc__entity_field_next(const struct kc_entity_def *def, const char *name,
+					     unsigned *hint);
+
+/* Rows: a record as the values of its entity's columns, one per field in the order of
+ * def->fields, lists and objects as compact JSON text; flat bytes, with no pointers. */
+enum { KC_COL_NULL, KC_COL_TEXT, KC_COL_INT, KC_COL_REAL, KC_COL_NOW /* the write's time */ };
+struct kc_col {
+	int type;
+	const char *s; /* KC_COL_TEXT: len bytes, borrowed from the row */
+	size_t len;
+	int64_t i;     /* KC_COL_INT (booleans are 0 and 1) */
+	double d;      /* KC_COL_REAL */
+};
+/* Appends the row of rec (a record of def) to row. stamps_now: absent KC_FF_AUTO fields
+ * (created_at, updated_at) become KC_COL_NOW, else KC_COL_NULL. Returns 0, KC_ENOMEM, or
+ * KC_EINVAL when a value has a type no column takes; on failure row holds a partial row, which
+ * the caller cuts off. */
+int kc__row_add(struct kc_buf *row, const struct kc_entity_def *def, const json_t *rec,
+		int stamps_now);
+/* Reads the column at p into c; returns where the next column starts. */
+const char *kc__row_col(const char *p, struct kc_col *c);
+
+/* The JSON object of one JSONL line s (valid UTF-8, len bytes), as json_loadb with
+ * JSON_REJECT_DUPLICATES would build it, for the plain JSON that import files are made of; tmp
+ * is scratch space the caller keeps between calls. Returns a new reference, or NULL when s is
+ * outside that subset, is not an object, is not valid JSON or memory runs out: the caller then
+ * parses s with json_loadb, which decides and reports. */
+json_t *kc__jsonl_object(const char *s, size_t len, struct kc_buf *tmp);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "kechan/store.h"
 #include "store/migrations.h"
+#include "store/store_int.h"
 
 struct fixture {
 	char dir[256];
@@ -416,6 +417,112 @@ static void test_import_is_all_or_nothing(void **state)
 	fclose(ef);
 }
 
+/* The fast reader of JSONL lines builds exactly what json_loadb builds, and leaves whatever is
+ * not plain (errors above all) to json_loadb. */
+static void test_jsonl_reader_agrees_with_jansson(void **state)
+{
+	(void)state;
+	static const char *const plain[] = {
+		"{}",
+		"  { \"a\" : [ 1 , 2 ] , \"b\" : { \"c\" : \"d\" } }  ",
+		"{\"type\":\"supply\",\"id\":\"s1\",\"title\":\"钠离子\\\"电池\\\"\",\"trl\":4,"
+		"\"price_min\":1.25,\"ipc\":[\"H01M 4/587\"]}",
+		"{\"a\":\"x\\\"y\\\\z\\/w\\b\\f\\n\\r\\t\",\"b\":\"\\u00e9\\u4e2d\\uD83D\\uDE00\"}",
+		"{\"\\u0061b\":1,\"\":2}",
+		"{\"a\":-0,\"b\":-0.0,\"c\":1.5e10,\"d\":1E-5,\"e\":-2.5e+3,\"f\":1e-400}",
+		"{\"a\":123456789012345678,\"b\":-123456789012345678,\"c\":0}",
+		"{\"a\":true,\"b\":false,\"c\":null,\"d\":[[],{}]}",
+		"{\"a\":\"a long string of plain text, longer than eight bytes: 八个字节以上\"}",
+	};
+	static const char *const other[] = {
+		"{\"a\":1,}", "{\"a\":1,\"a\":2}", "{\"\\u0061\":1,\"a\":2}", "{\"a\":\"\\uD83D\"}",
+		"{\"a\":\"\\uDE00\"}", "{\"a\":\"\\u0000\"}", "{\"a\":\"\\x\"}", "{\"a\":01}",
+		"{\"a\":1.}", "{\"a\":.5}", "{\"a\":1e}", "{\"a\":1e400}", "{\"a\":tru}",
+		"{\"a\":truex}", "{\"a\":[1,]}", "[1,2]", "\"s\"", "{\"a\":1}x", "{\"a\":1",
+		"{a:1}", "{\"a\":'x'}", "{\"a\":\"tab\there\"}", "{\"a\":NaN}", "{\"a\":+1}",
+		"{\"a\":1234567890123456789}", "{\"a\":-9223372036854775808}",
+		"{\"a\":9223372036854775808}", "",
+	};
+	struct kc_buf tmp = KC_BUF_INIT;
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]) + sizeof(other) / sizeof(other[0]);
+	     i++) {
+		int is_plain = i < sizeof(plain) / sizeof(plain[0]);
+		const char *s = is_plain ? plain[i] : other[i - sizeof(plain) / sizeof(plain[0])];
+		json_t *fast = kc__jsonl_object(s, strlen(s), &tmp);
+		json_t *ref = json_loadb(s, strlen(s), JSON_REJECT_DUPLICATES, NULL);
+		if (!is_plain) {
+			if (fast != NULL)
+				fail_msg("the fast reader took '%s'", s);
+			json_decref(ref);
+			continue;
+		}
+		if (fast == NULL || ref == NULL)
+			fail_msg("'%s' not read (fast %p, jansson %p)", s, (void *)fast,
+				 (void *)ref);
+		char *a = json_dumps(fast, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		char *b = json_dumps(ref, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		assert_string_equal(a, b);
+		assert_true(json_equal(fast, ref));
+		free(a);
+		free(b);
+		json_decref(fast);
+		json_decref(ref);
+	}
+	kc_buf_release(&tmp);
+}
+
+/* Errors come in file order even when they are far apart (the reader hands them over in
+ * batches); nothing lands. */
+static void test_import_reports_errors_in_file_order(void **state)
+{
+	struct fixture *fx = *state;
+	struct kc_err err = KC_ERR_INIT;
+	char path[400], errpath[400];
+	snprintf(path, sizeof(path), "%s/many.jsonl", fx->dir);
+	snprintf(errpath, sizeof(errpath), "%s/errors.txt", fx->dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"type\":\"org\",\"id\":\"o1\",\"name\":\"甲\",\"kind\":\"lab\","
+		   "\"region\":\"110108\"}\n");
+	for (int i = 2; i <= 3000; i++)
+		fprintf(f,
+			"{\"type\":\"supply\",\"id\":\"s%d\",\"org_id\":\"%s\",\"kind\":\"patent\","
+			"\"title\":\"硬碳\",\"trl\":%d}\n",
+			i, i == 2900 ? "nobody" : "o1", i == 17 || i == 2500 ? 12 : 1 + i % 9);
+	fclose(f);
+	FILE *ef = fopen(errpath, "w+");
+	struct kc_import_opts opts = {"test", 100, 0, ef};
+	struct kc_import_stats stats;
+	assert_int_equal(kc_import(fx->st, path, &opts, &stats, &err), KC_EDATA);
+	assert_int_equal(stats.errors, 3);
+	assert_int_equal(stats.total, 3000);
+	rewind(ef);
+	char line[512];
+	const char *want[] = {"many.jsonl:17:trl: TRL 12", "many.jsonl:2500:trl: TRL 12",
+			      "many.jsonl:2900:org_id: org 'nobody' does not exist"};
+	for (size_t i = 0; i < 3; i++) {
+		assert_non_null(fgets(line, sizeof(line), ef));
+		if (strstr(line, want[i]) == NULL)
+			fail_msg("error %zu: want '%s', got '%s'", i + 1, want[i], line);
+	}
+	assert_null(fgets(line, sizeof(line), ef));
+	fclose(ef);
+	assert_int_equal(kc_store_count(fx->st, kc_entity_def(KC_ENT_SUPPLY), NULL, &err), 0);
+	assert_int_equal(kc_store_data_version(fx->st, &err), 0);
+
+	/* --max-errors 1: the first one only. */
+	ef = fopen(errpath, "w+");
+	opts.errors = ef;
+	opts.max_errors = 1;
+	assert_int_equal(kc_import(fx->st, path, &opts, &stats, &err), KC_EDATA);
+	rewind(ef);
+	assert_non_null(fgets(line, sizeof(line), ef));
+	assert_non_null(strstr(line, "many.jsonl:17:trl"));
+	assert_non_null(fgets(line, sizeof(line), ef));
+	assert_non_null(strstr(line, "stopped after 1 errors"));
+	fclose(ef);
+}
+
 static int count_rows(void *ud, const json_t *r)
 {
 	(void)r;
@@ -509,6 +616,9 @@ int main(void)
 		cmocka_unit_test(test_text_limits_count_characters_not_bytes),
 		cmocka_unit_test(test_region_names_become_codes_when_unique),
 		cmocka_unit_test_setup_teardown(test_import_is_all_or_nothing, setup, teardown),
+		cmocka_unit_test(test_jsonl_reader_agrees_with_jansson),
+		cmocka_unit_test_setup_teardown(test_import_reports_errors_in_file_order, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_export_leaves_out_confidential_demands_unless_asked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_finds_a_dangling_list_reference, setup,
