@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "kechan/store.h"
+#include "store/store_int.h"
 
 struct vocab {
 	char **items;
@@ -312,6 +313,39 @@ static double import_sqlite3(const char *db, const char *dir)
 	return t;
 }
 
+/* Why kechan reads JSONL with its own reader (src/store/jsonl.c) instead of json_loadb for
+ * every line: both parse every line of the file, single thread, nothing else timed. */
+static void parse_peer(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	struct kc_buf tmp = KC_BUF_INIT;
+	double tk = 0, tj = 0;
+	long lines = 0, same = 0;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		double t0 = kc_now();
+		json_t *a = kc__jsonl_object(line, (size_t)len, &tmp);
+		double t1 = kc_now();
+		json_t *b = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, NULL);
+		tj += kc_now() - t1;
+		tk += t1 - t0;
+		lines++;
+		same += a != NULL && json_equal(a, b);
+		json_decref(a);
+		json_decref(b);
+	}
+	free(line);
+	kc_buf_release(&tmp);
+	fclose(f);
+	printf("parse %ld JSONL lines: kechan's reader %.2f s, jansson json_loadb %.2f s, ratio %.2f"
+	       " (%ld parsed to equal values)\n",
+	       lines, tk, tj, tk / (tj > 0 ? tj : 1e-9), same);
+}
+
 int main(int argc, char **argv)
 {
 	int64_t n = 1000000;
@@ -350,6 +384,7 @@ int main(int argc, char **argv)
 	int64_t got = 0;
 	snprintf(path, sizeof(path), "%s/gen.jsonl", dir);
 	snprintf(db, sizeof(db), "%s/kechan.db", dir);
+	parse_peer(path);
 	double tj = import_kechan(db, demo, path, &got);
 	double cj = cpu_kechan;
 	if (got != n)
