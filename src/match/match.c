@@ -265,7 +265,7 @@ static double term_weight(const struct kc_index *ix, const struct kc_match_opts 
 	for (int f = 0; f < KC_FIELD_COUNT; f++) {
 		if (!tf[f])
 			continue;
-		double avg = kc_index_avglen(ix, o->target, (enum kc_field_id)f);
+		double avg = kc_index_avglen(ix, (int)o->target, (enum kc_field_id)f);
 		double norm = 1 - o->b[f] + (avg > 0 ? o->b[f] * (double)lens[f] / avg : 0);
 		double tn = (double)tf[f] / (norm > 0.05 ? norm : 0.05);
 		x += o->w[f] * tn;

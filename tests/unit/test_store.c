@@ -425,8 +425,8 @@ static void test_jsonl_reader_agrees_with_jansson(void **state)
 	static const char *const plain[] = {
 		"{}",
 		"  { \"a\" : [ 1 , 2 ] , \"b\" : { \"c\" : \"d\" } }  ",
-		"{\"type\":\"supply\",\"id\":\"s1\",\"title\":\"钠离子\\\"电池\\\"\",\"trl\":4,"
-		"\"price_min\":1.25,\"ipc\":[\"H01M 4/587\"]}",
+		("{\"type\":\"supply\",\"id\":\"s1\",\"title\":\"钠离子\\\"电池\\\"\",\"trl\":4,"
+		 "\"price_min\":1.25,\"ipc\":[\"H01M 4/587\"]}"),
 		"{\"a\":\"x\\\"y\\\\z\\/w\\b\\f\\n\\r\\t\",\"b\":\"\\u00e9\\u4e2d\\uD83D\\uDE00\"}",
 		"{\"\\u0061b\":1,\"\":2}",
 		"{\"a\":-0,\"b\":-0.0,\"c\":1.5e10,\"d\":1E-5,\"e\":-2.5e+3,\"f\":1e-400}",
