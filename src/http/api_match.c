@@ -244,6 +244,35 @@ static json_t *term_label(struct kc_http_req *q, int64_t version, const char *te
 	return name ? name : json_string(term);
 }
 
+struct pairs {
+	const char *other; /* the field naming the other side: "supply_id" or "demand_id" */
+	json_t *by_id;     /* other id → match record */
+};
+
+static int on_pair(void *ud, const json_t *rec)
+{
+	struct pairs *p = ud;
+	const char *id = json_string_value(json_object_get(rec, p->other));
+	if (id != NULL)
+		json_object_set(p->by_id, id, (json_t *)rec); /* a reference: outlives the call */
+	return 0;
+}
+
+/* The match records of the query record qid (a demand when the target is supplies), by the
+ * other side's id: one query for the whole answer. NULL when unreadable (no feedback shown). */
+static json_t *pairs_of(struct kc_store *st, enum kc_doc_kind target, const char *qid)
+{
+	struct pairs p = {target == KC_DOC_SUPPLY ? "supply_id" : "demand_id", json_object()};
+	struct kc_query mq = {.field = target == KC_DOC_SUPPLY ? "demand_id" : "supply_id",
+			      .value = qid};
+	if (p.by_id == NULL || qid == NULL ||
+	    kc_store_each(st, kc_entity_def(KC_ENT_MATCH), &mq, on_pair, &p, NULL) < 0) {
+		json_decref(p.by_id);
+		return NULL;
+	}
+	return p.by_id;
+}
+
 static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind target,
 	       const json_t *query_rec, const char *text, const struct params *p)
 {
@@ -252,7 +281,7 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 	struct kc_match_opts o;
 	struct kc_match_result res;
 	struct kc_docset *only = NULL;
-	json_t *results = NULL, *out = NULL;
+	json_t *results = NULL, *out = NULL, *pairs = NULL;
 	memset(&res, 0, sizeof(res));
 	kc_match_opts_default(&o, target);
 	o.k = p->k;
@@ -301,6 +330,9 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 	const struct kc_entity_def *def =
 		kc_entity_def(target == KC_DOC_SUPPLY ? KC_ENT_SUPPLY : KC_ENT_DEMAND);
 	results = json_array();
+	if (query_rec != NULL)
+		pairs = pairs_of(q->st, target,
+				 json_string_value(json_object_get(query_rec, "id")));
 	static const char *const facets[] = {"title", "kind", "region", "trl", "trl_min", "stage",
 					     "nodes", "keywords", "published", "status",
 					     "visibility", "org_id", "owner_hidden"};
@@ -328,18 +360,12 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 			json_object_set_new(e, "label",
 					    term_label(q, version,
 						       json_string_value(json_object_get(e, "term"))));
-		if (query_rec != NULL) {
-			const char *qid = json_string_value(json_object_get(query_rec, "id"));
-			json_t *pair = NULL;
-			if (kc_match_pair(q->st, target == KC_DOC_SUPPLY ? qid : ids[i],
-					  target == KC_DOC_SUPPLY ? ids[i] : qid, &pair, NULL) == 0 &&
-			    pair != NULL) {
-				json_t *verdicts = kc_match_verdicts(pair);
-				if (verdicts)
-					json_object_set_new(item, "feedback", verdicts);
-				json_object_set(item, "match_stage", json_object_get(pair, "stage"));
-			}
-			json_decref(pair);
+		json_t *pair = json_object_get(pairs, ids[i]);
+		if (pair != NULL) {
+			json_t *verdicts = kc_match_verdicts(pair);
+			if (verdicts)
+				json_object_set_new(item, "feedback", verdicts);
+			json_object_set(item, "match_stage", json_object_get(pair, "stage"));
 		}
 		json_array_append_new(results, item);
 		json_decref(v);
@@ -366,6 +392,7 @@ out:
 		kc_free(ids[i]);
 	kc_free(ids);
 	json_decref(results);
+	json_decref(pairs);
 	kc_match_result_free(&res);
 	kc_docset_free(only);
 	return 0;
