@@ -325,6 +325,28 @@ static json_t *row_record(sqlite3_stmt *st, const struct kc_entity_def *def, int
 	return rec;
 }
 
+/* Runs the write statement q once its values are bound (rc: the binding's result; < 0 = it
+ * failed) and resets it for the next use. */
+static int run_write(struct sqlite_store *s, sqlite3_stmt *q, const struct kc_entity_def *def,
+		     const char *key, int rc, struct kc_err *err)
+{
+	if (rc < 0) {
+		sqlite3_reset(q);
+		sqlite3_clear_bindings(q);
+		return kc_err_set(err, rc, "%s '%s': cannot bind values", def->name, key);
+	}
+	int src = sqlite3_step(q);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (src != SQLITE_DONE) {
+		rc = sq_err(s, sqlite3_extended_errcode(s->db), err, "write");
+		if (rc == KC_EEXIST)
+			return kc_err_set(err, KC_EEXIST, "%s '%s' already exists", def->name, key);
+		return rc;
+	}
+	return 0;
+}
+
 static int sq_put(struct kc_store *st, const struct kc_entity_def *def, json_t *rec,
 		  enum kc_put_mode mode, const char *key, struct kc_err *err)
 {
@@ -340,20 +362,8 @@ static int sq_put(struct kc_store *st, const struct kc_entity_def *def, json_t *
 		rc = bind_row(q, def, s->row.ptr, NULL);
 	if (rc == 0 && which == ST_UPDATE)
 		rc = bind_key(q, def, key, (int)def->nfields + 1);
-	if (rc < 0) {
-		sqlite3_reset(q);
-		sqlite3_clear_bindings(q);
-		return kc_err_set(err, rc, "%s '%s': cannot bind values", def->name, key);
-	}
-	int src = sqlite3_step(q);
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	if (src != SQLITE_DONE) {
-		rc = sq_err(s, sqlite3_extended_errcode(s->db), err, "write");
-		if (rc == KC_EEXIST)
-			return kc_err_set(err, KC_EEXIST, "%s '%s' already exists", def->name, key);
+	if ((rc = run_write(s, q, def, key, rc, err)) < 0)
 		return rc;
-	}
 	if (which == ST_UPDATE && sqlite3_changes(s->db) == 0)
 		return kc_err_set(err, KC_ENOTFOUND, "%s '%s' not found", def->name, key);
 	return 0;
@@ -368,21 +378,7 @@ static int sq_put_row(struct kc_store *st, const struct kc_entity_def *def, cons
 	if (rc < 0)
 		return rc;
 	rc = bind_row(q, def, row, kc__store_clock(st));
-	if (rc < 0) {
-		sqlite3_reset(q);
-		sqlite3_clear_bindings(q);
-		return kc_err_set(err, rc, "%s '%s': cannot bind values", def->name, key);
-	}
-	int src = sqlite3_step(q);
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	if (src != SQLITE_DONE) {
-		rc = sq_err(s, sqlite3_extended_errcode(s->db), err, "write");
-		if (rc == KC_EEXIST)
-			return kc_err_set(err, KC_EEXIST, "%s '%s' already exists", def->name, key);
-		return rc;
-	}
-	return 0;
+	return run_write(s, q, def, key, rc, err);
 }
 
 static int sq_get(struct kc_store *st, const struct kc_entity_def *def, const char *key,
