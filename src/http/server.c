@@ -657,7 +657,9 @@ int kc_http_serve(const struct kc_http_opts *opts, volatile sig_atomic_t *stop,
 		(uint16_t)opts->port, NULL, NULL, handle, &app, MHD_OPTION_SOCK_ADDR,
 		(struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout ? opts->timeout : 30u,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		/* request line + headers fit in 32 KiB; MHD zeroes the pool for every request, so
+		 * a bigger one costs time on each (64 KiB: ~6% of a small GET) */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 		MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 		MHD_OPTION_END);
 	if (d == NULL) {
