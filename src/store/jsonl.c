@@ -167,6 +167,16 @@ static int is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* The end of the run of digits at p, or NULL when p holds no digit. */
+static const char *digits(const char *p, const char *end)
+{
+	if (p == end || !is_digit(*p))
+		return NULL;
+	while (p < end && is_digit(*p))
+		p++;
+	return p;
+}
+
 /* A number as JSON spells it: integers as json_integer when they have at most 18 digits,
  * others as json_real through strtod, as jansson does. */
 static json_t *jl_number(struct jl *j)
@@ -174,32 +184,23 @@ static json_t *jl_number(struct jl *j)
 	const char *s = j->p, *p = s;
 	if (p < j->end && *p == '-')
 		p++;
-	if (p == j->end || !is_digit(*p))
+	if (p < j->end && *p == '0')
+		p++; /* a leading zero stands alone */
+	else if ((p = digits(p, j->end)) == NULL)
 		return NULL;
-	if (*p == '0') {
-		p++;
-	} else {
-		while (p < j->end && is_digit(*p))
-			p++;
-	}
 	const char *int_end = p;
 	int real = 0;
 	if (p < j->end && *p == '.') {
-		p++;
-		if (p == j->end || !is_digit(*p))
+		if ((p = digits(p + 1, j->end)) == NULL)
 			return NULL;
-		while (p < j->end && is_digit(*p))
-			p++;
 		real = 1;
 	}
 	if (p < j->end && (*p == 'e' || *p == 'E')) {
 		p++;
 		if (p < j->end && (*p == '+' || *p == '-'))
 			p++;
-		if (p == j->end || !is_digit(*p))
+		if ((p = digits(p, j->end)) == NULL)
 			return NULL;
-		while (p < j->end && is_digit(*p))
-			p++;
 		real = 1;
 	}
 	j->p = p;
