@@ -119,6 +119,12 @@ await step('form validation names the field', uni, async () => {
   await uni.goto(base + '/demands/new')
   await uni.getByTestId('publish-submit').click()
   await uni.locator('.el-form-item__error').first().waitFor()
+  // a budget whose lower end exceeds the upper one is named at the budget
+  await field(uni, 'f-budget-min').fill('50')
+  await field(uni, 'f-budget-max').fill('10')
+  await field(uni, 'f-budget-max').blur()
+  const range = uni.locator('.pair-item').filter({ has: uni.getByTestId('f-budget-max') })
+  await range.locator('.el-form-item__error').first().waitFor()
 })
 await step('chain map with a region: coverage, gaps with reasons', uni, async () => {
   await uni.goto(base + '/chains')
