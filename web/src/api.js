@@ -8,6 +8,10 @@ export const session = reactive({ user: null, csrf: '', checked: false })
 
 const WRITE_ROLES = ['admin', 'org_admin', 'org_member']
 export const canWrite = () => !!session.user && WRITE_ROLES.includes(session.user.role)
+// The rights the server checks on a record (may_write in src/http/api.c): admins change and delete every
+// record; org_admin changes and deletes its own org's, org_member only changes them.
+export const canEdit = (rec) => !!rec && canWrite() && (session.user.role === 'admin' || (!!session.user.org_id && session.user.org_id === rec.org_id))
+export const canDelete = (rec) => canEdit(rec) && session.user.role !== 'org_member'
 
 export class ApiError extends Error {
   constructor(status, error, retryAfter) {

@@ -17,6 +17,8 @@ export const router = createRouter({
     { path: '/supplies', component: RecordList, props: { type: 'supplies' }, meta: { nav: 'supplies' } },
     { path: '/demands/new', component: Publish, props: { type: 'demands' }, meta: { nav: 'publish-demand' } },
     { path: '/supplies/new', component: Publish, props: { type: 'supplies' }, meta: { nav: 'publish-supply' } },
+    { path: '/demands/:id/edit', component: Publish, props: (r) => ({ type: 'demands', id: r.params.id }), meta: { nav: 'demands' } },
+    { path: '/supplies/:id/edit', component: Publish, props: (r) => ({ type: 'supplies', id: r.params.id }), meta: { nav: 'supplies' } },
     { path: '/demands/:id', component: RecordDetail, props: (r) => ({ type: 'demands', id: r.params.id }), meta: { nav: 'demands' } },
     { path: '/supplies/:id', component: RecordDetail, props: (r) => ({ type: 'supplies', id: r.params.id }), meta: { nav: 'supplies' } },
     { path: '/chains', component: Chains, meta: { nav: 'chains' } },

@@ -2,7 +2,7 @@
 // `kechan serve` on the demo data (tests/integration/test_browser.sh starts it).
 //   node tests/browser.mjs BASE_URL SHOT_DIR
 // Signs in, publishes a demand and sees its explained matches, sees a confidential demand's
-// owner warning on publishing, opens a chain map with a region's gaps, switches language, and
+// owner warning on publishing, edits, closes and deletes it, opens a chain map with a region's gaps, switches language, and
 // checks that another org's confidential demand shows no owner. On a failure it keeps a
 // screenshot in SHOT_DIR and exits 1.
 import { chromium } from 'playwright-core'
@@ -20,6 +20,7 @@ const browser = await chromium.launch({
 })
 let failed = 0
 const pageErrors = []
+let expect404 = false
 
 async function step(name, page, fn) {
   try {
@@ -44,7 +45,8 @@ async function newPage() {
   page.on('console', (m) => {
     // a CSP violation or a script error is a failure; 401 (a visitor's /auth/me) and 403 (the
     // matches of another org's confidential demand) are answers the pages expect
-    if (m.type() === 'error' && !/status of 40[13]/.test(m.text())) pageErrors.push(m.text())
+    // (and 404 while a step looks at a record it deleted)
+    if (m.type() === 'error' && !/status of 40[13]/.test(m.text()) && !(expect404 && /status of 404/.test(m.text()))) pageErrors.push(m.text())
   })
   return page
 }
@@ -158,6 +160,35 @@ await step('a confidential demand that names its org warns before publishing', e
   await ent.getByTestId('publish-submit').click()
   await ent.waitForURL(/\/demands\/dem-/)
   await ent.getByTestId('record').waitFor()
+})
+await step('edit the demand: only changed fields are saved, closing it shows', ent, async () => {
+  await ent.getByTestId('record-edit').click()
+  await ent.waitForURL(/\/demands\/dem-[^/]+\/edit$/)
+  expect((await field(ent, 'f-title').inputValue()) === '电池包结构件轻量化', 'the edit form did not load the record')
+  await field(ent, 'f-title').fill('电池包铝合金结构件轻量化与一体化压铸')
+  await ent.getByTestId('status-closed').click()
+  await ent.getByTestId('publish-submit').click()
+  await ent.waitForURL(/\/demands\/dem-[^/]+$/)
+  await ent.waitForFunction(() => (document.querySelector('[data-testid=record-title]')?.innerText || '').includes('一体化压铸'))
+  expect((await ent.getByTestId('record-status').innerText()) === '已关闭', 'the status did not change to closed')
+  expect((await ent.getByTestId('record-visibility').innerText()) === '保密', 'the edit changed the visibility')
+})
+await step('delete the demand after confirming', ent, async () => {
+  const url = ent.url()
+  await ent.getByTestId('record-delete').click()
+  await ent.locator('.el-message-box .el-button--danger').click()
+  await ent.waitForURL(/\/demands$/)
+  expect404 = true
+  await ent.goto(url)
+  await ent.getByTestId('record-error').waitFor()
+  expect404 = false
+})
+await step("no edit or delete on another org's record", ent, async () => {
+  await ent.goto(base + '/supplies/sup-0238')
+  await ent.getByTestId('record').waitFor()
+  expect((await ent.getByTestId('record-edit').count()) === 0 && (await ent.getByTestId('record-delete').count()) === 0, 'edit or delete offered on a record of another org')
+  await ent.goto(base + '/supplies/sup-0238/edit')
+  await ent.getByTestId('publish-load-error').waitFor()
 })
 await step('sign out', ent, async () => {
   await ent.getByTestId('logout').click()
