@@ -23,6 +23,7 @@ static const struct kc_http_route routes[] = {
 	{"POST", "/api/v1/auth/login"},
 	{"POST", "/api/v1/auth/logout"},
 	{"GET", "/api/v1/auth/me"},
+	{"POST", "/api/v1/auth/password"},
 	{"GET", "/api/v1/auth/tokens"},
 	{"POST", "/api/v1/auth/tokens"},
 	{"DELETE", "/api/v1/auth/tokens/{id}"},

@@ -312,6 +312,22 @@ static int find_user(struct kc_store *st, const char *who, json_t **out, struct 
 	return rc;
 }
 
+/* Whether too many passwords failed lately for the user key or the client key: then r holds
+ * a 429 with Retry-After and the caller stops. */
+static int throttled(struct kc_http_req *q, struct kc_http_reply *r, uint64_t kuser,
+		     uint64_t kclient, int64_t now)
+{
+	unsigned wait = limiter_wait(&q->app->limiter, kuser, LIMIT_PER_USER, now);
+	unsigned wc = limiter_wait(&q->app->limiter, kclient, LIMIT_PER_CLIENT, now);
+	if (wc > wait)
+		wait = wc;
+	if (wait == 0)
+		return 0;
+	r->retry_after = wait;
+	kc__http_error(r, 429, NULL, "too many wrong passwords; try again in %u s", wait);
+	return 1;
+}
+
 static void login(struct kc_http_req *q, struct kc_http_reply *r)
 {
 	struct kc_err err = KC_ERR_INIT;
@@ -331,15 +347,8 @@ static void login(struct kc_http_req *q, struct kc_http_reply *r)
 	}
 	int64_t now = now_s();
 	uint64_t kuser = limiter_key("user:", who), kclient = limiter_key("ip:", q->client);
-	unsigned wait = limiter_wait(&q->app->limiter, kuser, LIMIT_PER_USER, now);
-	unsigned wc = limiter_wait(&q->app->limiter, kclient, LIMIT_PER_CLIENT, now);
-	if (wc > wait)
-		wait = wc;
-	if (wait > 0) {
-		r->retry_after = wait;
-		kc__http_error(r, 429, NULL, "too many failed sign-ins; try again in %u s", wait);
+	if (throttled(q, r, kuser, kclient, now))
 		goto out;
-	}
 	int rc = find_user(q->st, who, &user, &err);
 	if (rc == 0 && user != NULL)
 		rc = kc_store_password_get(q->st, json_string_value(json_object_get(user, "id")),
@@ -379,6 +388,100 @@ static void login(struct kc_http_req *q, struct kc_http_reply *r)
 out:
 	kc_free(hash);
 	json_decref(user);
+	json_decref(body);
+}
+
+struct sessions {
+	char keep[17]; /* the caller's own session handle */
+	json_t *ids;   /* the others' */
+};
+
+static int other_session(void *ud, const json_t *c)
+{
+	struct sessions *s = ud;
+	const char *id = json_string_value(json_object_get(c, "id"));
+	if (id && strcmp(id, s->keep) != 0)
+		return json_array_append_new(s->ids, json_string(id)) == 0 ? 0 : KC_ENOMEM;
+	return 0;
+}
+
+/* POST auth/password {"current", "new"}: the caller changes their own password. The current
+ * one is checked (failures count toward the sign-in limits); on success the new hash, its
+ * event and the end of the user's other browser sessions are one transaction. */
+static void password_change(struct kc_http_req *q, struct kc_http_reply *r)
+{
+	struct kc_err err = KC_ERR_INIT;
+	json_t *body = kc__http_body(q, r);
+	char *hash = NULL;
+	struct sessions others = {"", NULL};
+	if (body == NULL)
+		return;
+	const char *cur = json_string_value(json_object_get(body, "current"));
+	const char *pw = json_string_value(json_object_get(body, "new"));
+	if (cur == NULL || strlen(cur) > 256) {
+		kc__http_error(r, 400, "current", "give the current password as \"current\"");
+		goto out;
+	}
+	if (pw == NULL) {
+		kc__http_error(r, 400, "new", "give the new password as \"new\"");
+		goto out;
+	}
+	const char *why = kc_http_password_problem(pw);
+	if (why != NULL) {
+		kc__http_error(r, 422, "new", "%s", why);
+		goto out;
+	}
+	int64_t now = now_s();
+	uint64_t kuser = limiter_key("user:", q->user.id), kclient = limiter_key("ip:", q->client);
+	if (throttled(q, r, kuser, kclient, now))
+		goto out;
+	int rc = kc_store_password_get(q->st, q->user.id, &hash, &err);
+	if (rc != 0 && rc != KC_ENOTFOUND) {
+		kc__http_fail(r, rc, &err);
+		goto out;
+	}
+	if (crypto_pwhash_str_verify(hash ? hash : q->app->dummy_hash, cur, strlen(cur)) != 0 ||
+	    hash == NULL) {
+		limiter_fail(&q->app->limiter, kuser, now);
+		limiter_fail(&q->app->limiter, kclient, now);
+		kc__http_error(r, 403, "current", "the current password is wrong");
+		goto out;
+	}
+	limiter_clear(&q->app->limiter, kuser, now);
+	char fresh[128];
+	if ((rc = kc_http_password_hash(pw, fresh, sizeof(fresh), &err)) != 0) {
+		kc__http_fail(r, rc, &err);
+		goto out;
+	}
+	if (!q->user.via_token)
+		memcpy(others.keep, q->user.session, 16);
+	if ((others.ids = json_array()) == NULL) {
+		rc = kc_err_set(&err, KC_ENOMEM, "out of memory");
+		kc__http_fail(r, rc, &err);
+		goto out;
+	}
+	if ((rc = kc_store_begin(q->st, &err)) == 0) {
+		rc = kc_store_password_set(q->st, q->user.id, fresh, q->user.id, &err);
+		if (rc == 0)
+			rc = kc_store_cred_list(q->st, "session", q->user.id, now, other_session,
+						&others, &err);
+		size_t i;
+		json_t *id;
+		json_array_foreach(others.ids, i, id) {
+			if (rc == 0)
+				rc = kc_store_cred_delete(q->st, "session", NULL,
+							  json_string_value(id), q->user.id, &err);
+		}
+		rc = rc == 0 ? kc_store_commit(q->st, &err) : (kc_store_rollback(q->st), rc);
+	}
+	sodium_memzero(fresh, sizeof(fresh));
+	if (rc != 0)
+		kc__http_fail(r, rc, &err);
+	else
+		r->status = 204;
+out:
+	kc_free(hash);
+	json_decref(others.ids);
 	json_decref(body);
 }
 
@@ -497,6 +600,14 @@ void kc__http_auth_route(struct kc_http_req *q, struct kc_http_reply *r, const c
 		if (strcmp(m, "POST") != 0)
 			goto not_allowed;
 		logout(q, r);
+	} else if (strcmp(rest, "password") == 0) {
+		if (strcmp(m, "POST") != 0)
+			goto not_allowed;
+		if (q->user.role == KC_ROLE_NONE) {
+			kc__http_error(r, 401, NULL, "sign in to change your password");
+			return;
+		}
+		password_change(q, r);
 	} else if (strcmp(rest, "tokens") == 0 || strncmp(rest, "tokens/", 7) == 0) {
 		if (q->user.role == KC_ROLE_NONE) {
 			kc__http_error(r, 401, NULL, "sign in to manage API tokens");

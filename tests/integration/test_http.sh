@@ -186,6 +186,23 @@ expect 401 'not valid' -H "Authorization: Bearer $token" "$api/supplies"
 expect 401 'Bearer' -H "Authorization: Basic eDp5" "$api/supplies"
 [[ $(sqlite3 t.db "SELECT count(*) FROM credential WHERE hash LIKE '%${token#kct_}%'") == 0 ]] && ok || bad "a token is stored in clear"
 
+# changing one's own password: the current one is checked, other sessions end, this one stays
+get -c u-view2.jar "${J[@]}" -d '{"user":"u-view","password":"pass-u-view-0123"}' "$api/auth/login"
+[[ $code == 200 ]] && ok || bad "second session of u-view: $code $body"
+expect 401 'sign in' "${J[@]}" -d '{"current":"x","new":"y"}' "$api/auth/password"
+expect 403 'X-CSRF-Token' -b u-view.jar "${J[@]}" -d '{"current":"pass-u-view-0123","new":"a-new-passphrase"}' "$api/auth/password"
+expect 403 '"field":"current"' "${V[@]}" -d '{"current":"not-the-password","new":"a-new-passphrase"}' "$api/auth/password"
+expect 422 'at least 10' "${V[@]}" -d '{"current":"pass-u-view-0123","new":"short"}' "$api/auth/password"
+expect 400 '"field":"new"' "${V[@]}" -d '{"current":"pass-u-view-0123"}' "$api/auth/password"
+expect 405 '' "${V[@]}" -X PATCH -d '{}' "$api/auth/password"
+before=$(sqlite3 t.db "SELECT count(*) FROM event WHERE action='password' AND entity_id='u-view'")
+expect 204 '' "${V[@]}" -d '{"current":"pass-u-view-0123","new":"a-new-passphrase"}' "$api/auth/password"
+[[ $(sqlite3 t.db "SELECT count(*) FROM event WHERE action='password' AND entity_id='u-view'") == $((before + 1)) ]] && ok || bad "no password event"
+expect 200 '"id":"u-view"' -b u-view.jar "$api/auth/me"
+expect 401 'not' -b u-view2.jar "$api/auth/me"
+expect 401 'wrong user or password' "${J[@]}" -d '{"user":"u-view","password":"pass-u-view-0123"}' "$api/auth/login"
+expect 200 '"user"' "${J[@]}" -d '{"user":"u-view","password":"a-new-passphrase"}' "$api/auth/login"
+
 # ---- publishing a confidential demand warns when the text or the place gives the owner away
 get "${S[@]}" -d '{"title":"玄武炭负极量产","description":"秘密公司需要提升产能","visibility":"confidential","nodes":["n2"],"region":"350900"}' "$api/demands/check"
 codes=$(json '",".join(sorted(w["code"] for w in d["warnings"]))')

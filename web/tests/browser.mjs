@@ -2,7 +2,7 @@
 // `kechan serve` on the demo data (tests/integration/test_browser.sh starts it).
 //   node tests/browser.mjs BASE_URL SHOT_DIR
 // Signs in, publishes a demand and sees its explained matches, sees a confidential demand's
-// owner warning on publishing, edits, closes and deletes it, opens a chain map with a region's gaps, switches language, and
+// owner warning on publishing, edits, closes and deletes it, changes a password, opens a chain map with a region's gaps, switches language, and
 // checks that another org's confidential demand shows no owner. On a failure it keeps a
 // screenshot in SHOT_DIR and exits 1.
 import { chromium } from 'playwright-core'
@@ -189,6 +189,26 @@ await step("no edit or delete on another org's record", ent, async () => {
   expect((await ent.getByTestId('record-edit').count()) === 0 && (await ent.getByTestId('record-delete').count()) === 0, 'edit or delete offered on a record of another org')
   await ent.goto(base + '/supplies/sup-0238/edit')
   await ent.getByTestId('publish-load-error').waitFor()
+})
+await step('change the password: a wrong current one is named, the new one signs in', ent, async () => {
+  await ent.getByTestId('user-menu').click()
+  await ent.getByTestId('menu-password').click()
+  const dlg = ent.getByTestId('password-dialog')
+  await field(ent, 'pw-current').fill('not-my-password')
+  await field(ent, 'pw-new').fill('a-new-passphrase-2026')
+  await field(ent, 'pw-again').fill('a-new-passphrase-2026')
+  await ent.getByTestId('pw-submit').click()
+  await dlg.locator('.el-form-item__error').filter({ hasText: '当前密码不正确' }).waitFor()
+  await field(ent, 'pw-current').fill(password)
+  await ent.getByTestId('pw-submit').click()
+  await dlg.waitFor({ state: 'hidden' })
+  await ent.getByTestId('logout').click()
+  await ent.getByTestId('login-link').waitFor()
+  await ent.goto(base + '/login')
+  await field(ent, 'login-user').fill('u-catl')
+  await field(ent, 'login-password').fill('a-new-passphrase-2026')
+  await ent.getByTestId('login-submit').click()
+  await ent.getByTestId('user-menu').waitFor()
 })
 await step('sign out', ent, async () => {
   await ent.getByTestId('logout').click()
