@@ -173,7 +173,8 @@ KC_API int kc_store_put(struct kc_store *st, const struct kc_entity_def *def, js
 KC_API int kc_store_get(struct kc_store *st, const struct kc_entity_def *def, const char *key,
 			json_t **out, struct kc_err *err);
 /* Deletes the record with key and appends an event whose diff holds the record as it was.
- * KC_ENOTFOUND when absent; KC_EDATA when other records still refer to it. */
+ * Deleting a user also deletes its sessions and API tokens (kc_store_cred_*), in the same
+ * transaction. KC_ENOTFOUND when absent; KC_EDATA when other records still refer to it. */
 KC_API int kc_store_delete(struct kc_store *st, const struct kc_entity_def *def, const char *key,
 			   const char *actor, struct kc_err *err);
 

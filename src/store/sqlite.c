@@ -427,7 +427,15 @@ static int sq_del(struct kc_store *st, const struct kc_entity_def *def, const ch
 		return sq_err(s, sqlite3_extended_errcode(s->db), err, "delete");
 	if (sqlite3_changes(s->db) == 0)
 		return kc_err_set(err, KC_ENOTFOUND, "%s '%s' not found", def->name, key);
-	return 0;
+	if (def->ent != KC_ENT_USER)
+		return 0;
+	/* a user's sessions and tokens go with it: a new user of the same id starts without them */
+	if ((rc = prepare(s, "DELETE FROM credential WHERE user_id = ?1", &q, err)) < 0)
+		return rc;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	src = sqlite3_step(q);
+	unprepare(s, q);
+	return src == SQLITE_DONE ? 0 : sq_err(s, src, err, "delete credentials");
 }
 
 /* Appends one condition on field f whose value is parameter ?n. */

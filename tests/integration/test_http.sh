@@ -202,6 +202,14 @@ expect 200 '"id":"u-view"' -b u-view.jar "$api/auth/me"
 expect 401 'not' -b u-view2.jar "$api/auth/me"
 expect 401 'wrong user or password' "${J[@]}" -d '{"user":"u-view","password":"pass-u-view-0123"}' "$api/auth/login"
 expect 200 '"user"' "${J[@]}" -d '{"user":"u-view","password":"a-new-passphrase"}' "$api/auth/login"
+# a deleted user's sessions end with it, also for a new user that gets the same id
+get -c u-sec3.jar "${S[@]}" -d '{"id":"u-sec3","name":"临时","role":"org_member","org_id":"org-secret","password":"temp-pass-0123"}' "$api/users"
+get -c u-sec3.jar "${J[@]}" -d '{"user":"u-sec3","password":"temp-pass-0123"}' "$api/auth/login"
+[[ $code == 200 ]] && ok || bad "login u-sec3: $code $body"
+expect 204 '' "${S[@]}" -X DELETE "$api/users/u-sec3"
+[[ $(sqlite3 t.db "SELECT count(*) FROM credential WHERE user_id='u-sec3'") == 0 ]] && ok || bad "a deleted user's session is kept"
+expect 201 '"id":"u-sec3"' "${S[@]}" -d '{"id":"u-sec3","name":"新人","role":"org_member","org_id":"org-secret","password":"other-pass-0123"}' "$api/users"
+expect 401 'not signed in' -b u-sec3.jar "$api/auth/me"
 
 # ---- publishing a confidential demand warns when the text or the place gives the owner away
 get "${S[@]}" -d '{"title":"玄武炭负极量产","description":"秘密公司需要提升产能","visibility":"confidential","nodes":["n2"],"region":"350900"}' "$api/demands/check"

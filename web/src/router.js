@@ -7,6 +7,7 @@ import Publish from './views/Publish.vue'
 import Chains from './views/Chains.vue'
 import ChainMap from './views/ChainMap.vue'
 import Login from './views/Login.vue'
+import Users from './views/Users.vue'
 
 export const router = createRouter({
   history: createWebHistory('/'),
@@ -21,6 +22,7 @@ export const router = createRouter({
     { path: '/supplies/:id/edit', component: Publish, props: (r) => ({ type: 'supplies', id: r.params.id }), meta: { nav: 'supplies' } },
     { path: '/demands/:id', component: RecordDetail, props: (r) => ({ type: 'demands', id: r.params.id }), meta: { nav: 'demands' } },
     { path: '/supplies/:id', component: RecordDetail, props: (r) => ({ type: 'supplies', id: r.params.id }), meta: { nav: 'supplies' } },
+    { path: '/users', component: Users, meta: { nav: 'users' } },
     { path: '/chains', component: Chains, meta: { nav: 'chains' } },
     { path: '/chains/:id', component: ChainMap, props: true, meta: { nav: 'chains' } },
     { path: '/:rest(.*)', redirect: '/' },

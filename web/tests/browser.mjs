@@ -2,7 +2,7 @@
 // `kechan serve` on the demo data (tests/integration/test_browser.sh starts it).
 //   node tests/browser.mjs BASE_URL SHOT_DIR
 // Signs in, publishes a demand and sees its explained matches, sees a confidential demand's
-// owner warning on publishing, edits, closes and deletes it, changes a password, opens a chain map with a region's gaps, switches language, and
+// owner warning on publishing, edits, closes and deletes it, manages its org's users, changes a password, opens a chain map with a region's gaps, switches language, and
 // checks that another org's confidential demand shows no owner. On a failure it keeps a
 // screenshot in SHOT_DIR and exits 1.
 import { chromium } from 'playwright-core'
@@ -189,6 +189,25 @@ await step("no edit or delete on another org's record", ent, async () => {
   expect((await ent.getByTestId('record-edit').count()) === 0 && (await ent.getByTestId('record-delete').count()) === 0, 'edit or delete offered on a record of another org')
   await ent.goto(base + '/supplies/sup-0238/edit')
   await ent.getByTestId('publish-load-error').waitFor()
+})
+await step("an org admin manages its org's users", ent, async () => {
+  await ent.getByTestId('nav-users').click()
+  await ent.getByTestId('users-table').waitFor()
+  expect((await ent.getByTestId('users-table').innerText()).includes('u-catl'), 'the org admin is not in the list')
+  await ent.getByTestId('user-new').click()
+  await field(ent, 'u-id').fill('u-catl-eng')
+  await field(ent, 'u-name').fill('电池包结构工程师')
+  await field(ent, 'u-password').fill('short')
+  await ent.getByTestId('u-submit').click()
+  await ent.getByTestId('user-dialog').locator('.el-form-item__error').first().waitFor()
+  await field(ent, 'u-password').fill('engineer-pass-2026')
+  await ent.getByTestId('u-submit').click()
+  await ent.getByTestId('user-dialog').waitFor({ state: 'hidden' })
+  await ent.getByTestId('user-edit-u-catl-eng').waitFor()
+  expect((await ent.getByTestId('users-table').innerText()).includes('电池包结构工程师'), 'the new user is not listed')
+  await ent.getByTestId('user-delete-u-catl-eng').click()
+  await ent.locator('.el-message-box .el-button--danger').click()
+  await ent.getByTestId('user-edit-u-catl-eng').waitFor({ state: 'detached' })
 })
 await step('change the password: a wrong current one is named, the new one signs in', ent, async () => {
   await ent.getByTestId('user-menu').click()
