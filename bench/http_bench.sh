@@ -12,7 +12,7 @@ K=${KECHAN:-build/release/kechan}
 secs=${KC_BENCH_SECONDS:-60}
 conns=${KC_BENCH_CONNECTIONS:-64}
 threads=${KC_BENCH_THREADS:-2}
-command -v wrk >/dev/null || { echo "http_bench: wrk is missing (apt-get install wrk)"; exit 1; }
+command -v wrk >/dev/null || { echo "http_bench: wrk is missing (make bench installs it; or apt-get install wrk)"; exit 1; }
 work=$(mktemp -d /tmp/kc-httpbench-XXXXXX)
 pid=
 cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }

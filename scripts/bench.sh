@@ -3,7 +3,8 @@
 # BENCH="import_bench"). Each prints its figures and the ratio against its peer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# wrk: the load generator of bench/http_bench.sh
+KC_SETUP_EXTRA="wrk ${KC_SETUP_EXTRA:-}" bash scripts/setup.sh
 cmake --preset release >/dev/null
 cmake --build --preset release
 benches=${BENCH:-$( (cd build/release && ls *_bench 2>/dev/null; cd ../../bench && ls *_bench.sh) | sort)}
