@@ -14,6 +14,8 @@
  * Peers see the same terms: every document field and query analyzed by kechan's analyzer
  * (index mode), fed as space-separated tokens. FTS5 uses bm25() with default weights; Xapian
  * (python3-xapian, Debian's python3) BM25Weight defaults, OR of the query terms.
+ * Each task also reports kechan without proximity (the part it plays); KC_EVAL_PROXIMITY=x
+ * ranks with proximity weight x instead of KC_MATCH_PROXIMITY (for tuning on these dev data).
  * Release build; never a timed test. */
 #include <jansson.h>
 #include <math.h>
@@ -206,7 +208,8 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 	fclose(xd);
 	sqlite3_prepare_v2(db, "SELECT id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 11",
 			   -1, &sel, NULL);
-	struct metrics mk = {0}, mf = {0}, mx = {0};
+	struct metrics mk = {0}, mf = {0}, mx = {0}, mk0 = {0};
+	const char *prox_env = getenv("KC_EVAL_PROXIMITY"); /* tuning: another proximity weight */
 	long cal_n[3] = {0}, cal_rel[3] = {0}, buck_n[20] = {0}, buck_rel[20] = {0};
 	char (*ids)[32] = malloc(11 * sizeof(*ids));
 	for (size_t qi = 0; qi < tk->nq; qi++) {
@@ -225,6 +228,16 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 		o.k = K;
 		o.exclude_id = q->exclude;
 		size_t n = 0;
+		/* the part proximity plays: the same ranking without it */
+		o.proximity = 0;
+		if (kc_match_text(ix, t, q->text, &o, &r, &err) == 0) {
+			for (size_t i = 0; i < r.n; i++)
+				snprintf(ids[n++], 32, "%s", kc_index_doc(ix, r.hits[i].doc)->id);
+			kc_match_result_free(&r);
+		}
+		score_list(tk, c, q, ids, n, relevant, &mk0);
+		n = 0;
+		o.proximity = prox_env ? atof(prox_env) : KC_MATCH_PROXIMITY;
 		if (kc_match_text(ix, t, q->text, &o, &r, &err) == 0) {
 			for (size_t i = 0; i < r.n; i++) {
 				const char *id = kc_index_doc(ix, r.hits[i].doc)->id;
@@ -323,6 +336,7 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 		printf("Xapian %s %.4f %s %.4f |\n", ma, mx.a / nq, mb, mx.b / nq);
 	else
 		printf("Xapian n/a |\n");
+	printf("|   | kechan without proximity: %s %.4f %s %.4f |\n", ma, mk0.a / nq, mb, mk0.b / nq);
 	if (!tk->field_task) {
 		double best = mf.a > mx.a ? mf.a : mx.a;
 		printf("|   | misses 1-MRR: kechan %.4f, best peer %.4f, ratio %.2f (goal <= 0.67) |\n",

@@ -8,9 +8,13 @@
  * Filters (kc_index_filter) are CRoaring bitmaps kept per facet value: kind, visibility, region
  * prefix, TRL, stage, chain node, status and publication month.
  *
- * State of this module (see the matching issue): built from the store at start-up and kept
- * current by kc_index_put/kc_index_delete. Not yet: term positions (proximity), snapshots to
- * disk, block-max metadata for pruning.
+ * Term positions are kept for the text fields (KC_FIELD_TEXT_MASK) in a second stream per
+ * term, read only for the documents being scored: one word counter over title, description and
+ * keywords, a gap of 64 between fields and between list items; a word found inside a longer
+ * word stands where that word stands.
+ *
+ * Built from the store at start-up and kept current by kc_index_put/kc_index_delete;
+ * snapshots (kc_index_save/load). Not yet: block-max metadata for pruning.
  *
  * Thread safety: readers may share an index while no writer runs; writers need exclusion
  * (the HTTP server will hold a read/write lock). */
@@ -33,6 +37,9 @@ enum kc_field_id {
 	KC_FIELD_ORG = 5,   /* the owning org's name and short name */
 	KC_FIELD_COUNT = 6,
 };
+/* The fields whose term positions are kept (phrase and proximity): title, description,
+ * keywords. */
+#define KC_FIELD_TEXT_MASK 0x7u
 
 enum kc_doc_kind {
 	KC_DOC_SUPPLY = 1,
@@ -181,6 +188,8 @@ struct kc_postings {
 	uint16_t maxtf[KC_FIELD_COUNT];  /* the largest tf in each field over the list */
 	uint16_t minlen[KC_FIELD_COUNT]; /* the shortest field length among those documents */
 	int done;     /* the end was reached */
+	const uint8_t *pp, *pend;     /* positions stream: the next document's, the end */
+	const uint8_t *pos, *pos_end; /* the current document's positions */
 };
 KC_API void kc_index_postings(const struct kc_index *ix, const char *term, size_t len,
 			      struct kc_postings *pc);
@@ -188,5 +197,9 @@ KC_API void kc_index_postings(const struct kc_index *ix, const char *term, size_
 KC_API int kc_postings_next(struct kc_postings *pc);
 /* Advances to the first document >= target (stays when the current one is); 0 at the end. */
 KC_API int kc_postings_seek(struct kc_postings *pc, uint32_t target);
+/* Decodes a document's positions of a term (a cursor's [pos, pos_end) after
+ * kc_postings_next), ascending: the first cap of them are written to out; returns how many. */
+KC_API size_t kc_positions_decode(const uint8_t *p, const uint8_t *end, uint32_t *out,
+				  size_t cap);
 
 #endif

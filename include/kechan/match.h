@@ -21,7 +21,8 @@
  * Top-k by MaxScore, document at a time (identical to exhaustive scoring, which stays as the
  * reference: opts.exhaustive). Filters (region, TRL, stage, node, date, status, org) come as a
  * kc_docset from kc_index_filter (opts.only); closed records are left out unless
- * opts.include_closed. Not yet: block-max pruning, query expansion, confidence bands. */
+ * opts.include_closed. Pair bounds of proximity ride on one term of each pair, so the pruned
+ * results stay identical. Not yet: block-max pruning. */
 #ifndef KECHAN_MATCH_H
 #define KECHAN_MATCH_H
 
@@ -54,7 +55,15 @@ struct kc_match_opts {
 	double neighbor_weight; /* default 0.4 */
 	int exhaustive;     /* 1: score every document (the reference for the pruned default) */
 	double bonus_city, bonus_province, bonus_trl_fit, malus_trl_gap; /* .10 .05 .15 .20 */
+	double proximity;   /* weight of closeness (below); default KC_MATCH_PROXIMITY, 0 = off */
 };
+
+/* Proximity: words next to each other in the query's text (a pair of whole words, within one
+ * title, keyword or description) that stand close in a document's text fields add
+ *   proximity · min(q_a · idf_a, q_b · idf_b) · acc / (1 + acc),  acc = Σ 1/d²
+ * over their occurrences d = 1..5 words apart: a phrase of the query found as a phrase. One
+ * adjacent occurrence adds half the weaker term's weight times proximity. */
+#define KC_MATCH_PROXIMITY 1.0
 
 /* Defaults: title 3, keywords 2.5, codes 1.5, nodes 2, description 1, org 0.5; b 0.75 for text
  * fields, 0 for codes and nodes. */
@@ -92,16 +101,28 @@ enum kc_match_band {
 KC_API const char *kc_match_band_name(enum kc_match_band b);
 KC_API const char *kc_match_band_zh(enum kc_match_band b);
 
+/* A pair of query neighbours found close together in a result: terms borrowed from the query,
+ * its part of the score, the closest distance in words (1 = side by side). */
+struct kc_match_phrase {
+	const char *a, *b;
+	double score;
+	unsigned dist;
+};
+
 struct kc_match_hit {
 	uint32_t doc;
 	double score; /* text score × (1 + Σ bonus factors) */
-	double text_score;
-	double norm;  /* text_score / the query's largest possible text score, in [0, 1) */
+	double text_score; /* Σ term parts + phrase_score */
+	double phrase_score;
+	double norm;  /* (text_score − phrase_score) / the query's largest possible text score
+			 from its terms, in [0, 1) */
 	enum kc_match_band band;
 	struct kc_match_bonus bonus[4];
 	size_t nbonus;
 	struct kc_match_part *parts; /* sorted by score, descending */
 	size_t nparts;
+	struct kc_match_phrase *phrases; /* sorted by score, descending */
+	size_t nphrases;
 };
 
 /* The result of one query; caller-owned (kc_match_result_free). */

@@ -115,6 +115,15 @@ static void print_explanation(const struct names *nm, const struct kc_match_hit 
 	if (h->nparts > max)
 		printf("；… %zu more", h->nparts - max);
 	printf("\n");
+	if (h->nphrases > 0) {
+		printf("      紧邻 phrases:");
+		for (size_t i = 0; i < h->nphrases && i < max; i++)
+			printf("%s %s+%s %.2f (%s %u)", i ? "；" : "", h->phrases[i].a,
+			       h->phrases[i].b, h->phrases[i].score,
+			       h->phrases[i].dist == 1 ? "相邻 adjacent" : "相距 apart",
+			       h->phrases[i].dist);
+		printf("\n");
+	}
 	if (h->nbonus > 0) {
 		printf("      加成 bonus:");
 		for (size_t i = 0; i < h->nbonus; i++)

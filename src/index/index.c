@@ -1,5 +1,12 @@
 /* The inverted index: a term dictionary (open addressing), one delta + varint postings stream
- * per term, documents with per-field lengths, tombstones for deletes. */
+ * per term, documents with per-field lengths, tombstones for deletes.
+ *
+ * A posting is: document delta, field mask, the tf of each field in the mask, and when the
+ * term is in a text field (title, description, keywords) the byte length of its positions.
+ * Positions live in a second stream per term (read only for the documents being scored):
+ * delta + varint, one word counter over the document's text fields, with a gap of POS_GAP
+ * between fields and between the items of a list (keywords), so no phrase spans two. A word
+ * found inside a longer word (KC_TERM_SUB) has the position of that word. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -15,6 +22,8 @@ struct term {
 	uint32_t last;    /* last document appended + 1 (0 = none) */
 	uint8_t *buf;
 	size_t n, cap;
+	uint8_t *pbuf;    /* positions */
+	size_t pn, pcap;
 	uint32_t df;
 	uint32_t df_kind[3];
 	uint16_t maxtf[KC_FIELD_COUNT];  /* for upper bounds (pruning) */
@@ -82,6 +91,7 @@ void kc_index_free(struct kc_index *ix)
 	for (size_t i = 0; i < ix->term_cap && ix->terms; i++) {
 		kc_free(ix->terms[i].s);
 		kc_free(ix->terms[i].buf);
+		kc_free(ix->terms[i].pbuf);
 	}
 	for (uint32_t d = 0; d < ix->ndocs; d++) {
 		kc_free(ix->docs[d].id);
@@ -144,21 +154,22 @@ static struct term *term_get(struct kc_index *ix, const char *s, size_t n, int c
 	return t;
 }
 
-static int put_varint(struct term *t, uint32_t v)
+/* Appends v as a varint to the stream *buf (*n bytes used of *cap). */
+static int put_varint(uint8_t **buf, size_t *n, size_t *cap, uint32_t v)
 {
-	if (t->n + 5 > t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		uint8_t *b = kc_realloc(t->buf, cap);
+	if (*n + 5 > *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		uint8_t *b = kc_realloc(*buf, c);
 		if (b == NULL)
 			return KC_ENOMEM;
-		t->buf = b;
-		t->cap = cap;
+		*buf = b;
+		*cap = c;
 	}
 	while (v >= 0x80) {
-		t->buf[t->n++] = (uint8_t)(v | 0x80);
+		(*buf)[(*n)++] = (uint8_t)(v | 0x80);
 		v >>= 7;
 	}
-	t->buf[t->n++] = (uint8_t)v;
+	(*buf)[(*n)++] = (uint8_t)v;
 	return 0;
 }
 
@@ -183,18 +194,33 @@ static uint32_t get_varint(const uint8_t **p, const uint8_t *end)
 struct dterm {
 	const char *s;
 	uint32_t len;
+	uint32_t id; /* order of first appearance in the document */
 	uint16_t tf[KC_FIELD_COUNT];
 	uint8_t used;
 };
+
+/* One occurrence of a term in a text field: (term id, position). */
+struct docc {
+	uint32_t id, pos;
+};
+
+#define POS_GAP 64 /* positions between fields and list items: wider than any phrase window */
 
 struct dtab {
 	struct dterm *v;
 	size_t cap, n;
 	struct kc_buf pool; /* copies of the term texts of this document */
 	size_t *offs;       /* per entry: offset into pool (texts are copied; pool may move) */
+	struct docc *occ;   /* text-field occurrences in position order; by dtab_group, grouped
+			       by term id (positions ascending within a term) */
+	size_t nocc, occ_cap;
+	uint32_t *ostart;   /* after dtab_group: term id i's occurrences are
+			       occ[ostart[i] .. ostart[i + 1]) */
+	uint32_t pos;       /* the next word's position */
 };
 
-static int dtab_add(struct dtab *d, const char *s, size_t n, enum kc_field_id f)
+/* Counts term s in field f; in a text field also records its occurrence at position pos. */
+static int dtab_add(struct dtab *d, const char *s, size_t n, enum kc_field_id f, uint32_t pos)
 {
 	if ((d->n + 1) * 2 > d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 256;
@@ -228,6 +254,7 @@ static int dtab_add(struct dtab *d, const char *s, size_t n, enum kc_field_id f)
 	if (!d->v[j].used) {
 		d->v[j].used = 1;
 		d->v[j].len = (uint32_t)n;
+		d->v[j].id = (uint32_t)d->n;
 		d->offs[j] = d->pool.len;
 		if (kc_buf_add(&d->pool, s, n) != 0 || kc_buf_addc(&d->pool, 0) != 0)
 			return KC_ENOMEM;
@@ -235,6 +262,43 @@ static int dtab_add(struct dtab *d, const char *s, size_t n, enum kc_field_id f)
 	}
 	if (d->v[j].tf[f] < UINT16_MAX)
 		d->v[j].tf[f]++;
+	if (f > KC_FIELD_KEYWORDS)
+		return 0;
+	if (d->nocc == d->occ_cap) {
+		size_t cap = d->occ_cap ? d->occ_cap * 2 : 256;
+		struct docc *o = kc_realloc(d->occ, cap * sizeof(*o));
+		if (o == NULL)
+			return KC_ENOMEM;
+		d->occ = o;
+		d->occ_cap = cap;
+	}
+	d->occ[d->nocc++] = (struct docc){d->v[j].id, pos};
+	return 0;
+}
+
+/* Groups the occurrences by term id (a stable counting sort: positions stay ascending). */
+static int dtab_group(struct dtab *d)
+{
+	uint32_t *start = kc_calloc(d->n + 1, sizeof(*start));
+	struct docc *o = kc_malloc((d->nocc ? d->nocc : 1) * sizeof(*o));
+	if (start == NULL || o == NULL) {
+		kc_free(start);
+		kc_free(o);
+		return KC_ENOMEM;
+	}
+	for (size_t i = 0; i < d->nocc; i++)
+		start[d->occ[i].id + 1]++;
+	for (size_t i = 0; i < d->n; i++)
+		start[i + 1] += start[i];
+	for (size_t i = 0; i < d->nocc; i++) /* start[id] walks to the end of id's run */
+		o[start[d->occ[i].id]++] = d->occ[i];
+	for (size_t i = d->n; i > 0; i--) /* back to the starts */
+		start[i] = start[i - 1];
+	start[0] = 0;
+	kc_free(d->occ);
+	d->occ = o;
+	d->occ_cap = d->nocc ? d->nocc : 1;
+	d->ostart = start;
 	return 0;
 }
 
@@ -242,6 +306,8 @@ static void dtab_release(struct dtab *d)
 {
 	kc_free(d->v);
 	kc_free(d->offs);
+	kc_free(d->occ);
+	kc_free(d->ostart);
 	kc_buf_release(&d->pool);
 	memset(d, 0, sizeof(*d));
 }
@@ -259,11 +325,19 @@ static int add_text(const struct actx *ix, struct dtab *d, uint16_t *len, const 
 	int rc = kc_text_analyze(ix->text, ix->run, s, strlen(s), KC_TEXT_INDEX, &terms, &n, err);
 	if (rc != 0)
 		return rc;
+	if (d->pos > 0)
+		d->pos += POS_GAP;
 	for (size_t i = 0; i < n; i++) {
-		if ((rc = dtab_add(d, terms[i].text, terms[i].len, f)) != 0)
+		int sub = (terms[i].flags & KC_TERM_SUB) != 0;
+		/* a word inside a longer one stands where that word stands */
+		uint32_t pos = sub && d->pos > 0 ? d->pos - 1 : d->pos;
+		if ((rc = dtab_add(d, terms[i].text, terms[i].len, f, pos)) != 0)
 			return kc_err_set(err, rc, "out of memory");
-		if (!(terms[i].flags & KC_TERM_SUB) && len[f] < UINT16_MAX)
-			len[f]++;
+		if (!sub) {
+			d->pos++;
+			if (len[f] < UINT16_MAX)
+				len[f]++;
+		}
 	}
 	return 0;
 }
@@ -315,7 +389,7 @@ static int add_codes(struct dtab *d, uint16_t *len, const json_t *v, const char 
 					     : 0;
 		if (k == 0)
 			continue;
-		if (dtab_add(d, term, k, f) != 0)
+		if (dtab_add(d, term, k, f, 0) != 0)
 			return KC_ENOMEM;
 		if (len[f] < UINT16_MAX)
 			len[f]++;
@@ -473,6 +547,10 @@ static int prepare(const struct actx *a, enum kc_doc_kind kind, const json_t *re
 		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 		goto fail;
 	}
+	if (dtab_group(&p->d) != 0) {
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto fail;
+	}
 	doc->id = kc_strdup(id);
 	doc->org_id = dup_field(rec, "org_id");
 	doc->region = dup_field(rec, "region");
@@ -520,23 +598,33 @@ static int commit(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 			goto fail_doc;
 		}
-		size_t before = t->n;
+		size_t before = t->n, pbefore = t->pn;
 		uint32_t delta = no + 1 - t->last;
 		uint8_t mask = 0;
 		for (int f = 0; f < KC_FIELD_COUNT; f++)
 			if (d->v[i].tf[f])
 				mask = (uint8_t)(mask | (1u << f));
-		rc = put_varint(t, delta);
-		rc = rc ? rc : put_varint(t, mask);
+		rc = put_varint(&t->buf, &t->n, &t->cap, delta);
+		rc = rc ? rc : put_varint(&t->buf, &t->n, &t->cap, mask);
 		for (int f = 0; f < KC_FIELD_COUNT && rc == 0; f++)
 			if (d->v[i].tf[f])
-				rc = put_varint(t, d->v[i].tf[f]);
+				rc = put_varint(&t->buf, &t->n, &t->cap, d->v[i].tf[f]);
+		if (rc == 0 && (mask & KC_FIELD_TEXT_MASK)) {
+			uint32_t id = d->v[i].id, prev = 0;
+			for (uint32_t o = d->ostart[id]; o < d->ostart[id + 1] && rc == 0; o++) {
+				rc = put_varint(&t->pbuf, &t->pn, &t->pcap, d->occ[o].pos - prev);
+				prev = d->occ[o].pos;
+			}
+			rc = rc ? rc
+				: put_varint(&t->buf, &t->n, &t->cap, (uint32_t)(t->pn - pbefore));
+		}
 		if (rc != 0) {
 			t->n = before;
+			t->pn = pbefore;
 			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 			goto fail_doc;
 		}
-		ix->bytes += t->n - before;
+		ix->bytes += t->n - before + t->pn - pbefore;
 		for (int f = 0; f < KC_FIELD_COUNT; f++) {
 			uint16_t tf = d->v[i].tf[f];
 			if (tf == 0)
@@ -839,7 +927,7 @@ int kc_index_build(struct kc_index *ix, struct kc_store *st, struct kc_err *err)
  * build, never exchanged. */
 
 #define SNAP_MAGIC "KCIX"
-#define SNAP_FORMAT 1u
+#define SNAP_FORMAT 2u /* 2: term positions */
 
 int kc__put_str(struct kc_buf *b, const char *s)
 {
@@ -919,8 +1007,11 @@ int kc_index_save(const struct kc_index *ix, const char *path, int64_t store_ver
 		rc = rc ? rc : kc_buf_add(&b, t->df_kind, sizeof(t->df_kind));
 		rc = rc ? rc : kc_buf_add(&b, t->maxtf, sizeof(t->maxtf));
 		rc = rc ? rc : kc_buf_add(&b, t->minlen, sizeof(t->minlen));
+		uint64_t pn = t->pn;
 		rc = rc ? rc : kc_buf_add(&b, &n, sizeof(n));
 		rc = rc ? rc : kc_buf_add(&b, t->buf, t->n);
+		rc = rc ? rc : kc_buf_add(&b, &pn, sizeof(pn));
+		rc = rc ? rc : kc_buf_add(&b, t->pbuf, t->pn);
 	}
 	links = json_dumps(ix->links, JSON_COMPACT);
 	if (rc == 0 && links == NULL)
@@ -1072,6 +1163,18 @@ int kc_index_load(struct kc_index **out, const struct kc_text *t, const char *pa
 		}
 		memcpy(tm->buf, p, n);
 		tm->n = tm->cap = (size_t)n;
+		uint64_t pn = 0;
+		kc__get(&r, &pn, sizeof(pn));
+		p = kc__get_bytes(&r, (size_t)pn);
+		if (p == NULL)
+			break;
+		tm->pbuf = kc_malloc(pn ? pn : 1);
+		if (tm->pbuf == NULL) {
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(tm->pbuf, p, pn);
+		tm->pn = tm->pcap = (size_t)pn;
 	}
 	links = kc__get_str(&r);
 	if (!r.bad) {
@@ -1146,6 +1249,8 @@ void kc_index_postings(const struct kc_index *ix, const char *term, size_t len,
 		return;
 	pc->p = t->buf;
 	pc->end = t->buf + t->n;
+	pc->pp = t->pbuf;
+	pc->pend = t->pbuf + t->pn;
 	pc->df = t->df;
 	memcpy(pc->df_kind, t->df_kind, sizeof(pc->df_kind));
 	memcpy(pc->maxtf, t->maxtf, sizeof(pc->maxtf));
@@ -1164,7 +1269,25 @@ int kc_postings_next(struct kc_postings *pc)
 	uint32_t mask = get_varint(&pc->p, pc->end);
 	for (int f = 0; f < KC_FIELD_COUNT; f++)
 		pc->tf[f] = (uint16_t)((mask & (1u << f)) ? get_varint(&pc->p, pc->end) : 0);
+	pc->pos = pc->pos_end = pc->pp;
+	if (mask & KC_FIELD_TEXT_MASK) {
+		uint32_t nb = get_varint(&pc->p, pc->end);
+		size_t left = (size_t)(pc->pend - pc->pp);
+		pc->pp += nb < left ? nb : left; /* a damaged snapshot reads short, never past */
+		pc->pos_end = pc->pp;
+	}
 	return 1;
+}
+
+size_t kc_positions_decode(const uint8_t *p, const uint8_t *end, uint32_t *out, size_t cap)
+{
+	uint32_t at = 0;
+	size_t n = 0;
+	while (p != NULL && p < end && n < cap) {
+		at += get_varint(&p, end);
+		out[n++] = at;
+	}
+	return n;
 }
 
 int kc_postings_seek(struct kc_postings *pc, uint32_t target)

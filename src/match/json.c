@@ -6,7 +6,7 @@
 
 json_t *kc_match_hit_json(const struct kc_match_hit *h, size_t max_terms)
 {
-	json_t *terms = json_array(), *bonuses = json_array();
+	json_t *terms = json_array(), *bonuses = json_array(), *phrases = json_array();
 	for (size_t i = 0; terms && i < h->nparts && i < max_terms; i++) {
 		const struct kc_match_part *p = &h->parts[i];
 		json_t *fields = json_object();
@@ -17,14 +17,20 @@ json_t *kc_match_hit_json(const struct kc_match_hit *h, size_t max_terms)
 		json_array_append_new(terms, json_pack("{s:s, s:f, s:o}", "term", p->term, "score",
 						       p->score, "found_in", fields));
 	}
+	for (size_t i = 0; phrases && i < h->nphrases && i < max_terms; i++) {
+		const struct kc_match_phrase *p = &h->phrases[i];
+		json_array_append_new(phrases, json_pack("{s:[s,s], s:f, s:i}", "terms", p->a, p->b,
+							 "score", p->score, "distance",
+							 (json_int_t)p->dist));
+	}
 	for (size_t i = 0; bonuses && i < h->nbonus; i++)
 		json_array_append_new(bonuses,
 				      json_pack("{s:s, s:f, s:s, s:s}", "code", h->bonus[i].code,
 						"factor", h->bonus[i].factor, "zh", h->bonus[i].zh,
 						"en", h->bonus[i].en));
-	return json_pack("{s:f, s:f, s:f, s:s, s:o?, s:o?}", "score", h->score, "text_score",
+	return json_pack("{s:f, s:f, s:f, s:s, s:o?, s:o?, s:o?}", "score", h->score, "text_score",
 			 h->text_score, "confidence", h->norm, "band", kc_match_band_name(h->band),
-			 "explanation", terms, "bonuses", bonuses);
+			 "explanation", terms, "phrases", phrases, "bonuses", bonuses);
 }
 
 json_t *kc_match_verdicts(const json_t *m)

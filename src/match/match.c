@@ -38,6 +38,7 @@ void kc_match_opts_default(struct kc_match_opts *o, enum kc_doc_kind target)
 	o->bonus_province = 0.05;
 	o->bonus_trl_fit = 0.15;
 	o->malus_trl_gap = 0.20;
+	o->proximity = KC_MATCH_PROXIMITY;
 }
 
 /* The bonuses of document d for the query's context; returns the sum of factors. */
@@ -124,8 +125,10 @@ void kc_match_result_free(struct kc_match_result *r)
 {
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < r->n; i++)
+	for (size_t i = 0; i < r->n; i++) {
 		free(r->hits[i].parts);
+		free(r->hits[i].phrases);
+	}
 	free(r->hits);
 	for (size_t i = 0; i < r->nterms; i++)
 		free(r->terms[i]);
@@ -136,17 +139,30 @@ void kc_match_result_free(struct kc_match_result *r)
 
 /* ---- query terms with weights */
 
+/* Two terms next to each other in the query's text (indexes into its terms, a < b), and the
+ * most their closeness can add to a document's score (set by run_query). */
+struct pair {
+	size_t a, b;
+	double w;
+};
+
+#define MAX_PAIRS 512 /* a long description's first pairs are plenty */
+
 struct query {
 	char **terms;
 	double *w;
 	size_t n, cap;
+	struct pair *pairs;
+	size_t npairs;
 };
 
-static int q_add(struct query *q, const char *s, size_t len, double w)
+/* Adds weight w to term s (a new term when it is not in the query yet); *at = its index. */
+static int q_add_at(struct query *q, const char *s, size_t len, double w, size_t *at)
 {
 	for (size_t i = 0; i < q->n; i++) {
 		if (strlen(q->terms[i]) == len && memcmp(q->terms[i], s, len) == 0) {
 			q->w[i] += w;
+			*at = i;
 			return 0;
 		}
 	}
@@ -165,7 +181,33 @@ static int q_add(struct query *q, const char *s, size_t len, double w)
 	q->terms[q->n] = strndup(s, len);
 	if (q->terms[q->n] == NULL)
 		return KC_ENOMEM;
+	*at = q->n;
 	q->w[q->n++] = w;
+	return 0;
+}
+
+static int q_add(struct query *q, const char *s, size_t len, double w)
+{
+	size_t at;
+	return q_add_at(q, s, len, w, &at);
+}
+
+/* Records terms a and b as neighbours in the query's text (once per pair, in either order). */
+static int q_pair(struct query *q, size_t a, size_t b)
+{
+	if (a == b || q->npairs >= MAX_PAIRS)
+		return 0;
+	if (a > b) {
+		size_t t = a;
+		a = b;
+		b = t;
+	}
+	for (size_t i = 0; i < q->npairs; i++)
+		if (q->pairs[i].a == a && q->pairs[i].b == b)
+			return 0;
+	if (q->pairs == NULL && (q->pairs = malloc(MAX_PAIRS * sizeof(*q->pairs))) == NULL)
+		return KC_ENOMEM;
+	q->pairs[q->npairs++] = (struct pair){a, b, 0};
 	return 0;
 }
 
@@ -177,12 +219,17 @@ static int q_text(struct query *q, const struct kc_text *t, struct kc_text_run *
 	int rc = kc_text_analyze(t, run, s, strlen(s), KC_TEXT_INDEX, &terms, &n, err);
 	if (rc != 0)
 		return rc;
+	size_t prev = SIZE_MAX; /* the last whole word, for pairs of neighbours */
 	for (size_t i = 0; i < n; i++) {
 		/* words inside longer words count half: they widen recall without drowning the
 		 * whole word */
-		double tw = (terms[i].flags & KC_TERM_SUB) ? w * 0.5 : w;
-		if (q_add(q, terms[i].text, terms[i].len, tw) != 0)
+		int sub = (terms[i].flags & KC_TERM_SUB) != 0;
+		size_t at;
+		if (q_add_at(q, terms[i].text, terms[i].len, sub ? w * 0.5 : w, &at) != 0 ||
+		    (!sub && prev != SIZE_MAX && q_pair(q, prev, at) != 0))
 			return kc_err_set(err, KC_ENOMEM, "out of memory");
+		if (!sub)
+			prev = at;
 	}
 	return 0;
 }
@@ -283,6 +330,42 @@ static double idf(const struct kc_index *ix, const struct kc_match_opts *o,
 	return log(1 + (n - df + 0.5) / (df + 0.5));
 }
 
+/* ---- proximity: neighbours in the query found close together in the document */
+
+#define PROX_WINDOW 5   /* words apart at most */
+#define PROX_MAXPOS 512 /* positions read per term and document */
+#define PROX_K 1.0      /* saturation: one adjacent occurrence gives half the pair's weight */
+
+/* The closeness of two terms in a document from their positions ([a, ae) and [b, be), as
+ * kc_positions_decode reads them): acc = Σ 1/d² over the pairs of occurrences d = 1 ..
+ * PROX_WINDOW words apart, saturated as acc / (PROX_K + acc), so in [0, 1). *mind (when not
+ * NULL) is the closest distance, 0 when none is within the window. */
+static double closeness(const uint8_t *a, const uint8_t *ae, const uint8_t *b,
+			const uint8_t *be, unsigned *mind)
+{
+	uint32_t pa[PROX_MAXPOS], pb[PROX_MAXPOS];
+	size_t na = kc_positions_decode(a, ae, pa, PROX_MAXPOS);
+	size_t nb = kc_positions_decode(b, be, pb, PROX_MAXPOS);
+	double acc = 0;
+	unsigned best = 0;
+	size_t j = 0;
+	for (size_t i = 0; i < na; i++) {
+		while (j < nb && pb[j] + PROX_WINDOW < pa[i])
+			j++;
+		for (size_t k = j; k < nb && pb[k] <= pa[i] + PROX_WINDOW; k++) {
+			uint32_t d = pb[k] > pa[i] ? pb[k] - pa[i] : pa[i] - pb[k];
+			if (d == 0) /* a word and a word inside it */
+				continue;
+			acc += 1.0 / ((double)d * (double)d);
+			if (best == 0 || d < best)
+				best = d;
+		}
+	}
+	if (mind != NULL)
+		*mind = best;
+	return acc / (PROX_K + acc);
+}
+
 struct heap_item {
 	double score;
 	uint32_t doc;
@@ -314,6 +397,12 @@ static void sift_down(struct heap_item *h, size_t n, size_t i)
 static int by_part(const void *a, const void *b)
 {
 	const struct kc_match_part *x = a, *y = b;
+	return (x->score < y->score) - (x->score > y->score);
+}
+
+static int by_phrase(const void *a, const void *b)
+{
+	const struct kc_match_phrase *x = a, *y = b;
 	return (x->score < y->score) - (x->score > y->score);
 }
 
@@ -371,6 +460,24 @@ static int score_exhaustive(const struct kc_index *ix, const struct query *q,
 			}
 		}
 	}
+	/* then each pair of neighbours, in query order (as score_maxscore adds them) */
+	for (size_t p = 0; p < q->npairs; p++) {
+		const struct pair *pr = &q->pairs[p];
+		struct kc_postings pa, pb;
+		if (pr->w <= 0)
+			continue;
+		kc_index_postings(ix, q->terms[pr->a], strlen(q->terms[pr->a]), &pa);
+		kc_index_postings(ix, q->terms[pr->b], strlen(q->terms[pr->b]), &pb);
+		while (kc_postings_next(&pa)) {
+			if (!seen[pa.doc]) /* seen: usable and scored */
+				continue;
+			if (!kc_postings_seek(&pb, pa.doc))
+				break;
+			if (pb.doc == pa.doc)
+				acc[pa.doc] += pr->w * closeness(pa.pos, pa.pos_end, pb.pos,
+								 pb.pos_end, NULL);
+		}
+	}
 	for (uint32_t d = 0; d < cap; d++) {
 		if (seen[d])
 			heap_push(heap, hn, k, acc[d] * (1 + bonuses(o, kc_index_doc(ix, d), NULL)), d);
@@ -425,14 +532,18 @@ static int score_maxscore(const struct kc_index *ix, const struct query *q,
 			  struct heap_item *heap, size_t *hn, unsigned k, size_t *candidates)
 {
 	size_t n = q->n;
+	int rc = 0;
 	struct cursor *c = calloc(n ? n : 1, sizeof(*c));
 	double *cum = calloc(n + 1, sizeof(double)); /* cum[i] = Σ ub of c[0..i) */
 	double *contrib = calloc(n ? n : 1, sizeof(double));
-	if (c == NULL || cum == NULL || contrib == NULL) {
-		free(c);
-		free(cum);
-		free(contrib);
-		return KC_ENOMEM;
+	double *pub = calloc(n ? n : 1, sizeof(double)); /* pair bounds carried by each term */
+	const uint8_t **plo = calloc(n ? n : 1, sizeof(*plo)), **phi = calloc(n ? n : 1,
+									       sizeof(*phi));
+	uint8_t *here = calloc(n ? n : 1, 1); /* term found in the current document */
+	if (c == NULL || cum == NULL || contrib == NULL || pub == NULL || plo == NULL ||
+	    phi == NULL || here == NULL) {
+		rc = KC_ENOMEM;
+		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		kc_index_postings(ix, q->terms[i], strlen(q->terms[i]), &c[i].pc);
@@ -440,6 +551,15 @@ static int score_maxscore(const struct kc_index *ix, const struct query *q,
 		c[i].ub = upper_bound(ix, o, &c[i].pc, q->w[i], tidf[i]);
 		c[i].live = kc_postings_next(&c[i].pc);
 	}
+	/* a pair adds only where both its terms are: its bound rides on one of them (the one with
+	 * the larger bound, usually the rarer, whose list is read anyway) */
+	for (size_t p = 0; p < q->npairs; p++) {
+		const struct pair *pr = &q->pairs[p];
+		size_t t = c[pr->b].ub > c[pr->a].ub ? pr->b : pr->a;
+		pub[t] += pr->w;
+	}
+	for (size_t i = 0; i < n; i++)
+		c[i].ub += pub[i] * (1 + 1e-9);
 	qsort(c, n, sizeof(*c), by_ub);
 	for (size_t i = 0; i < n; i++)
 		cum[i + 1] = cum[i] + c[i].ub;
@@ -462,13 +582,17 @@ static int score_maxscore(const struct kc_index *ix, const struct query *q,
 		int use = d != NULL && usable(d, doc, o);
 		double essential = 0;
 		memset(contrib, 0, n * sizeof(double));
+		memset(here, 0, n);
 		for (size_t i = first_ess; i < n; i++) {
 			if (!c[i].live || c[i].pc.doc != doc)
 				continue;
 			if (use) {
-				contrib[c[i].term] = q->w[c[i].term] * tidf[c[i].term] *
-						     term_weight(ix, o, d->len, c[i].pc.tf);
-				essential += contrib[c[i].term];
+				size_t t = c[i].term;
+				contrib[t] = q->w[t] * tidf[t] * term_weight(ix, o, d->len, c[i].pc.tf);
+				essential += contrib[t] + pub[t];
+				here[t] = 1;
+				plo[t] = c[i].pc.pos;
+				phi[t] = c[i].pc.pos_end;
 			}
 			c[i].live = kc_postings_next(&c[i].pc);
 		}
@@ -485,9 +609,12 @@ static int score_maxscore(const struct kc_index *ix, const struct query *q,
 			if (c[i].live && c[i].pc.doc < doc)
 				c[i].live = kc_postings_seek(&c[i].pc, doc);
 			if (c[i].live && c[i].pc.doc == doc) {
-				contrib[c[i].term] = q->w[c[i].term] * tidf[c[i].term] *
-						     term_weight(ix, o, d->len, c[i].pc.tf);
-				bound += contrib[c[i].term] - 0; /* now exact for this term */
+				size_t t = c[i].term;
+				contrib[t] = q->w[t] * tidf[t] * term_weight(ix, o, d->len, c[i].pc.tf);
+				bound += contrib[t] + pub[t]; /* exact for the term, bound for its pairs */
+				here[t] = 1;
+				plo[t] = c[i].pc.pos;
+				phi[t] = c[i].pc.pos_end;
 			}
 		}
 		if (pruned)
@@ -496,12 +623,23 @@ static int score_maxscore(const struct kc_index *ix, const struct query *q,
 		double score = 0;
 		for (size_t t = 0; t < n; t++)
 			score += contrib[t];
+		for (size_t p = 0; p < q->npairs; p++) {
+			const struct pair *pr = &q->pairs[p];
+			if (pr->w > 0 && here[pr->a] && here[pr->b])
+				score += pr->w * closeness(plo[pr->a], phi[pr->a], plo[pr->b],
+							   phi[pr->b], NULL);
+		}
 		heap_push(heap, hn, k, score * (1 + bonuses(o, d, NULL)), doc);
 	}
+out:
 	free(c);
 	free(cum);
 	free(contrib);
-	return 0;
+	free(pub);
+	free(plo);
+	free(phi);
+	free(here);
+	return rc;
 }
 
 static int run_query(const struct kc_index *ix, struct query *q, const struct kc_match_opts *o,
@@ -510,6 +648,7 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 	double *tidf = calloc(q->n ? q->n : 1, sizeof(double));
 	double qmax = 0;
 	struct heap_item *order = NULL;
+	const uint8_t **plo = NULL, **phi = NULL;
 	unsigned k = o->k ? o->k : 10;
 	struct heap_item *heap = malloc((size_t)k * sizeof(*heap));
 	size_t hn = 0;
@@ -522,9 +661,15 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 	for (size_t i = 0; i < q->n; i++) {
 		struct kc_postings pc;
 		kc_index_postings(ix, q->terms[i], strlen(q->terms[i]), &pc);
-		tidf[i] = idf(ix, o, &pc);
+		tidf[i] = pc.df > 0 ? idf(ix, o, &pc) : 0; /* 0: a pair with it never fires */
 		if (o->k3 > 0)
 			q->w[i] = q->w[i] * (o->k3 + 1) / (o->k3 + q->w[i]);
+	}
+	/* a pair of neighbours weighs as much as its weaker term, times the proximity weight */
+	for (size_t p = 0; p < q->npairs; p++) {
+		struct pair *pr = &q->pairs[p];
+		double wa = q->w[pr->a] * tidf[pr->a], wb = q->w[pr->b] * tidf[pr->b];
+		pr->w = o->proximity > 0 ? o->proximity * (wa < wb ? wa : wb) : 0;
 	}
 	rc = o->exhaustive ? score_exhaustive(ix, q, o, tidf, heap, &hn, k, &out->candidates)
 			   : score_maxscore(ix, q, o, tidf, heap, &hn, k, &out->candidates);
@@ -553,7 +698,9 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 	/* explanations: each query term's share in each hit, found by seeking to the hits in
 	 * document order (not by reading whole lists) */
 	order = malloc((hn ? hn : 1) * sizeof(*order));
-	if (order == NULL) {
+	plo = calloc(hn * q->n + 1, sizeof(*plo)); /* per hit and term: its positions */
+	phi = calloc(hn * q->n + 1, sizeof(*phi));
+	if (order == NULL || plo == NULL || phi == NULL) {
 		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -582,11 +729,35 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 			p->term = q->terms[i];
 			p->score = q->w[i] * tidf[i] * term_weight(ix, o, d->len, pc.tf);
 			memcpy(p->tf, pc.tf, sizeof(p->tf));
+			plo[order[j].doc * q->n + i] = pc.pos;
+			phi[order[j].doc * q->n + i] = pc.pos_end;
 		}
 	}
 	for (size_t h = 0; h < hn; h++) {
 		struct kc_match_hit *hit = &out->hits[h];
-		hit->norm = qmax > 0 ? hit->text_score / qmax : 0;
+		const uint8_t **lo = plo + h * q->n, **hi = phi + h * q->n;
+		for (size_t p = 0; p < q->npairs; p++) {
+			const struct pair *pr = &q->pairs[p];
+			unsigned dist = 0;
+			double c = pr->w > 0 && lo[pr->a] && lo[pr->b]
+					   ? closeness(lo[pr->a], hi[pr->a], lo[pr->b], hi[pr->b], &dist)
+					   : 0;
+			if (c <= 0)
+				continue;
+			if (hit->phrases == NULL &&
+			    (hit->phrases = calloc(q->npairs, sizeof(*hit->phrases))) == NULL) {
+				rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+				goto out;
+			}
+			hit->phrases[hit->nphrases++] = (struct kc_match_phrase){
+				q->terms[pr->a], q->terms[pr->b], pr->w * c, dist};
+			hit->phrase_score += pr->w * c;
+		}
+		if (hit->nphrases > 1)
+			qsort(hit->phrases, hit->nphrases, sizeof(*hit->phrases), by_phrase);
+		/* the bands judge the terms alone: closeness is extra evidence on top */
+		double terms_only = hit->text_score - hit->phrase_score;
+		hit->norm = qmax > 0 ? (terms_only > 0 ? terms_only : 0) / qmax : 0;
 		hit->band = hit->norm >= KC_BAND_STRONG_MIN	? KC_BAND_STRONG
 			    : hit->norm >= KC_BAND_POSSIBLE_MIN ? KC_BAND_POSSIBLE
 								 : KC_BAND_WEAK;
@@ -603,6 +774,8 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 	q->n = 0;
 out:
 	free(order);
+	free(plo);
+	free(phi);
 	free(tidf);
 	free(heap);
 	if (rc != 0)
@@ -616,6 +789,7 @@ static void q_free(struct query *q)
 		free(q->terms[i]);
 	free(q->terms);
 	free(q->w);
+	free(q->pairs);
 }
 
 /* The chain nodes one step up and down from the record's nodes, as weighted node terms (not

@@ -151,6 +151,64 @@ static void test_field_averages_and_query_saturation(void **state)
 	kc_index_free(ix);
 }
 
+static size_t positions_of(const struct kc_index *ix, const char *term, uint32_t *out,
+			   size_t cap)
+{
+	struct kc_postings pc;
+	kc_index_postings(ix, term, strlen(term), &pc);
+	assert_int_equal(kc_postings_next(&pc), 1);
+	return kc_positions_decode(pc.pos, pc.pos_end, out, cap);
+}
+
+/* Positions: one word counter over title, description and keywords, 64 between fields and
+ * list items; a phrase of the query found as a phrase ranks first and says so. */
+static void test_positions_and_proximity(void **state)
+{
+	(void)state;
+	struct kc_index *ix = NULL;
+	struct kc_err err = KC_ERR_INIT;
+	uint32_t pos[8];
+	assert_int_equal(kc_index_new(&ix, g_text, &err), 0);
+	put(ix, KC_DOC_SUPPLY,
+	    "{\"id\":\"p1\",\"title\":\"alpha beta gamma\",\"description\":\"delta alpha\","
+	    "\"keywords\":[\"beta\",\"gamma\"],\"nodes\":[\"li-lfp\"]}");
+	assert_int_equal(positions_of(ix, "alpha", pos, 8), 2);
+	assert_int_equal(pos[0], 0);
+	assert_int_equal(pos[1], 3 + 64 + 1);
+	assert_int_equal(positions_of(ix, "beta", pos, 8), 2);
+	assert_int_equal(pos[0], 1);
+	assert_int_equal(pos[1], 69 + 64);
+	assert_int_equal(positions_of(ix, "gamma", pos, 1), 1); /* cap is kept */
+	assert_int_equal(positions_of(ix, "node:li-lfp", pos, 8), 0); /* codes: no positions */
+	kc_index_free(ix);
+
+	/* the same words, once side by side and once apart, in equally long titles */
+	assert_int_equal(kc_index_new(&ix, g_text, &err), 0);
+	put(ix, KC_DOC_SUPPLY, "{\"id\":\"apart\",\"title\":\"solid one two three four five electrolyte\"}");
+	put(ix, KC_DOC_SUPPLY, "{\"id\":\"near\",\"title\":\"one solid electrolyte two three four five\"}");
+	put(ix, KC_DOC_SUPPLY, "{\"id\":\"other\",\"title\":\"four five six seven eight\"}");
+	struct kc_match_opts o;
+	struct kc_match_result r;
+	kc_match_opts_default(&o, KC_DOC_SUPPLY);
+	assert_int_equal(kc_match_text(ix, g_text, "solid electrolyte", &o, &r, &err), 0);
+	assert_int_equal(r.n, 2);
+	assert_string_equal(kc_index_doc(ix, r.hits[0].doc)->id, "near");
+	assert_int_equal(r.hits[0].nphrases, 1);
+	assert_int_equal(r.hits[0].phrases[0].dist, 1);
+	assert_int_equal(r.hits[1].nphrases, 0); /* 6 words apart: outside the window */
+	assert_true(r.hits[0].phrase_score > 0);
+	/* the bands judge the terms alone: both hits have the same norm */
+	assert_true(fabs(r.hits[0].norm - r.hits[1].norm) < 1e-12);
+	kc_match_result_free(&r);
+	o.proximity = 0;
+	assert_int_equal(kc_match_text(ix, g_text, "solid electrolyte", &o, &r, &err), 0);
+	assert_int_equal(r.n, 2);
+	assert_true(fabs(r.hits[0].score - r.hits[1].score) < 1e-12);
+	assert_int_equal(r.hits[0].nphrases, 0);
+	kc_match_result_free(&r);
+	kc_index_free(ix);
+}
+
 static void test_explanations_add_up_and_rank_is_by_score(void **state)
 {
 	(void)state;
@@ -167,6 +225,10 @@ static void test_explanations_add_up_and_rank_is_by_score(void **state)
 			sum += r.hits[i].parts[j].score;
 			if (j)
 				assert_true(r.hits[i].parts[j].score <= r.hits[i].parts[j - 1].score);
+		}
+		for (size_t j = 0; j < r.hits[i].nphrases; j++) {
+			sum += r.hits[i].phrases[j].score;
+			assert_true(r.hits[i].phrases[j].dist >= 1 && r.hits[i].phrases[j].dist <= 5);
 		}
 		assert_true(fabs(sum - r.hits[i].score) < 1e-9);
 		if (i)
@@ -316,6 +378,7 @@ static void test_pruned_equals_exhaustive_on_random_queries(void **state)
 			struct kc_match_opts o;
 			kc_match_opts_default(&o, rand() % 2 ? KC_DOC_SUPPLY : KC_DOC_DEMAND);
 			o.k = (unsigned)(rand() % 20 + 1);
+			o.proximity = (double)(rand() % 4); /* 0 (off) .. 3: pair bounds must hold */
 			o.viewer_org = rand() % 2 ? "o1" : NULL;
 			o.exclude_id = rand() % 3 ? NULL : "x3";
 			struct kc_match_result a, b;
@@ -853,6 +916,7 @@ int main(void)
 		cmocka_unit_test(test_postings_hold_documents_in_order_with_field_counts),
 		cmocka_unit_test(test_bm25f_score_matches_the_hand_computation),
 		cmocka_unit_test(test_field_averages_and_query_saturation),
+		cmocka_unit_test(test_positions_and_proximity),
 		cmocka_unit_test(test_explanations_add_up_and_rank_is_by_score),
 		cmocka_unit_test(test_update_and_delete_take_effect_without_rebuild),
 		cmocka_unit_test(test_confidential_demands_only_for_their_org_or_admins),

@@ -188,6 +188,8 @@ export default {
     why: 'Why',
     foundIn: 'found in',
     bonuses: 'Bonuses',
+    phrases: 'Phrases',
+    phraseTitle: 'Words next to each other in the query, {d} word(s) apart here · +{s}',
     accept: 'Interested',
     decline: 'Not a fit',
     declineReason: 'Why is it not a fit?',

@@ -188,6 +188,8 @@ export default {
     why: '匹配依据',
     foundIn: '出现在',
     bonuses: '加权',
+    phrases: '短语',
+    phraseTitle: '查询中相邻的词，在此相距 {d} 个词 · +{s}',
     accept: '有意向',
     decline: '不合适',
     declineReason: '选择不合适的原因',
