@@ -140,10 +140,17 @@ KC_API int kc_index_delete(struct kc_index *ix, enum kc_doc_kind kind, const cha
 KC_API int kc_index_build(struct kc_index *ix, struct kc_store *st, struct kc_err *err);
 
 /* The chain graph's neighbours of a node, as loaded by kc_index_build (edges of the store):
- * {"up": [node ids that are inputs of it], "down": [node ids it is an input of]}, borrowed;
+ * {"up": [node ids that are inputs of it], "down": [node ids it is an input of], "terms":
+ * [its one-word names, see kc_index_add_node]}, borrowed;
  * NULL when the node has no edges. kc_index_add_edge() adds one edge by hand. */
 KC_API const json_t *kc_index_node_links(const struct kc_index *ix, const char *node);
 KC_API int kc_index_add_edge(struct kc_index *ix, const char *from, const char *to);
+/* Chain node names for query expansion: the name, name_en and aliases of the node record rec
+ * that the analyzer turns into one word each (正极材料, 正极, cathod), kept as the node's
+ * "terms" in kc_index_node_links; kc_index_build adds every node of the store. */
+KC_API int kc_index_add_node(struct kc_index *ix, const json_t *rec, struct kc_err *err);
+/* The node ids one of whose one-word names is term (borrowed array), NULL when none. */
+KC_API const json_t *kc_index_named(const struct kc_index *ix, const char *term);
 
 /* Snapshots. kc_index_save writes the index to path (a temporary file renamed into place),
  * stamped with store_version (kc_store_data_version of the store it was built from) and a

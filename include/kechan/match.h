@@ -26,6 +26,7 @@
 #ifndef KECHAN_MATCH_H
 #define KECHAN_MATCH_H
 
+#include "kechan/assoc.h"
 #include "kechan/index.h"
 
 struct kc_match_opts {
@@ -56,7 +57,32 @@ struct kc_match_opts {
 	int exhaustive;     /* 1: score every document (the reference for the pruned default) */
 	double bonus_city, bonus_province, bonus_trl_fit, malus_trl_gap; /* .10 .05 .15 .20 */
 	double proximity;   /* weight of closeness (below); default KC_MATCH_PROXIMITY, 0 = off */
+	/* query expansion (below): the association table (borrowed; NULL = none), the weight of
+	 * the best expansion word, how many words at most */
+	double alias_weight;  /* chain node names (below); default KC_MATCH_ALIAS_WEIGHT, 0 = off */
+	const struct kc_assoc *assoc;
+	double expand_weight; /* default KC_MATCH_EXPAND_WEIGHT */
+	unsigned expand_terms; /* default KC_MATCH_EXPAND_TERMS */
+	unsigned expand_min;   /* queries of fewer distinct words are not expanded; default
+				  KC_MATCH_EXPAND_MIN */
 };
+
+/* Expansion: with an association table, each word u not in the query scores
+ *   s(u) = Σ_t q_t · npmi(t, u)
+ * over the query's words t (kc_assoc); the expand_terms best join the query with weight
+ * expand_weight · s(u) / max_u s(u): words associated with much of the query, not with one
+ * stray word. Only long queries (expand_min distinct words: a demand's or an achievement's
+ * whole text, not a few keywords looking for one record) are expanded. They form no
+ * proximity pairs; the explanation names the query word each came
+ * from (via). */
+/* Aliases: a query word that is a one-word name of a chain node (its name, English name or an
+ * alias: kc_index_add_node) brings the node's other names and the node itself (node:ID) with
+ * alias_weight times the word's weight: 正极 finds 正极材料 and the records on that node. */
+#define KC_MATCH_ALIAS_WEIGHT 0.5
+
+#define KC_MATCH_EXPAND_WEIGHT 0.5
+#define KC_MATCH_EXPAND_TERMS 20
+#define KC_MATCH_EXPAND_MIN 40
 
 /* Proximity: words next to each other in the query's text (a pair of whole words, within one
  * title, keyword or description) that stand close in a document's text fields add
@@ -74,6 +100,8 @@ struct kc_match_part {
 	const char *term;
 	double score;                 /* this term's share of the document's score */
 	uint16_t tf[KC_FIELD_COUNT];  /* where the term was found */
+	const char *via;              /* an expansion word: the query word it is most associated
+					 with (borrowed from the query); NULL for the query's own */
 };
 
 /* A bonus applied to a result: code ("same_city", "same_province", "trl_fit", "trl_gap"), the

@@ -46,6 +46,8 @@ int kc_cli_stats(struct kc_cli *cli, int argc, char **argv);
 int kc_cli_check(struct kc_cli *cli, int argc, char **argv);
 int kc_cli_log(struct kc_cli *cli, int argc, char **argv);
 int kc_cli_match(struct kc_cli *cli, int argc, char **argv);
+/* `kechan match assoc` (cmd_assoc.c); argv[0] is "assoc". */
+int kc_cli_match_assoc(struct kc_cli *cli, int argc, char **argv);
 /* Near-duplicate supplies and demands of the store (kc_match_dupes over title + description):
  * *pairs a new array of {type, a, b, similarity, title_a, title_b}; with known (an object whose
  * keys are "supply:ID" / "demand:ID"), only pairs with at least one record not in it. */

@@ -1,6 +1,7 @@
 /* cli: `kechan match`: supplies for a demand, demands for a supply, either for free text, each
- * with its explanation. Builds the index from the store on every call (seconds for a million
- * records is the goal of the matching issue; snapshots are not there yet). */
+ * with its explanation. The index comes from its snapshot beside the database (DB.index) when
+ * that is current, else it is built from the store and the snapshot rewritten; an association
+ * table beside it (DB.assoc, `kechan match assoc`) expands long queries. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -19,6 +20,7 @@ static const char help[] =
 	"usage: kechan [--db PATH] [--json] match demand ID | supply ID | text \"…\" [options]\n"
 	"       kechan [--db PATH] match batch --out FILE [--format jsonl|csv] [-k N] [--as-admin]\n"
 	"       kechan [--db PATH] [--json] match dupes [--threshold 0.7]\n"
+	"       kechan [--db PATH] match assoc [--texts FILE.jsonl]... (see match assoc --help)\n"
 	"       kechan [--db PATH] match feedback DEMAND SUPPLY --side demand|supply\n"
 	"                     (--accept | --decline REASON) [--note TEXT]\n\n"
 	"  demand ID      the supplies that could answer a demand (产业出题、科技答题)\n"
@@ -39,6 +41,9 @@ static const char help[] =
 	"  --explain      show each result's matched terms and where they were found\n"
 	"  --as-admin     include confidential demands and show their owners\n"
 	"  --org ORG      match as a member of ORG (sees its own confidential demands)\n"
+	"  --assoc FILE   expand queries with this association table (default: DB.assoc when\n"
+	"                 there is one; `kechan match assoc --help` says how to learn one)\n"
+	"  --no-expand    no query expansion: neither chain-node aliases nor associations\n"
 	"  --rebuild-index  build the index from the store even when its snapshot (DB.index,\n"
 	"                 kept next to the database and refreshed after every change) is current\n\n"
 	"filters (all must hold):\n"
@@ -52,7 +57,11 @@ static const char help[] =
 	"Ranking: BM25F over title, description, keywords, IPC / industry codes, chain nodes and org\n"
 	"name, the query also weighting the chain nodes next to its own; bonuses for the same city or\n"
 	"province and for TRL fit. Each result has a confidence band: 强 strong, 中 possible or 弱\n"
-	"weak (docs/match.md says how they were calibrated). Not yet: proximity, query expansion.\n";
+	"weak (docs/match.md says how they were calibrated). Query words that stand together in the\n"
+	"query and in a result add a proximity bonus (紧邻); a word that names a chain node (its name,\n"
+	"English name or an alias) also looks for the node's other names and records (←), and with an\n"
+	"association table long queries look for their most associated words too.\n"
+	"  assoc          learn the association table: kechan match assoc --help\n";
 
 struct names {
 	json_t *orgs;  /* id → short name */
@@ -111,6 +120,8 @@ static void print_explanation(const struct names *nm, const struct kc_match_hit 
 			first = 0;
 		}
 		printf(")");
+		if (p->via != NULL) /* an expansion word: say where it came from */
+			printf(" ←%s", term_label(nm, p->via, label, sizeof(label)));
 	}
 	if (h->nparts > max)
 		printf("；… %zu more", h->nparts - max);
@@ -158,6 +169,27 @@ static int index_for(struct kc_cli *cli, struct kc_store *st, const struct kc_te
 	}
 	if (file && kc_index_save(*out, path, version, &lerr) != 0)
 		fprintf(stderr, "kechan match: could not save the index snapshot: %s\n", lerr.msg);
+	return 0;
+}
+
+/* The association table for query expansion: path (--assoc), else DB.assoc when there is one
+ * (kechan match assoc writes it); *out NULL when none. A damaged file is an error only when
+ * named by --assoc; beside the database it is reported and matching goes on without. */
+static int assoc_for(const struct kc_cli *cli, const char *path, struct kc_assoc **out,
+		     struct kc_err *err)
+{
+	char def[4096];
+	struct kc_err lerr = KC_ERR_INIT;
+	*out = NULL;
+	if (path != NULL)
+		return kc_assoc_load(out, path, err);
+	if (strstr(cli->db, "://") != NULL ||
+	    (size_t)snprintf(def, sizeof(def), "%s.assoc", cli->db) >= sizeof(def) ||
+	    access(def, F_OK) != 0)
+		return 0;
+	if (kc_assoc_load(out, def, &lerr) != 0)
+		fprintf(stderr, "kechan match: %s; matching without query expansion (kechan match "
+				"assoc rewrites it)\n", lerr.msg);
 	return 0;
 }
 
@@ -335,6 +367,7 @@ static int filter_opt(int argc, char **argv, int *i, struct filter_args *fa)
 
 struct batch {
 	const struct kc_index *ix;
+	const struct kc_assoc *assoc;
 	const struct kc_text *t;
 	json_t **demands;
 	size_t n;
@@ -373,6 +406,7 @@ static void *batch_worker(void *arg)
 		kc_match_opts_default(&o, KC_DOC_SUPPLY);
 		o.k = bt->k;
 		o.viewer_admin = 1; /* the demands' own rights do not limit supplies (all public) */
+		o.assoc = bt->assoc;
 		o.exclude_org = json_string_value(json_object_get(d, "org_id"));
 		if (kc_match_record(bt->ix, bt->t, d, &o, &r, &err) != 0) {
 			pthread_mutex_lock(&bt->lock);
@@ -420,11 +454,12 @@ static int on_demand(void *ud, const json_t *rec)
 	return json_array_append(arr, (json_t *)rec) ? KC_ENOMEM : 0;
 }
 
-static int batch_run(struct kc_store *st, const struct kc_index *ix, const struct kc_text *t,
-		     const char *path, int csv, unsigned k, int as_admin, struct kc_err *err)
+static int batch_run(struct kc_store *st, const struct kc_index *ix, const struct kc_assoc *assoc,
+		     const struct kc_text *t, const char *path, int csv, unsigned k, int as_admin,
+		     struct kc_err *err)
 {
 	json_t *all = json_array();
-	struct batch bt = {.ix = ix, .t = t, .k = k, .csv = csv};
+	struct batch bt = {.ix = ix, .assoc = assoc, .t = t, .k = k, .csv = csv};
 	size_t skipped = 0;
 	int rc = kc_store_each(st, kc_entity_def(KC_ENT_DEMAND), NULL, on_demand, all, err);
 	if (rc < 0) {
@@ -626,13 +661,19 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 	json_t *query = NULL;
 	const char *mode = NULL, *arg = NULL, *target = "supplies", *v, *org = NULL, *outp = NULL,
 		   *format = "jsonl";
+	const char *assoc_path = NULL;
+	struct kc_assoc *assoc = NULL;
 	double threshold = 0.7;
-	int explain = 0, as_admin = 0, rc = 0, code = 0, rebuild = 0;
+	int explain = 0, as_admin = 0, rc = 0, code = 0, rebuild = 0, no_expand = 0;
 	long k = 10;
 	struct filter_args fa = {0};
 	struct kc_docset *only = NULL;
 	if (argc > 1 && strcmp(argv[1], "feedback") == 0) {
 		code = feedback_run(cli, argc - 1, argv + 1);
+		goto out;
+	}
+	if (argc > 1 && strcmp(argv[1], "assoc") == 0) {
+		code = kc_cli_match_assoc(cli, argc - 1, argv + 1);
 		goto out;
 	}
 	for (int i = 1; i < argc; i++) {
@@ -686,6 +727,14 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 				goto out;
 			}
 			format = v;
+		} else if (kc_cli_opt(argc, argv, &i, "--assoc", &v)) {
+			if (v == NULL) {
+				code = 1;
+				goto out;
+			}
+			assoc_path = v;
+		} else if (strcmp(argv[i], "--no-expand") == 0) {
+			no_expand = 1;
 		} else if (kc_cli_opt(argc, argv, &i, "--org", &v)) {
 			if (v == NULL) {
 				code = 1;
@@ -738,8 +787,9 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 		if ((rc = kc_text_open(&base, NULL, &err)) != 0 ||
 		    (rc = kc_text_from_store(base, st, &t, NULL, &err)) != 0 ||
 		    (rc = index_for(cli, st, t, rebuild, &ix, &err)) != 0 ||
-		    (rc = batch_run(st, ix, t, outp, strcmp(format, "csv") == 0, (unsigned)k, as_admin,
-				    &err)) != 0)
+		    (!no_expand && (rc = assoc_for(cli, assoc_path, &assoc, &err)) != 0) ||
+		    (rc = batch_run(st, ix, assoc, t, outp, strcmp(format, "csv") == 0, (unsigned)k,
+				    as_admin, &err)) != 0)
 			goto fail;
 		goto out;
 	}
@@ -792,13 +842,17 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 	}
 	if ((rc = kc_text_open(&base, NULL, &err)) != 0 ||
 	    (rc = kc_text_from_store(base, st, &t, NULL, &err)) != 0 ||
-	    (rc = index_for(cli, st, t, rebuild, &ix, &err)) != 0)
+	    (rc = index_for(cli, st, t, rebuild, &ix, &err)) != 0 ||
+	    (!no_expand && (rc = assoc_for(cli, assoc_path, &assoc, &err)) != 0))
 		goto fail;
 	if (kc_store_each(st, kc_entity_def(KC_ENT_ORG), NULL, on_org, &names, &err) < 0 ||
 	    kc_store_each(st, kc_entity_def(KC_ENT_NODE), NULL, on_node, &names, &err) < 0)
 		goto fail;
 	kc_match_opts_default(&o, tk);
 	o.k = (unsigned)k;
+	o.assoc = assoc;
+	if (no_expand)
+		o.alias_weight = 0;
 	o.viewer_admin = as_admin;
 	o.viewer_org = org;
 	o.viewer_member = org != NULL;
@@ -924,6 +978,7 @@ out:
 	kc_match_result_free(&res);
 	kc_docset_free(only);
 	kc_index_free(ix);
+	kc_assoc_free(assoc);
 	kc_text_close(t);
 	kc_text_close(base);
 	json_decref(query);

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kechan/match.h"
 #include "http_int.h"
@@ -55,6 +56,19 @@ int kc__http_match_open(struct kc_http_app *app, struct kc_store *st, struct kc_
 			return kc_err_set(err, KC_ENOMEM, "out of memory");
 		snprintf(m->snapshot, n, "%s.index", db);
 	}
+	if (m->snapshot != NULL) { /* learned associations beside the database: optional */
+		struct kc_err aerr = KC_ERR_INIT;
+		size_t n = strlen(m->snapshot) + 1;
+		char *ap = kc_malloc(n);
+		if (ap == NULL)
+			return kc_err_set(err, KC_ENOMEM, "out of memory");
+		memcpy(ap, m->snapshot, n);
+		memcpy(ap + n - 7, ".assoc", 7); /* DB.index → DB.assoc */
+		if (access(ap, F_OK) == 0 && kc_assoc_load(&m->assoc, ap, &aerr) != 0)
+			fprintf(stderr, "kechan serve: %s; matching without query expansion\n",
+				aerr.msg);
+		kc_free(ap);
+	}
 	int rc = kc_text_open(&m->base, NULL, err);
 	if (rc == 0)
 		rc = kc_text_from_store(m->base, st, &m->text, NULL, err);
@@ -67,6 +81,7 @@ void kc__http_match_close(struct kc_http_app *app)
 {
 	struct kc_http_match *m = &app->match;
 	kc_index_free(m->ix);
+	kc_assoc_free(m->assoc);
 	kc_text_close(m->text);
 	kc_text_close(m->base);
 	kc_free(m->snapshot);
@@ -100,9 +115,11 @@ void kc__http_match_update(struct kc_http_req *q, const struct kc_entity_def *de
 			rc = kc_index_delete(m->ix, kind, id, NULL);
 			if (rc == KC_ENOTFOUND)
 				rc = 0;
-		} else if (def->ent == KC_ENT_EDGE && rec != NULL) {
-			rc = kc_index_add_edge(m->ix, json_string_value(json_object_get(rec, "from")),
-					       json_string_value(json_object_get(rec, "to")));
+		} else if (def->ent == KC_ENT_EDGE || def->ent == KC_ENT_NODE) {
+			/* the chain graph (rarely edited): an edge changed or deleted, a node renamed
+			 * cannot be patched in place (the old links and names are not known here):
+			 * rebuilt on next use */
+			rc = 1;
 		}
 		if (rc == 0)
 			m->version = after;
@@ -290,6 +307,7 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 	o.viewer_member = q->user.role != KC_ROLE_NONE;
 	o.viewer_org = q->user.org_id[0] ? q->user.org_id : NULL;
 	o.include_closed = p->include_closed;
+	o.assoc = m->assoc;
 	if (query_rec != NULL)
 		o.exclude_org = json_string_value(json_object_get(query_rec, "org_id"));
 	/* An answer reads ~30 records: one snapshot for all is consistent and takes the store's

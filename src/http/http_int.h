@@ -77,6 +77,7 @@ struct kc_http_match {
 	struct kc_index *ix;
 	int64_t version; /* the store's data version the index reflects */
 	char *snapshot;  /* DB.index beside an SQLite file, or NULL */
+	struct kc_assoc *assoc; /* DB.assoc (kechan match assoc) when there is one: expansion */
 	/* Display names of orgs and chain nodes for answers ("org:ID" / "node:ID" → name), valid
 	 * for one data version: cleared when the store moves on. */
 	pthread_mutex_t names_lock;

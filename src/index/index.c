@@ -46,7 +46,8 @@ struct kc_index {
 	size_t doc_cap;
 	struct idkey *ids; /* hash table: (kind, id) → doc */
 	size_t id_cap, nids;
-	json_t *links; /* node → {"up": [...], "down": [...]} */
+	json_t *links; /* node → {"up": [...], "down": [...], "terms": [...]} */
+	json_t *named; /* a word → the nodes whose name or alias it is: ["li-cathode", ...] */
 	struct kc__facets *facets;
 	struct kc_text_run *wruns[16]; /* kc_index_put_many's workers (an OpenCC converter each:
 					  costly to open, so kept) */
@@ -75,7 +76,9 @@ int kc_index_new(struct kc_index **out, const struct kc_text *t, struct kc_err *
 	ix->ids = kc_calloc(ix->id_cap, sizeof(*ix->ids));
 	ix->run = kc_text_run_new();
 	ix->links = json_object();
+	ix->named = json_object();
 	if (ix->terms == NULL || ix->ids == NULL || ix->run == NULL || ix->links == NULL ||
+	    ix->named == NULL ||
 	    kc__facets_new(&ix->facets) != 0) {
 		kc_index_free(ix);
 		return kc_err_set(err, KC_ENOMEM, "out of memory");
@@ -102,6 +105,7 @@ void kc_index_free(struct kc_index *ix)
 	kc_free(ix->docs);
 	kc_free(ix->ids);
 	json_decref(ix->links);
+	json_decref(ix->named);
 	kc__facets_free(ix->facets);
 	for (size_t i = 0; i < sizeof(ix->wruns) / sizeof(ix->wruns[0]); i++)
 		kc_text_run_free(ix->wruns[i]);
@@ -807,15 +811,104 @@ out:
 
 /* ---- the chain graph's adjacency */
 
-static int add_link(json_t *links, const char *node, const char *dir, const char *other)
+static json_t *node_entry(json_t *links, const char *node)
 {
 	json_t *n = json_object_get(links, node);
 	if (n == NULL) {
-		n = json_pack("{s:[], s:[]}", "up", "down");
+		n = json_pack("{s:[], s:[], s:[]}", "up", "down", "terms");
 		if (n == NULL || json_object_set_new(links, node, n) != 0)
+			return NULL;
+	}
+	return n;
+}
+
+static int add_link(json_t *links, const char *node, const char *dir, const char *other)
+{
+	json_t *n = node_entry(links, node);
+	if (n == NULL)
+		return KC_ENOMEM;
+	return json_array_append_new(json_object_get(n, dir), json_string(other)) ? KC_ENOMEM : 0;
+}
+
+/* Adds node to the nodes named by each of its terms. */
+static int name_node(json_t *named, const char *node, const json_t *terms)
+{
+	size_t i;
+	const json_t *t;
+	json_array_foreach(terms, i, t) {
+		json_t *v = json_object_get(named, json_string_value(t));
+		if (v == NULL && (json_object_set_new(named, json_string_value(t), v = json_array()) ||
+				  v == NULL))
+			return KC_ENOMEM;
+		if (json_array_append_new(v, json_string(node)) != 0)
 			return KC_ENOMEM;
 	}
-	return json_array_append_new(json_object_get(n, dir), json_string(other)) ? KC_ENOMEM : 0;
+	return 0;
+}
+
+/* The one-word names of a node record: its name and aliases analyzed, each that comes out as
+ * a single word (a name of several words would need a phrase match: not expanded). */
+int kc_index_add_node(struct kc_index *ix, const json_t *rec, struct kc_err *err)
+{
+	const char *id = json_string_value(json_object_get(rec, "id"));
+	json_t *names = json_array(), *terms = json_array();
+	int rc = 0;
+	if (names == NULL || terms == NULL) {
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (id == NULL) {
+		rc = kc_err_set(err, KC_EINVAL, "node without id");
+		goto out;
+	}
+	const char *fields[] = {"name", "name_en", "aliases"};
+	for (size_t f = 0; f < 3; f++) {
+		const json_t *v = json_object_get(rec, fields[f]);
+		if (json_is_string(v))
+			json_array_append(names, (json_t *)v);
+		else if (json_is_array(v))
+			json_array_extend(names, (json_t *)v);
+	}
+	size_t i;
+	const json_t *x;
+	json_array_foreach(names, i, x) {
+		const struct kc_term *tv;
+		size_t n, whole = 0, at = 0;
+		if (!json_is_string(x))
+			continue;
+		if ((rc = kc_text_analyze(ix->text, ix->run, json_string_value(x),
+					  json_string_length(x), KC_TEXT_INDEX, &tv, &n, err)) != 0)
+			goto out;
+		for (size_t j = 0; j < n; j++)
+			if (!(tv[j].flags & KC_TERM_SUB)) {
+				whole++;
+				at = j;
+			}
+		if (whole != 1)
+			continue;
+		int dup = 0;
+		size_t k;
+		const json_t *y;
+		json_array_foreach(terms, k, y)
+			dup |= strcmp(json_string_value(y), tv[at].text) == 0;
+		if (!dup && json_array_append_new(terms, json_string(tv[at].text)) != 0) {
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	json_t *e = node_entry(ix->links, id);
+	if (e == NULL || json_array_extend(json_object_get(e, "terms"), terms) != 0 ||
+	    name_node(ix->named, id, terms) != 0)
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+out:
+	json_decref(names);
+	json_decref(terms);
+	return rc;
+}
+
+const json_t *kc_index_named(const struct kc_index *ix, const char *term)
+{
+	return json_object_get(ix->named, term);
 }
 
 int kc_index_add_edge(struct kc_index *ix, const char *from, const char *to)
@@ -857,6 +950,12 @@ static int on_org(void *ud, const json_t *rec)
 	if (id != NULL && json_object_set_new(c->org_names, id, json_string(buf)) != 0)
 		return KC_ENOMEM;
 	return 0;
+}
+
+static int on_node(void *ud, const json_t *rec)
+{
+	struct build_ctx *c = ud;
+	return kc_index_add_node(c->ix, rec, c->err);
 }
 
 static int on_edge(void *ud, const json_t *rec)
@@ -902,6 +1001,8 @@ int kc_index_build(struct kc_index *ix, struct kc_store *st, struct kc_err *err)
 	}
 	rc = kc_store_each(st, kc_entity_def(KC_ENT_ORG), NULL, on_org, c, err);
 	if (rc >= 0)
+		rc = kc_store_each(st, kc_entity_def(KC_ENT_NODE), NULL, on_node, c, err);
+	if (rc >= 0)
 		rc = kc_store_each(st, kc_entity_def(KC_ENT_EDGE), NULL, on_edge, c, err);
 	if (rc >= 0)
 		rc = kc_store_each(st, kc_entity_def(KC_ENT_SUPPLY), NULL, on_record, c, err);
@@ -927,7 +1028,7 @@ int kc_index_build(struct kc_index *ix, struct kc_store *st, struct kc_err *err)
  * build, never exchanged. */
 
 #define SNAP_MAGIC "KCIX"
-#define SNAP_FORMAT 2u /* 2: term positions */
+#define SNAP_FORMAT 3u /* 2: term positions; 3: chain nodes' one-word names */
 
 int kc__put_str(struct kc_buf *b, const char *s)
 {
@@ -1186,6 +1287,14 @@ int kc_index_load(struct kc_index **out, const struct kc_text *t, const char *pa
 		} else {
 			json_decref(ix->links);
 			ix->links = l;
+			const char *node;
+			json_t *e;
+			json_object_foreach(l, node, e) {
+				if (name_node(ix->named, node, json_object_get(e, "terms")) != 0) {
+					rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+					goto out;
+				}
+			}
 		}
 	}
 	if (!r.bad && (rc = kc__facets_load(ix->facets, &r)) == KC_ENOMEM) {

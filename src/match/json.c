@@ -14,8 +14,11 @@ json_t *kc_match_hit_json(const struct kc_match_hit *h, size_t max_terms)
 			if (p->tf[f])
 				json_object_set_new(fields, kc_match_field_name((enum kc_field_id)f),
 						    json_integer(p->tf[f]));
-		json_array_append_new(terms, json_pack("{s:s, s:f, s:o}", "term", p->term, "score",
-						       p->score, "found_in", fields));
+		json_t *t = json_pack("{s:s, s:f, s:o}", "term", p->term, "score", p->score,
+				      "found_in", fields);
+		if (t != NULL && p->via != NULL) /* an expansion word, from this query word */
+			json_object_set_new(t, "via", json_string(p->via));
+		json_array_append_new(terms, t);
 	}
 	for (size_t i = 0; phrases && i < h->nphrases && i < max_terms; i++) {
 		const struct kc_match_phrase *p = &h->phrases[i];

@@ -39,6 +39,10 @@ void kc_match_opts_default(struct kc_match_opts *o, enum kc_doc_kind target)
 	o->bonus_trl_fit = 0.15;
 	o->malus_trl_gap = 0.20;
 	o->proximity = KC_MATCH_PROXIMITY;
+	o->alias_weight = KC_MATCH_ALIAS_WEIGHT;
+	o->expand_weight = KC_MATCH_EXPAND_WEIGHT;
+	o->expand_terms = KC_MATCH_EXPAND_TERMS;
+	o->expand_min = KC_MATCH_EXPAND_MIN;
 }
 
 /* The bonuses of document d for the query's context; returns the sum of factors. */
@@ -151,6 +155,7 @@ struct pair {
 struct query {
 	char **terms;
 	double *w;
+	size_t *via; /* an expansion word: the index of the query word it came from; else SIZE_MAX */
 	size_t n, cap;
 	struct pair *pairs;
 	size_t npairs;
@@ -176,12 +181,17 @@ static int q_add_at(struct query *q, const char *s, size_t len, double w, size_t
 		if (ww == NULL)
 			return KC_ENOMEM;
 		q->w = ww;
+		size_t *v = realloc(q->via, cap * sizeof(*v));
+		if (v == NULL)
+			return KC_ENOMEM;
+		q->via = v;
 		q->cap = cap;
 	}
 	q->terms[q->n] = strndup(s, len);
 	if (q->terms[q->n] == NULL)
 		return KC_ENOMEM;
 	*at = q->n;
+	q->via[q->n] = SIZE_MAX;
 	q->w[q->n++] = w;
 	return 0;
 }
@@ -727,6 +737,7 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 			const struct kc_doc *d = kc_index_doc(ix, pc.doc);
 			struct kc_match_part *p = &hit->parts[hit->nparts++];
 			p->term = q->terms[i];
+			p->via = q->via[i] != SIZE_MAX ? q->terms[q->via[i]] : NULL;
 			p->score = q->w[i] * tidf[i] * term_weight(ix, o, d->len, pc.tf);
 			memcpy(p->tf, pc.tf, sizeof(p->tf));
 			plo[order[j].doc * q->n + i] = pc.pos;
@@ -789,7 +800,138 @@ static void q_free(struct query *q)
 		free(q->terms[i]);
 	free(q->terms);
 	free(q->w);
+	free(q->via);
 	free(q->pairs);
+}
+
+static int q_has(const struct query *q, const char *s, size_t len)
+{
+	for (size_t j = 0; j < q->n; j++)
+		if (strlen(q->terms[j]) == len && memcmp(q->terms[j], s, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Adds the names and node terms of the chain nodes that the query's words q->terms[0..nwords)
+ * name (KC_MATCH_ALIAS_WEIGHT in match.h); a term the query has already is left as it is. */
+static int q_aliases(struct query *q, const struct kc_index *ix, size_t nwords, double w)
+{
+	if (w <= 0)
+		return 0;
+	for (size_t i = 0; i < nwords; i++) {
+		size_t k, j;
+		const json_t *node, *x;
+		json_array_foreach(kc_index_named(ix, q->terms[i]), k, node) {
+			char nt[128];
+			size_t nn = kc_index_code_term(nt, sizeof(nt), "node:",
+						       json_string_value(node), 0);
+			const json_t *e = kc_index_node_links(ix, json_string_value(node));
+			json_array_foreach(json_object_get(e, "terms"), j, x) {
+				size_t at, len = json_string_length(x);
+				if (q_has(q, json_string_value(x), len))
+					continue;
+				if (q_add_at(q, json_string_value(x), len, w * q->w[i], &at) != 0)
+					return KC_ENOMEM;
+				q->via[at] = i;
+			}
+			if (nn > 0 && !q_has(q, nt, nn)) {
+				size_t at;
+				if (q_add_at(q, nt, nn, w * q->w[i], &at) != 0)
+					return KC_ENOMEM;
+				q->via[at] = i;
+			}
+		}
+	}
+	return 0;
+}
+
+/* One expansion candidate: a partner word of the table (its pointer identifies it). */
+struct xcand {
+	const char *term;
+	uint32_t len;
+	double s, best; /* Σ q_t · npmi; the largest single q_t · npmi */
+	size_t via;
+};
+
+static int by_xterm(const void *x, const void *y)
+{
+	const struct xcand *a = x, *b = y;
+	return a->term < b->term ? -1 : a->term > b->term;
+}
+
+static int by_xscore(const void *x, const void *y)
+{
+	const struct xcand *a = x, *b = y;
+	if (a->s != b->s)
+		return a->s > b->s ? -1 : 1;
+	return strcmp(a->term, b->term);
+}
+
+/* Adds the words most associated with the query's words q->terms[0..nwords) (see
+ * KC_MATCH_EXPAND_WEIGHT in match.h). */
+static int q_expand(struct query *q, size_t nwords, const struct kc_match_opts *o)
+{
+	struct xcand *c = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+	if (o->assoc == NULL || o->expand_terms == 0 || o->expand_weight <= 0 ||
+	    nwords < o->expand_min)
+		return 0;
+	for (size_t i = 0; i < nwords; i++) {
+		const struct kc_assoc_link *l;
+		size_t m = kc_assoc_get(o->assoc, q->terms[i], strlen(q->terms[i]), &l);
+		if (n + m > cap) {
+			size_t nc = cap ? cap * 2 : 256;
+			while (nc < n + m)
+				nc *= 2;
+			struct xcand *v = realloc(c, nc * sizeof(*v));
+			if (v == NULL) {
+				rc = KC_ENOMEM;
+				goto out;
+			}
+			c = v;
+			cap = nc;
+		}
+		for (size_t j = 0; j < m; j++) {
+			double s = q->w[i] * l[j].npmi;
+			c[n++] = (struct xcand){l[j].term, l[j].len, s, s, i};
+		}
+	}
+	if (n == 0)
+		goto out;
+	/* sum each word's parts (the table hands out one pointer per word) */
+	qsort(c, n, sizeof(*c), by_xterm);
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (w > 0 && c[w - 1].term == c[i].term) {
+			c[w - 1].s += c[i].s;
+			if (c[i].best > c[w - 1].best) {
+				c[w - 1].best = c[i].best;
+				c[w - 1].via = c[i].via;
+			}
+		} else {
+			c[w++] = c[i];
+		}
+	}
+	n = w;
+	qsort(c, n, sizeof(*c), by_xscore);
+	double top = 0;
+	unsigned added = 0;
+	for (size_t i = 0; i < n && added < o->expand_terms; i++) {
+		if (q_has(q, c[i].term, c[i].len))
+			continue;
+		if (top == 0)
+			top = c[i].s;
+		size_t at;
+		if ((rc = q_add_at(q, c[i].term, c[i].len, o->expand_weight * c[i].s / top, &at)) !=
+		    0)
+			goto out;
+		q->via[at] = c[i].via;
+		added++;
+	}
+out:
+	free(c);
+	return rc;
 }
 
 /* The chain nodes one step up and down from the record's nodes, as weighted node terms (not
@@ -826,22 +968,29 @@ static int q_neighbors(struct query *q, const struct kc_index *ix, const json_t 
 
 /* A query from free text or from a record. */
 static int build_query(struct query *q, const struct kc_index *ix, const struct kc_text *t,
-		       const char *text, const json_t *rec, double nw, struct kc_err *err)
+		       const char *text, const json_t *rec, const struct kc_match_opts *o,
+		       struct kc_err *err)
 {
 	struct kc_text_run *run = kc_text_run_new();
 	int rc = 0;
+	size_t nw; /* the query's own words: q->terms[0..nw) */
 	if (run == NULL)
 		return kc_err_set(err, KC_ENOMEM, "out of memory");
 	if (text != NULL) {
-		rc = q_text(q, t, run, text, 1.0, err);
+		if ((rc = q_text(q, t, run, text, 1.0, err)) == 0 &&
+		    (q_expand(q, nw = q->n, o) != 0 || q_aliases(q, ix, nw, o->alias_weight) != 0))
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 	} else if ((rc = q_json_text(q, t, run, json_object_get(rec, "title"), 2.0, err)) == 0 &&
 		   (rc = q_json_text(q, t, run, json_object_get(rec, "keywords"), 2.0, err)) == 0 &&
 		   (rc = q_json_text(q, t, run, json_object_get(rec, "description"), 1.0, err)) ==
 			   0) {
-		if (q_neighbors(q, ix, json_object_get(rec, "nodes"), nw) != 0 ||
+		/* the record's own codes first: expansion leaves the terms it has alone */
+		nw = q->n;
+		if (q_neighbors(q, ix, json_object_get(rec, "nodes"), o->neighbor_weight) != 0 ||
 		    q_codes(q, json_object_get(rec, "nodes"), "node:", 0, 1.0) != 0 ||
 		    q_codes(q, json_object_get(rec, "ipc"), "ipc:", 4, 1.0) != 0 ||
-		    q_codes(q, json_object_get(rec, "industries"), "ind:", 0, 1.0) != 0)
+		    q_codes(q, json_object_get(rec, "industries"), "ind:", 0, 1.0) != 0 ||
+		    q_expand(q, nw, o) != 0 || q_aliases(q, ix, nw, o->alias_weight) != 0)
 			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 	}
 	kc_text_run_free(run);
@@ -853,7 +1002,7 @@ int kc_match_text(const struct kc_index *ix, const struct kc_text *t, const char
 {
 	struct query q = {0};
 	memset(out, 0, sizeof(*out));
-	int rc = build_query(&q, ix, t, text, NULL, o->neighbor_weight, err);
+	int rc = build_query(&q, ix, t, text, NULL, o, err);
 	if (rc == 0)
 		rc = run_query(ix, &q, o, out, err);
 	q_free(&q);
@@ -880,7 +1029,7 @@ int kc_match_record(const struct kc_index *ix, const struct kc_text *t, const js
 			ro.trl_from_stage = ro.trl > 0;
 		}
 	}
-	int rc = build_query(&q, ix, t, NULL, rec, o->neighbor_weight, err);
+	int rc = build_query(&q, ix, t, NULL, rec, o, err);
 	if (rc == 0)
 		rc = run_query(ix, &q, &ro, out, err);
 	q_free(&q);

@@ -116,6 +116,25 @@ expect 1 "--trl takes N or N-M within 1..9" -- "$K" --db demo.db match demand de
 expect 1 "--stage: 'beta' is not one of" -- "$K" --db demo.db match demand dem-0001 --stage pilot,beta
 expect 1 "--since takes a date YYYY-MM-DD" -- "$K" --db demo.db match demand dem-0001 --since 2025-13-01
 expect 1 "region '4x1' is not a GB/T 2260 code" -- "$K" --db demo.db match demand dem-0001 --region 4x1
+# Expansion: a chain node's English alias finds its records; associations learned from texts.
+expect 0 "←spodumen" -- "$K" --db demo.db match text "spodumene" --explain
+expect 0 "0 of 0 candidates" -- "$K" --db demo.db match text "spodumene" --no-expand
+for i in 1 2 3 4; do echo '{"title": "钠电池 层状氧化物 正极", "n": 1}'; done >texts.jsonl
+echo '{"title": "钠电池 普鲁士白"}' >>texts.jsonl
+echo 'not json' >>texts.jsonl
+expect 2 "texts.jsonl:6: not a JSON object" -- "$K" --db demo.db match assoc --texts texts.jsonl
+[[ ! -e demo.db.assoc ]] && kc_ok || kc_fail "a failed match assoc wrote a table"
+sed -i '$d' texts.jsonl
+expect 1 "--no-store needs at least one --texts FILE" -- "$K" --db demo.db match assoc --no-store
+expect 0 "5 texts (0 from the store, 5 from files)" -- "$K" --db demo.db match assoc --no-store --texts texts.jsonl --fields title --out t.assoc
+expect 0 "→ demo.db.assoc" -- "$K" --db demo.db match assoc --texts texts.jsonl
+[[ -s demo.db.assoc ]] && kc_ok || kc_fail "match assoc wrote no DB.assoc"
+expect 0 "s" -- "$K" --db demo.db match demand dem-0001 -k 3
+printf 'KCASxxxx' >bad.assoc
+expect 2 "not a kechan association table" -- "$K" --db demo.db match demand dem-0001 --assoc bad.assoc
+cp bad.assoc demo.db.assoc
+expect 0 "matching without query expansion" -- "$K" --db demo.db match demand dem-0001 -k 3
+rm -f demo.db.assoc
 # Feedback: each side accepts or declines with a reason; the other side sees it; counted.
 expect 0 "supply side declined 拒绝: too_expensive 价格过高 — stage declined" -- "$K" --db demo.db match feedback dem-0059 sup-0238 --side supply --decline too_expensive --note "报价超出预算"
 expect 0 "demand side accepted" -- "$K" --db demo.db match feedback dem-0059 sup-0267 --side demand --accept

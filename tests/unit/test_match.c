@@ -1,5 +1,6 @@
 /* Unit tests for index and match: postings, updates and deletes, BM25F against a hand
- * computation, explanations that add up, visibility of confidential demands. */
+ * computation, explanations that add up, visibility of confidential demands, proximity, term
+ * associations and query expansion. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,8 @@
 #include "kechan/match.h"
 
 static struct kc_text *g_text;
+
+static struct kc_assoc *trained(void);
 
 static int group_setup(void **state)
 {
@@ -335,11 +338,16 @@ static void test_pruned_equals_exhaustive_on_random_queries(void **state)
 					    "na-cell"};
 	static const char *const regions[] = {"320500", "320400", "440300", "110108", "510100"};
 	const size_t nw = sizeof(words) / sizeof(words[0]);
+	struct kc_assoc *assoc = trained();
 	srand(42);
 	for (int round = 0; round < 6; round++) {
 		struct kc_index *ix = NULL;
 		struct kc_err err = KC_ERR_INIT;
 		assert_int_equal(kc_index_new(&ix, g_text, &err), 0);
+		json_t *node = json_pack("{s:s, s:s, s:[s]}", "id", "li-lfp", "name", "磷酸铁锂",
+					 "aliases", "LiFePO4");
+		assert_int_equal(kc_index_add_node(ix, node, &err), 0);
+		json_decref(node);
 		kc_index_add_edge(ix, "li-lfp", "li-cell");
 		kc_index_add_edge(ix, "na-hardcarbon", "na-cell");
 		int ndocs = 150 + rand() % 150;
@@ -379,6 +387,9 @@ static void test_pruned_equals_exhaustive_on_random_queries(void **state)
 			kc_match_opts_default(&o, rand() % 2 ? KC_DOC_SUPPLY : KC_DOC_DEMAND);
 			o.k = (unsigned)(rand() % 20 + 1);
 			o.proximity = (double)(rand() % 4); /* 0 (off) .. 3: pair bounds must hold */
+			o.assoc = rand() % 2 ? assoc : NULL; /* expansion words are terms like any */
+			o.expand_min = (unsigned)(rand() % 3);
+			o.alias_weight = rand() % 2 ? KC_MATCH_ALIAS_WEIGHT : 0;
 			o.viewer_org = rand() % 2 ? "o1" : NULL;
 			o.exclude_id = rand() % 3 ? NULL : "x3";
 			struct kc_match_result a, b;
@@ -402,6 +413,7 @@ static void test_pruned_equals_exhaustive_on_random_queries(void **state)
 		}
 		kc_index_free(ix);
 	}
+	kc_assoc_free(assoc);
 }
 
 static void test_near_duplicates_are_found_and_verified(void **state)
@@ -857,6 +869,183 @@ static void test_snapshot_loads_the_same_index_and_refuses_damage(void **state)
 	kc_index_free(a);
 }
 
+/* A small corpus where 储能 and 锂电池 always come together, 光伏 with 银浆. */
+static struct kc_assoc *trained(void)
+{
+	struct kc_assoc *a = NULL;
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_text_run *run = kc_text_run_new();
+	assert_int_equal(kc_assoc_new(&a, &err), 0);
+	static const char *const texts[] = {
+		"锂电池 储能 电站", "储能 锂电池 成本", "锂电池 储能 寿命", "锂电池 储能 安全",
+		"光伏 银浆", "光伏 银浆 成本", "光伏 银浆 电站", "光伏 组件", "风电 叶片",
+		"风电 叶片 寿命", "风电 叶片 安全", "锂电池 回收", "氢能 电解槽", "氢能 电解槽 成本",
+		"氢能 电解槽 寿命", "半导体 光刻胶", "半导体 光刻胶 安全", "半导体 光刻胶 电站",
+		"钙钛矿 叠层", "钙钛矿 叠层 寿命", "钙钛矿 叠层 成本", "海水 淡化", "海水 淡化 膜",
+		"海水 淡化 成本", "土壤 修复", "土壤 修复 寿命", "土壤 修复 安全"};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		assert_int_equal(kc_assoc_add(a, g_text, run, texts[i], strlen(texts[i]), &err), 0);
+	/* invalid UTF-8 is refused, the table unchanged */
+	assert_int_not_equal(kc_assoc_add(a, g_text, run, "\xff\xfe", 2, &err), 0);
+	struct kc_assoc_params p;
+	kc_assoc_params_default(&p);
+	p.max_df_share = 0.5; /* a tiny corpus: its words are all frequent */
+	assert_int_equal(kc_assoc_finish(a, &p, &err), 0);
+	assert_int_not_equal(kc_assoc_add(a, g_text, run, "太晚", 6, &err), 0);
+	kc_text_run_free(run);
+	return a;
+}
+
+static double npmi_of(const struct kc_assoc *a, const char *w, const char *partner)
+{
+	const struct kc_assoc_link *l;
+	size_t n = kc_assoc_get(a, w, strlen(w), &l);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			assert_true(l[i - 1].npmi >= l[i].npmi); /* best first */
+		if (l[i].len == strlen(partner) && memcmp(l[i].term, partner, l[i].len) == 0)
+			return l[i].npmi;
+	}
+	return -2;
+}
+
+static void test_associations_learned_saved_and_loaded(void **state)
+{
+	(void)state;
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_assoc *a = trained(), *b = NULL;
+	/* 储能 in 4 texts, 锂电池 in 5, both in 4 of 27: npmi = ln(27·4/20) / −ln(4/27) */
+	double want = log(27.0 * 4 / (4.0 * 5)) / -log(4.0 / 27);
+	assert_true(fabs(npmi_of(a, "储能", "锂电池") - want) < 1e-5);
+	assert_true(fabs(npmi_of(a, "锂电池", "储能") - want) < 1e-5);
+	assert_true(npmi_of(a, "光伏", "银浆") > 0.5);
+	assert_true(npmi_of(a, "储能", "银浆") == -2); /* never together */
+	assert_true(npmi_of(a, "储能", "成本") == -2); /* together once: below min_pair */
+	const struct kc_assoc_link *l;
+	assert_int_equal(kc_assoc_get(a, "不存在的词", strlen("不存在的词"), &l), 0);
+	char path[] = "/tmp/kc_assoc_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(kc_assoc_save(a, path, &err), 0);
+	assert_int_equal(kc_assoc_load(&b, path, &err), 0);
+	size_t t1, w1, l1, t2, w2, l2;
+	kc_assoc_stats(a, &t1, &w1, &l1);
+	kc_assoc_stats(b, &t2, &w2, &l2);
+	assert_int_equal(t1, t2);
+	assert_int_equal(w1, w2);
+	assert_int_equal(l1, l2);
+	assert_true(w1 > 0);
+	assert_true(npmi_of(b, "储能", "锂电池") == npmi_of(a, "储能", "锂电池"));
+	kc_assoc_free(b);
+	b = NULL;
+	/* damaged, truncated, not a table */
+	FILE *f = fopen(path, "r+b");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	fseek(f, size - 5, SEEK_SET);
+	int c = fgetc(f);
+	fseek(f, size - 5, SEEK_SET);
+	fputc(c ^ 0x10, f);
+	fclose(f);
+	assert_int_equal(kc_assoc_load(&b, path, &err), KC_ECORRUPT);
+	assert_non_null(strstr(err.msg, "checksum"));
+	assert_int_equal(kc_assoc_save(a, path, &err), 0);
+	assert_int_equal(truncate(path, size - 3), 0);
+	assert_int_equal(kc_assoc_load(&b, path, &err), KC_ECORRUPT);
+	assert_null(b);
+	assert_int_equal(kc_assoc_load(&b, "/nonexistent/kc.assoc", &err), KC_EIO);
+	unlink(path);
+	kc_assoc_free(a);
+}
+
+static void test_expansion_by_associations_and_chain_aliases(void **state)
+{
+	(void)state;
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_assoc *a = trained();
+	struct kc_index *ix = NULL;
+	assert_int_equal(kc_index_new(&ix, g_text, &err), 0);
+	put(ix, KC_DOC_SUPPLY, "{\"id\":\"s1\",\"title\":\"储能系统集成\"}");
+	put(ix, KC_DOC_SUPPLY, "{\"id\":\"s2\",\"title\":\"风电叶片检测\"}");
+	put(ix, KC_DOC_SUPPLY,
+	    "{\"id\":\"s3\",\"title\":\"高压实改性工艺\",\"nodes\":[\"li-cathode\"]}");
+	json_t *node = json_pack("{s:s, s:s, s:s, s:[s, s, s]}", "id", "li-cathode", "name",
+				 "正极材料", "name_en", "cathode", "aliases", "正极", "cathode material",
+				 "正极");
+	assert_int_equal(kc_index_add_node(ix, node, &err), 0);
+	json_decref(node);
+	/* one-word names only: "cathode material" is two words */
+	const json_t *terms = json_object_get(kc_index_node_links(ix, "li-cathode"), "terms");
+	assert_int_equal(json_array_size(terms), 2); /* 正极, cathod: 正极材料 is 正极 + 材料 here */
+	assert_non_null(kc_index_named(ix, "正极"));
+	assert_null(kc_index_named(ix, "材料"));
+
+	struct kc_match_opts o;
+	struct kc_match_result r;
+	kc_match_opts_default(&o, KC_DOC_SUPPLY);
+	/* associations: 锂电池 brings 储能 (s1) once the query is long enough */
+	o.assoc = a;
+	assert_int_equal(kc_match_text(ix, g_text, "锂电池", &o, &r, &err), 0);
+	assert_int_equal(r.n, 0); /* a short query is not expanded */
+	kc_match_result_free(&r);
+	o.expand_min = 1;
+	assert_int_equal(kc_match_text(ix, g_text, "锂电池", &o, &r, &err), 0);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(kc_index_doc(ix, r.hits[0].doc)->id, "s1");
+	assert_string_equal(r.hits[0].parts[0].term, "储能");
+	assert_string_equal(r.hits[0].parts[0].via, "锂电池");
+	json_t *j = kc_match_hit_json(&r.hits[0], 10);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(j, "explanation"), 0), "via")),
+			    "锂电池");
+	json_decref(j);
+	/* the expansion word weighs expand_weight of the query's own */
+	double expanded = r.hits[0].score;
+	kc_match_result_free(&r);
+	o.assoc = NULL;
+	assert_int_equal(kc_match_text(ix, g_text, "储能", &o, &r, &err), 0);
+	assert_int_equal(r.n, 1);
+	assert_true(expanded < r.hits[0].score * 0.75);
+	assert_null(r.hits[0].parts[0].via);
+	kc_match_result_free(&r);
+	o.assoc = a;
+	o.expand_weight = 0;
+	assert_int_equal(kc_match_text(ix, g_text, "锂电池", &o, &r, &err), 0);
+	assert_int_equal(r.n, 0);
+	kc_match_result_free(&r);
+
+	/* aliases: cathode names the node, whose record s3 says neither word */
+	assert_int_equal(kc_match_text(ix, g_text, "cathode", &o, &r, &err), 0);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(kc_index_doc(ix, r.hits[0].doc)->id, "s3");
+	assert_string_equal(r.hits[0].parts[0].term, "node:li-cathode");
+	assert_non_null(r.hits[0].parts[0].via);
+	kc_match_result_free(&r);
+	o.alias_weight = 0;
+	assert_int_equal(kc_match_text(ix, g_text, "cathode", &o, &r, &err), 0);
+	assert_int_equal(r.n, 0);
+	kc_match_result_free(&r);
+	/* the names travel with a snapshot */
+	char path[] = "/tmp/kc_snapn_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	struct kc_index *b = NULL;
+	assert_int_equal(kc_index_save(ix, path, 7, &err), 0);
+	assert_int_equal(kc_index_load(&b, g_text, path, 7, &err), 0);
+	assert_non_null(kc_index_named(b, "cathod")); /* the stemmed word */
+	o.alias_weight = KC_MATCH_ALIAS_WEIGHT;
+	assert_int_equal(kc_match_text(b, g_text, "正极", &o, &r, &err), 0);
+	assert_int_equal(r.n, 1);
+	kc_match_result_free(&r);
+	unlink(path);
+	kc_index_free(b);
+	kc_index_free(ix);
+	kc_assoc_free(a);
+}
+
 static void test_stage_stands_in_for_a_missing_trl(void **state)
 {
 	(void)state;
@@ -927,6 +1116,8 @@ int main(void)
 		cmocka_unit_test(test_put_many_on_threads_equals_one_by_one),
 		cmocka_unit_test(test_snapshot_loads_the_same_index_and_refuses_damage),
 		cmocka_unit_test(test_stage_stands_in_for_a_missing_trl),
+		cmocka_unit_test(test_associations_learned_saved_and_loaded),
+		cmocka_unit_test(test_expansion_by_associations_and_chain_aliases),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
