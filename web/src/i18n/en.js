@@ -190,6 +190,8 @@ export default {
     bonuses: 'Bonuses',
     phrases: 'Phrases',
     phraseTitle: 'Words next to each other in the query, {d} word(s) apart here · +{s}',
+    via: '← {w}',
+    viaTitle: 'Not in the query: found by expansion from “{w}” (a chain-node alias or a learned association)',
     accept: 'Interested',
     decline: 'Not a fit',
     declineReason: 'Why is it not a fit?',

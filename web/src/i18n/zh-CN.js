@@ -190,6 +190,8 @@ export default {
     bonuses: '加权',
     phrases: '短语',
     phraseTitle: '查询中相邻的词，在此相距 {d} 个词 · +{s}',
+    via: '← {w}',
+    viaTitle: '查询中没有此词：由“{w}”扩展而来（产业链节点别名或学到的词语关联）',
     accept: '有意向',
     decline: '不合适',
     declineReason: '选择不合适的原因',
