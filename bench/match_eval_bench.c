@@ -351,6 +351,20 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 		struct kc_match_result r;
 		kc_match_opts_default(&o, KC_DOC_SUPPLY);
 		o.k = K;
+		const char *wenv = getenv("KC_EVAL_WEIGHTS"); /* tuning: title,desc,keywords[,k1,b] */
+		if (wenv) {
+			double wt = 0, wd = 0, wk = 0, k1 = 0, bb = -1;
+			if (sscanf(wenv, "%lf,%lf,%lf,%lf,%lf", &wt, &wd, &wk, &k1, &bb) >= 3) {
+				o.w[KC_FIELD_TITLE] = wt;
+				o.w[KC_FIELD_DESC] = wd;
+				o.w[KC_FIELD_KEYWORDS] = wk;
+				if (k1 > 0)
+					o.k1 = k1;
+				if (bb >= 0)
+					o.b[KC_FIELD_TITLE] = o.b[KC_FIELD_DESC] =
+						o.b[KC_FIELD_KEYWORDS] = bb;
+			}
+		}
 		o.exclude_id = q->exclude;
 		size_t n = 0;
 		/* the part proximity plays: the same ranking without it */

@@ -32,7 +32,7 @@
 struct kc_match_opts {
 	enum kc_doc_kind target; /* what to return */
 	unsigned k;              /* results wanted (default 10) */
-	double k1;               /* default 1.2 */
+	double k1;               /* default 2 */
 	double k3;               /* query-term saturation: a term's weight w in the query counts
 				    w(k3+1)/(k3+w), so a word repeated through a long text does not
 				    drown the rest; default 3, 0 = linear */
@@ -91,7 +91,7 @@ struct kc_match_opts {
  * adjacent occurrence adds half the weaker term's weight times proximity. */
 #define KC_MATCH_PROXIMITY 1.0
 
-/* Defaults: title 3, keywords 2.5, codes 1.5, nodes 2, description 1, org 0.5; b 0.75 for text
+/* Defaults: title 3, keywords 3, codes 1.5, nodes 2, description 1, org 0.5; b 0.75 for text
  * fields, 0 for codes and nodes. */
 KC_API void kc_match_opts_default(struct kc_match_opts *o, enum kc_doc_kind target);
 
@@ -123,8 +123,8 @@ enum kc_match_band {
 	KC_BAND_POSSIBLE = 1,
 	KC_BAND_STRONG = 2,
 };
-#define KC_BAND_STRONG_MIN 0.30
-#define KC_BAND_POSSIBLE_MIN 0.15
+#define KC_BAND_STRONG_MIN 0.25
+#define KC_BAND_POSSIBLE_MIN 0.12
 /* "strong" / "possible" / "weak" and 强 / 中 / 弱 */
 KC_API const char *kc_match_band_name(enum kc_match_band b);
 KC_API const char *kc_match_band_zh(enum kc_match_band b);

@@ -24,12 +24,12 @@ const char *kc_match_field_zh(enum kc_field_id f)
 
 void kc_match_opts_default(struct kc_match_opts *o, enum kc_doc_kind target)
 {
-	static const double w[KC_FIELD_COUNT] = {3.0, 1.0, 2.5, 1.5, 2.0, 0.5};
+	static const double w[KC_FIELD_COUNT] = {3.0, 1.0, 3.0, 1.5, 2.0, 0.5};
 	static const double b[KC_FIELD_COUNT] = {0.75, 0.75, 0.75, 0.0, 0.0, 0.75};
 	memset(o, 0, sizeof(*o));
 	o->target = target;
 	o->k = 10;
-	o->k1 = 1.2;
+	o->k1 = 2.0;
 	o->k3 = 3.0;
 	memcpy(o->w, w, sizeof(w));
 	memcpy(o->b, b, sizeof(b));
