@@ -351,6 +351,9 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 		struct kc_match_result r;
 		kc_match_opts_default(&o, KC_DOC_SUPPLY);
 		o.k = K;
+		const char *k3env = getenv("KC_EVAL_K3"); /* tuning: query-term saturation */
+		if (k3env)
+			o.k3 = atof(k3env);
 		const char *wenv = getenv("KC_EVAL_WEIGHTS"); /* tuning: title,desc,keywords[,k1,b] */
 		if (wenv) {
 			double wt = 0, wd = 0, wk = 0, k1 = 0, bb = -1;

@@ -115,6 +115,18 @@ static inline uint64_t kc_fnv1a(const void *p, size_t n, uint64_t h)
 /* Monotonic clock in seconds, for progress and benchmarks. */
 KC_API double kc_now(void);
 
+/* Encoding of binary files (index snapshots, association tables): a length-prefixed string
+ * added to a kc_buf, and a reader bounded by the body's end that sets bad instead of reading
+ * past it (then gives zeros / NULL). */
+struct kc__rd {
+	const unsigned char *p, *end;
+	int bad; /* set when a read ran past the end or found nonsense */
+};
+KC_API int kc__put_str(struct kc_buf *b, const char *s); /* NULL is kept as NULL */
+KC_API void kc__get(struct kc__rd *r, void *v, size_t n);
+KC_API char *kc__get_str(struct kc__rd *r); /* owned copy, NULL for NULL (and when bad) */
+KC_API const unsigned char *kc__get_bytes(struct kc__rd *r, size_t n);
+
 /* Maps a KC_E* code to the CLI's documented exit code: 0 ok, 1 user error, 2 data error,
  * 3 internal error. */
 KC_API int kc_exit_code(int code);

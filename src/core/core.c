@@ -342,3 +342,47 @@ double kc_now(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+/* ---- bounded reading of a file body (snapshots, association tables) */
+
+int kc__put_str(struct kc_buf *b, const char *s)
+{
+	uint32_t len = s ? (uint32_t)strlen(s) : UINT32_MAX;
+	int rc = kc_buf_add(b, &len, sizeof(len));
+	return rc || s == NULL ? rc : kc_buf_add(b, s, len);
+}
+
+void kc__get(struct kc__rd *r, void *v, size_t n)
+{
+	if (r->bad || (size_t)(r->end - r->p) < n) {
+		r->bad = 1;
+		memset(v, 0, n);
+		return;
+	}
+	memcpy(v, r->p, n);
+	r->p += n;
+}
+
+const unsigned char *kc__get_bytes(struct kc__rd *r, size_t n)
+{
+	if (r->bad || (size_t)(r->end - r->p) < n) {
+		r->bad = 1;
+		return NULL;
+	}
+	const unsigned char *p = r->p;
+	r->p += n;
+	return p;
+}
+
+char *kc__get_str(struct kc__rd *r)
+{
+	uint32_t len = 0;
+	kc__get(r, &len, sizeof(len));
+	if (r->bad || len == UINT32_MAX)
+		return NULL;
+	const unsigned char *p = kc__get_bytes(r, len);
+	char *s = p ? kc_strndup((const char *)p, len) : NULL;
+	if (p != NULL && s == NULL)
+		r->bad = 1;
+	return s;
+}

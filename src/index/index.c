@@ -1030,47 +1030,6 @@ int kc_index_build(struct kc_index *ix, struct kc_store *st, struct kc_err *err)
 #define SNAP_MAGIC "KCIX"
 #define SNAP_FORMAT 3u /* 2: term positions; 3: chain nodes' one-word names */
 
-int kc__put_str(struct kc_buf *b, const char *s)
-{
-	uint32_t len = s ? (uint32_t)strlen(s) : UINT32_MAX;
-	int rc = kc_buf_add(b, &len, sizeof(len));
-	return rc || s == NULL ? rc : kc_buf_add(b, s, len);
-}
-
-void kc__get(struct kc__rd *r, void *v, size_t n)
-{
-	if (r->bad || (size_t)(r->end - r->p) < n) {
-		r->bad = 1;
-		memset(v, 0, n);
-		return;
-	}
-	memcpy(v, r->p, n);
-	r->p += n;
-}
-
-const unsigned char *kc__get_bytes(struct kc__rd *r, size_t n)
-{
-	if (r->bad || (size_t)(r->end - r->p) < n) {
-		r->bad = 1;
-		return NULL;
-	}
-	const unsigned char *p = r->p;
-	r->p += n;
-	return p;
-}
-
-char *kc__get_str(struct kc__rd *r)
-{
-	uint32_t len = 0;
-	kc__get(r, &len, sizeof(len));
-	if (r->bad || len == UINT32_MAX)
-		return NULL;
-	const unsigned char *p = kc__get_bytes(r, len);
-	char *s = p ? kc_strndup((const char *)p, len) : NULL;
-	if (p != NULL && s == NULL)
-		r->bad = 1;
-	return s;
-}
 
 int kc_index_save(const struct kc_index *ix, const char *path, int64_t store_version,
 		  struct kc_err *err)

@@ -20,16 +20,6 @@ int kc__facets_filter(const struct kc__facets *fc, const struct kc_doc *docs,
 		      const struct kc_filter *f, struct kc_docset **out, struct kc_err *err);
 size_t kc__facets_bytes(const struct kc__facets *fc);
 
-/* ---- snapshot encoding: little helpers over a kc_buf (writing) and a bounded reader */
-struct kc__rd {
-	const unsigned char *p, *end;
-	int bad; /* set when a read ran past the end or found nonsense */
-};
-int kc__put_str(struct kc_buf *b, const char *s); /* NULL is kept as NULL */
-void kc__get(struct kc__rd *r, void *v, size_t n);
-char *kc__get_str(struct kc__rd *r); /* owned copy, NULL for NULL (and when bad) */
-const unsigned char *kc__get_bytes(struct kc__rd *r, size_t n);
-
 int kc__facets_save(const struct kc__facets *fc, struct kc_buf *b);
 int kc__facets_load(struct kc__facets *fc, struct kc__rd *r);
 

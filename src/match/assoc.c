@@ -446,22 +446,6 @@ out:
 	return rc;
 }
 
-struct rd {
-	const unsigned char *p, *end;
-	int bad;
-};
-
-static void get(struct rd *r, void *v, size_t n)
-{
-	if (r->bad || (size_t)(r->end - r->p) < n) {
-		r->bad = 1;
-		memset(v, 0, n);
-		return;
-	}
-	memcpy(v, r->p, n);
-	r->p += n;
-}
-
 int kc_assoc_load(struct kc_assoc **out, const char *path, struct kc_err *err)
 {
 	struct kc_assoc *a = NULL;
@@ -493,23 +477,21 @@ int kc_assoc_load(struct kc_assoc **out, const char *path, struct kc_err *err)
 	}
 	if ((rc = kc_assoc_new(&a, err)) != 0)
 		goto out;
-	struct rd r = {body, body + len, 0};
+	struct kc__rd r = {body, body + len, 0};
 	uint32_t n;
-	get(&r, &n, sizeof(n));
+	kc__get(&r, &n, sizeof(n));
 	for (uint32_t i = 0; !r.bad && i < n; i++) {
 		uint32_t l, id;
-		get(&r, &l, sizeof(l));
-		if (r.bad || (size_t)(r.end - r.p) < l) {
-			r.bad = 1;
+		kc__get(&r, &l, sizeof(l));
+		const unsigned char *w = kc__get_bytes(&r, l);
+		if (w == NULL)
 			break;
-		}
-		if (word_id(a, (const char *)r.p, l, &id) != 0)
+		if (word_id(a, (const char *)w, l, &id) != 0)
 			goto nomem;
 		if (id != i) { /* a word twice */
 			r.bad = 1;
 			break;
 		}
-		r.p += l;
 	}
 	a->loff = calloc(n ? n : 1, sizeof(*a->loff));
 	a->lnum = calloc(n ? n : 1, sizeof(*a->lnum));
@@ -519,13 +501,13 @@ int kc_assoc_load(struct kc_assoc **out, const char *path, struct kc_err *err)
 		goto nomem;
 	for (uint32_t i = 0; !r.bad && i < n; i++) {
 		uint32_t m;
-		get(&r, &m, sizeof(m));
+		kc__get(&r, &m, sizeof(m));
 		a->loff[i] = (uint32_t)a->nlinks;
 		for (uint32_t j = 0; !r.bad && j < m; j++) {
 			uint32_t id;
 			float w;
-			get(&r, &id, sizeof(id));
-			get(&r, &w, sizeof(w));
+			kc__get(&r, &id, sizeof(id));
+			kc__get(&r, &w, sizeof(w));
 			if (r.bad || id >= n || !(w >= -1 && w <= 1)) {
 				r.bad = 1;
 				break;
@@ -542,7 +524,7 @@ int kc_assoc_load(struct kc_assoc **out, const char *path, struct kc_err *err)
 		}
 	}
 	uint64_t texts;
-	get(&r, &texts, sizeof(texts));
+	kc__get(&r, &texts, sizeof(texts));
 	if (r.bad || r.p != r.end) {
 		rc = kc_err_set(err, KC_ECORRUPT, "%s: damaged association table (content)", path);
 		goto out;
