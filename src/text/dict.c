@@ -20,12 +20,14 @@ int kc__dict_init(struct kc_dict *d, size_t words_hint)
 	d->root_logp = kc_calloc(65536, sizeof(float));
 	d->edge_cap = pow2_at_least(words_hint * 4);
 	d->edges = kc_calloc(d->edge_cap, sizeof(*d->edges));
+	d->filter_bits = 1u << 23; /* 1 MB: a few % false positives for jieba's 600,000 edges */
+	d->filter = kc_calloc(d->filter_bits / 64, sizeof(uint64_t));
 	d->node_cap = words_hint * 2 + 1024;
 	d->freq = kc_calloc(d->node_cap, sizeof(uint32_t));
 	d->logp = kc_calloc(d->node_cap, sizeof(float));
 	d->node_count = 1;
 	if (d->root == NULL || d->root_logp == NULL || d->edges == NULL || d->freq == NULL ||
-	    d->logp == NULL) {
+	    d->logp == NULL || d->filter == NULL) {
 		kc__dict_release(d);
 		return KC_ENOMEM;
 	}
@@ -37,6 +39,7 @@ void kc__dict_release(struct kc_dict *d)
 	kc_free(d->root);
 	kc_free(d->root_logp);
 	kc_free(d->edges);
+	kc_free(d->filter);
 	kc_free(d->freq);
 	kc_free(d->logp);
 	memset(d, 0, sizeof(*d));
@@ -48,16 +51,18 @@ int kc__dict_copy(struct kc_dict *dst, const struct kc_dict *src)
 	dst->root = kc_malloc(65536 * sizeof(uint32_t));
 	dst->root_logp = kc_malloc(65536 * sizeof(float));
 	dst->edges = kc_malloc(src->edge_cap * sizeof(*src->edges));
+	dst->filter = kc_malloc(src->filter_bits / 8);
 	dst->freq = kc_malloc(src->node_cap * sizeof(uint32_t));
 	dst->logp = kc_malloc(src->node_cap * sizeof(float));
 	if (dst->root == NULL || dst->root_logp == NULL || dst->edges == NULL || dst->freq == NULL ||
-	    dst->logp == NULL) {
+	    dst->logp == NULL || dst->filter == NULL) {
 		kc__dict_release(dst);
 		return KC_ENOMEM;
 	}
 	memcpy(dst->root, src->root, 65536 * sizeof(uint32_t));
 	memcpy(dst->root_logp, src->root_logp, 65536 * sizeof(float));
 	memcpy(dst->edges, src->edges, src->edge_cap * sizeof(*src->edges));
+	memcpy(dst->filter, src->filter, src->filter_bits / 8);
 	memcpy(dst->freq, src->freq, src->node_cap * sizeof(uint32_t));
 	memcpy(dst->logp, src->logp, src->node_cap * sizeof(float));
 	return 0;
@@ -130,6 +135,9 @@ int kc__dict_add(struct kc_dict *d, const uint32_t *cps, size_t n, uint32_t freq
 				d->edges[i].cp = cps[k];
 				d->edges[i].child = child;
 				d->edge_count++;
+				size_t b = (size_t)(kc__dict_hash(node, cps[k]) >> 32) &
+					   (d->filter_bits - 1);
+				d->filter[b >> 6] |= 1ull << (b & 63);
 			}
 		}
 		node = child;

@@ -26,6 +26,10 @@ struct kc_dict {
 	float *root_logp;       /* [65536]: its log probability or KC_DICT_NOWORD */
 	struct kc_dict_edge *edges;
 	size_t edge_cap;        /* power of two */
+	uint64_t *filter;       /* one bit per hash of an edge: most steps of a walk find no
+				   child, and this answers them from 1 MB instead of a cache miss
+				   in the edge table (bench/segment) */
+	size_t filter_bits;     /* power of two */
 	size_t edge_count;
 	uint32_t *freq;         /* [node_cap] */
 	float *logp;            /* [node_cap]: log(freq / total), valid when freq > 0 */
@@ -43,20 +47,32 @@ int kc__dict_copy(struct kc_dict *dst, const struct kc_dict *src);
  * kc__dict_finish() after the last add to compute log probabilities. */
 int kc__dict_add(struct kc_dict *d, const uint32_t *cps, size_t n, uint32_t freq, int keep_max);
 void kc__dict_finish(struct kc_dict *d);
+static inline uint64_t kc__dict_hash(uint32_t node, uint32_t cp)
+{
+	uint64_t h = ((uint64_t)node * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)cp * 0xC2B2AE3D27D4EB4Full);
+	return h ^ (h >> 29);
+}
 /* The first slot of edge (node, cp). */
 static inline size_t kc__dict_slot(const struct kc_dict *d, uint32_t node, uint32_t cp)
 {
-	uint64_t h = ((uint64_t)node * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)cp * 0xC2B2AE3D27D4EB4Full);
-	h ^= h >> 29;
-	return (size_t)h & (d->edge_cap - 1);
+	return (size_t)kc__dict_hash(node, cp) & (d->edge_cap - 1);
+}
+/* 0 when the edge (node, cp) surely does not exist (the filter's bit is clear). */
+static inline int kc__dict_maybe(const struct kc_dict *d, uint64_t h)
+{
+	size_t b = (size_t)(h >> 32) & (d->filter_bits - 1);
+	return (int)((d->filter[b >> 6] >> (b & 63)) & 1u);
 }
 /* Child of node for cp, 0 when none. */
 static inline uint32_t kc__dict_child(const struct kc_dict *d, uint32_t node, uint32_t cp)
 {
 	if (node == 0 && cp < 65536)
 		return d->root[cp];
+	uint64_t h = kc__dict_hash(node, cp);
+	if (!kc__dict_maybe(d, h))
+		return 0;
 	size_t mask = d->edge_cap - 1;
-	size_t i = kc__dict_slot(d, node, cp);
+	size_t i = (size_t)h & mask;
 	for (;;) {
 		const struct kc_dict_edge *e = &d->edges[i];
 		if (e->child == 0)
@@ -75,8 +91,11 @@ static inline uint32_t kc__dict_step(const struct kc_dict *d, uint32_t node, uin
 		*logp = d->root_logp[cp];
 		return d->root[cp];
 	}
+	uint64_t h = kc__dict_hash(node, cp);
+	if (!kc__dict_maybe(d, h))
+		return 0;
 	size_t mask = d->edge_cap - 1;
-	size_t i = kc__dict_slot(d, node, cp);
+	size_t i = (size_t)h & mask;
 	for (;;) {
 		const struct kc_dict_edge *e = &d->edges[i];
 		if (e->child == 0)
