@@ -137,6 +137,10 @@ int kc__http_error(struct kc_http_reply *r, unsigned status, const char *field, 
 /* Sets r to a 422 with the problems of details ([{field, message}], stolen). */
 int kc__http_invalid(struct kc_http_reply *r, json_t *details, const char *fmt, ...)
 	KC_PRINTF(3, 4);
+/* Appends j to out as json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY |
+ * JSON_REAL_PRECISION(precision)) writes it (json.c); precision is 1-17. Returns 0, KC_ENOMEM,
+ * or KC_EINVAL (a bad precision, nesting deeper than 4096); on failure out is as it was. */
+int kc__http_dump(struct kc_buf *out, const json_t *j, int precision);
 /* Sets r's body to j (compact JSON), status unchanged. */
 int kc__http_json(struct kc_http_reply *r, const json_t *j);
 /* kc__http_json then json_decref(j); j NULL = out of memory. */

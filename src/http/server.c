@@ -123,18 +123,16 @@ static int error_with(struct kc_http_reply *r, unsigned status, const char *fiel
 		json_object_set(e, "details", details);
 	json_decref(details);
 	json_t *j = e ? json_pack("{s:o}", "error", e) : NULL;
-	char *txt = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(j);
 	kc_buf_reset(&r->body);
 	r->status = status;
 	r->content_type = "application/json; charset=utf-8";
 	r->file = NULL;
-	if (txt == NULL || kc_buf_adds(&r->body, txt) < 0) {
-		free(txt);
+	int rc = j ? kc__http_dump(&r->body, j, 17) : KC_ENOMEM;
+	json_decref(j);
+	if (rc < 0) {
 		r->status = 500;
 		return KC_ENOMEM;
 	}
-	free(txt);
 	return 0;
 }
 
@@ -174,14 +172,9 @@ int kc__http_json(struct kc_http_reply *r, const json_t *j)
 {
 	/* 10 significant digits: enough for scores, and exact for amounts up to 10^9 with a
 	 * decimal; printing 17 digits cost ~8% of a match answer */
-	char *txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY |
-				      JSON_REAL_PRECISION(10));
-	if (txt == NULL)
-		return kc__http_error(r, 500, NULL, "out of memory");
 	kc_buf_reset(&r->body);
-	int rc = kc_buf_adds(&r->body, txt);
-	free(txt);
-	return rc < 0 ? kc__http_error(r, 500, NULL, "out of memory") : 0;
+	return kc__http_dump(&r->body, j, 10) < 0 ? kc__http_error(r, 500, NULL, "out of memory")
+						   : 0;
 }
 
 int kc__http_json_new(struct kc_http_reply *r, json_t *j)

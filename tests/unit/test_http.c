@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -82,12 +84,85 @@ static void passwords(void **state)
 	assert_string_not_equal(h, h2); /* salted */
 }
 
+/* kc__http_dump writes what json_dumps writes (compact, any value, the given precision). */
+static void same_as_jansson(const json_t *j, int precision)
+{
+	size_t flags = JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION((size_t)precision);
+	char *want = json_dumps(j, flags);
+	struct kc_buf b = KC_BUF_INIT;
+	assert_non_null(want);
+	assert_int_equal(kc_buf_adds(&b, "x"), 0); /* appends after what is there */
+	assert_int_equal(kc__http_dump(&b, j, precision), 0);
+	if (strcmp(kc_buf_cstr(&b) + 1, want) != 0)
+		print_error("want %s\ngot  %s\n", want, kc_buf_cstr(&b) + 1);
+	assert_string_equal(kc_buf_cstr(&b) + 1, want);
+	assert_int_equal(b.len, strlen(want) + 1);
+	free(want);
+	kc_buf_release(&b);
+}
+
+static void dump_matches_jansson(void **state)
+{
+	(void)state;
+	static const double reals[] = {0.0,     -0.0,     1.0,      -1.5,    0.1,     1e20,
+				       1e21,    1e-5,     1.5e-300, 1e300,   123456789.0,
+				       1234567890123.0,   3.14159265358979, -2.5e-7, 56.92472084,
+				       500.0,   1e100,    9.999999999e9, 0.000123};
+	static const json_int_t ints[] = {0, 1, -1, 42, 1234567890123LL, INT64_MAX, INT64_MIN};
+	static const char *const strs[] = {"", "plain", "竹基硬碳负极", "quote \" back \\ slash /",
+					   "\b\f\n\r\t \x01\x1f\x7f", "emoji 😀 mixed 中文 and ascii"};
+	json_t *all = json_array();
+	for (size_t i = 0; i < sizeof(reals) / sizeof(reals[0]); i++) {
+		for (int p = 1; p <= 17; p++) {
+			json_t *r = json_real(reals[i]);
+			same_as_jansson(r, p);
+			json_decref(r);
+		}
+		json_array_append_new(all, json_real(reals[i]));
+	}
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+		json_array_append_new(all, json_integer(ints[i]));
+	json_t *obj = json_object();
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		json_array_append_new(all, json_string(strs[i]));
+		json_object_set_new(obj, strs[i], json_string(strs[i]));
+	}
+	json_object_setn_new(obj, "nul\0key", 7, json_integer(7));
+	json_array_append_new(all, json_pack("{s:b, s:b, s:n, s:[], s:{}, s:[[], {}, [1, [2.5]]]}",
+					     "t", 1, "f", 0, "null", "ea", "eo", "nest"));
+	json_array_append(all, obj);
+	same_as_jansson(all, 10);
+	same_as_jansson(all, 17);
+	same_as_jansson(obj, 10);
+	json_t *s = json_string("x");
+	same_as_jansson(s, 10);
+	json_decref(s);
+	/* the order of insertion, after deletes and replaces too */
+	json_t *o = json_object();
+	for (int i = 0; i < 40; i++) {
+		char k[16];
+		snprintf(k, sizeof(k), "k%d", (i * 7) % 40);
+		json_object_set_new(o, k, json_integer(i));
+	}
+	json_object_del(o, "k3");
+	json_object_set_new(o, "k10", json_string("replaced"));
+	same_as_jansson(o, 10);
+	json_decref(o);
+	struct kc_buf b = KC_BUF_INIT;
+	assert_int_equal(kc__http_dump(&b, all, 0), KC_EINVAL);
+	assert_int_equal(b.len, 0);
+	kc_buf_release(&b);
+	json_decref(obj);
+	json_decref(all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_route_is_documented),
 		cmocka_unit_test(roles_parse),
 		cmocka_unit_test(passwords),
+		cmocka_unit_test(dump_matches_jansson),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
