@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +132,16 @@ static void dump_matches_jansson(void **state)
 	json_array_append_new(all, json_pack("{s:b, s:b, s:n, s:[], s:{}, s:[[], {}, [1, [2.5]]]}",
 					     "t", 1, "f", 0, "null", "ea", "eo", "nest"));
 	json_array_append(all, obj);
+	/* an escape at every offset of a long string (the writer reads eight bytes a step) */
+	static const char esc[] = {'"', '\\', '\n', '\x01', '\x1f', '\x7f', ' '};
+	for (size_t at = 0; at < 40; at++)
+		for (size_t e = 0; e < sizeof(esc); e++) {
+			char t[64];
+			memset(t, 'a', sizeof(t));
+			memcpy(t + 40, "中文中文", 12);
+			t[at] = esc[e];
+			assert_int_equal(json_array_append_new(all, json_stringn(t, 40 + 3 * (at % 5))), 0);
+		}
 	same_as_jansson(all, 10);
 	same_as_jansson(all, 17);
 	same_as_jansson(obj, 10);
@@ -156,6 +167,40 @@ static void dump_matches_jansson(void **state)
 	json_decref(all);
 }
 
+/* Reals as jansson (glibc's printf) writes them: random magnitudes, near-ties, integers and
+ * round numbers at every precision. */
+static void dump_reals_match_jansson(void **state)
+{
+	(void)state;
+	uint64_t x = 88172645463325252ull;
+	struct kc_buf b = KC_BUF_INIT;
+	for (int i = 0; i < 300000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		double v;
+		switch (i % 6) {
+		case 0: v = (double)(x >> 11) / 9007199254740992.0 * pow(10, (int)(x % 61) - 30); break;
+		case 1: v = (double)(x % 100000) / pow(10, (int)(x >> 60)); break; /* k/10^n: ties */
+		case 2: v = (double)(int64_t)(x % 20000000000ull) - 1e10; break;
+		case 3: v = ((double)(x % 1000) + 0.5) / pow(10, (int)(x >> 61)); break;
+		case 4: v = (double)(x >> 11) / 9007199254740992.0 * 100.0; break; /* scores */
+		default: memcpy(&v, &x, sizeof(v)); break; /* any bits */
+		}
+		if (!isfinite(v))
+			continue;
+		int p = i % 4 ? 10 : 1 + (int)(x % 17);
+		json_t *r = json_real(i % 2 ? v : -v);
+		char *want = json_dumps(r, JSON_ENCODE_ANY | JSON_REAL_PRECISION((size_t)p));
+		kc_buf_reset(&b);
+		assert_int_equal(kc__http_dump(&b, r, p), 0);
+		if (strcmp(kc_buf_cstr(&b), want) != 0)
+			fail_msg("%.17g at precision %d: want %s, got %s", json_real_value(r), p, want,
+				 kc_buf_cstr(&b));
+		free(want);
+		json_decref(r);
+	}
+	kc_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -163,6 +208,7 @@ int main(void)
 		cmocka_unit_test(roles_parse),
 		cmocka_unit_test(passwords),
 		cmocka_unit_test(dump_matches_jansson),
+		cmocka_unit_test(dump_reals_match_jansson),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
