@@ -112,7 +112,8 @@ struct kc_http_req {
 	const char *body; /* NULL when none; NUL-terminated */
 	size_t body_len;
 	const char *cookie, *authorization, *csrf_header, *content_type; /* headers or NULL */
-	char client[64];  /* the peer's address */
+	char client[64];  /* the peer's address: kc__http_client() fills it on first use */
+	struct MHD_Connection *conn;
 	struct kc_http_user user;
 	struct kc_store *st; /* borrowed from the pool for this request */
 	struct kc_http_app *app;
@@ -147,6 +148,9 @@ int kc__http_json(struct kc_http_reply *r, const json_t *j);
 int kc__http_json_new(struct kc_http_reply *r, json_t *j);
 /* The error reply for a failed store or library call. */
 void kc__http_fail(struct kc_http_reply *r, int rc, const struct kc_err *err);
+/* The peer's address as text ("127.0.0.1"; "?" when unknown), in q->client (formatted once:
+ * most requests never ask). */
+const char *kc__http_client(struct kc_http_req *q);
 /* The value of query parameter key, or NULL. */
 const char *kc__http_arg(const struct kc_http_req *q, const char *key);
 /* Parses the request body as a JSON object; on failure fills r (400) and returns NULL.

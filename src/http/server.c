@@ -435,19 +435,24 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 	return MHD_YES;
 }
 
-static void client_of(struct MHD_Connection *conn, char *out, size_t cap)
+const char *kc__http_client(struct kc_http_req *q)
 {
+	if (q->client[0])
+		return q->client;
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	snprintf(out, cap, "?");
-	if (ci == NULL || ci->client_addr == NULL)
-		return;
-	if (ci->client_addr->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out,
-			  (socklen_t)cap);
-	else if (ci->client_addr->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, out,
-			  (socklen_t)cap);
+		q->conn ? MHD_get_connection_info(q->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS)
+			: NULL;
+	const char *ok = NULL;
+	socklen_t cap = (socklen_t)sizeof(q->client);
+	if (ci != NULL && ci->client_addr != NULL && ci->client_addr->sa_family == AF_INET)
+		ok = inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr,
+			       q->client, cap);
+	else if (ci != NULL && ci->client_addr != NULL && ci->client_addr->sa_family == AF_INET6)
+		ok = inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr,
+			       q->client, cap);
+	if (ok == NULL)
+		snprintf(q->client, sizeof(q->client), "?");
+	return q->client;
 }
 
 static void answer(struct kc_http_app *app, struct kc_http_req *req, struct kc_http_reply *reply)
@@ -516,7 +521,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	req.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
 	req.csrf_header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token");
 	req.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-	client_of(conn, req.client, sizeof(req.client));
+	req.conn = conn;
 	struct args_ctx actx = {&req, 0};
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &actx);
 
@@ -559,8 +564,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		struct tm tm;
 		gmtime_r(&now, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		const char *client = kc__http_client(&req);
 		pthread_mutex_lock(&app->log_mu);
-		fprintf(app->opts->access_log, "%s %s %s %s %s %u %zu %.0fus\n", when, req.client,
+		fprintf(app->opts->access_log, "%s %s %s %s %s %u %zu %.0fus\n", when, client,
 			req.user.id[0] ? req.user.id : "-", method, url, reply.status, bytes,
 			(kc_now() - rq->t0) * 1e6);
 		fflush(app->opts->access_log);
