@@ -62,7 +62,8 @@ static int put_string(struct kc_buf *b, const char *s, size_t n)
 			memcpy(&w, p, 8);
 			const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
 			uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-			if ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs)
+			uint64_t hit = ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs);
+			if (hit & highs)
 				break;
 		}
 		while (p < end && *p >= 0x20 && *p != '"' && *p != '\\')
@@ -121,7 +122,7 @@ static int real_digits(double v, int p, uint64_t *digits, int *exp)
 				       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 	double lo = pow10[p - 1], hi = pow10[p];
 	int x = 0;
-	/* a first guess of the exponent by halving, then one step either way */
+	/* a first guess of the exponent by tens, then a step either way if it was off */
 	for (double t = v; t >= 10.0 && x < 400; t /= 10.0)
 		x++;
 	for (double t = v; t < 1.0 && x > -400; t *= 10.0)
