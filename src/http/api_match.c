@@ -235,13 +235,17 @@ static json_t *display_name(struct kc_http_req *q, int64_t version, enum kc_enti
 	return name;
 }
 
-/* node:li-lfp → the node's name; other terms as they are. */
-static json_t *term_label(struct kc_http_req *q, int64_t version, const char *term)
+/* node:li-lfp → the node's name; other terms as they are (the term itself, a reference more).
+ * A new reference, NULL when term is not a string. */
+static json_t *term_label(struct kc_http_req *q, int64_t version, json_t *term)
 {
+	const char *t = json_string_value(term);
 	json_t *name = NULL;
-	if (strncmp(term, "node:", 5) == 0)
-		name = display_name(q, version, KC_ENT_NODE, term + 5);
-	return name ? name : json_string(term);
+	if (t == NULL)
+		return NULL;
+	if (strncmp(t, "node:", 5) == 0)
+		name = display_name(q, version, KC_ENT_NODE, t + 5);
+	return name ? name : json_incref(term);
 }
 
 struct pairs {
@@ -293,7 +297,8 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 	if (query_rec != NULL)
 		o.exclude_org = json_string_value(json_object_get(query_rec, "org_id"));
 	/* An answer reads ~30 records: one snapshot for all is consistent and takes the store's
-	 * locks once (for a single read it would cost more than it saves). */
+	 * locks once (for a single read it would cost more than it saves). A no-op when the
+	 * caller began it already; ended below either way. */
 	kc_store_read_begin(q->st, NULL); /* without it the reads lock one by one: still right */
 	int64_t version;
 	if (acquire(q, r, &version) != 0) {
@@ -358,8 +363,7 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 		json_t *e;
 		json_array_foreach(json_object_get(item, "explanation"), j, e)
 			json_object_set_new(e, "label",
-					    term_label(q, version,
-						       json_string_value(json_object_get(e, "term"))));
+					    term_label(q, version, json_object_get(e, "term")));
 		json_t *pair = json_object_get(pairs, ids[i]);
 		if (pair != NULL) {
 			json_t *verdicts = kc_match_verdicts(pair);
@@ -423,6 +427,9 @@ void kc__http_match_route(struct kc_http_req *q, struct kc_http_reply *r, const 
 		return;
 	const struct kc_entity_def *def = kc_entity_def(e);
 	json_t *rec = NULL, *v = NULL;
+	/* the query record in run()'s snapshot as well: one read transaction, not two (each
+	 * takes and drops the WAL's read lock); run() ends it, or the end below does */
+	kc_store_read_begin(q->st, NULL);
 	int rc = kc_store_get(q->st, def, id, &rec, &err);
 	if (rc == 0 && (v = kc__http_view(q, def, rec)) == NULL)
 		rc = kc_err_set(&err, KC_ENOTFOUND, "%s '%s' not found", def->name, id);
@@ -436,6 +443,7 @@ void kc__http_match_route(struct kc_http_req *q, struct kc_http_reply *r, const 
 		kc__http_fail(r, rc, &err);
 	else
 		run(q, r, e == KC_ENT_DEMAND ? KC_DOC_SUPPLY : KC_DOC_DEMAND, rec, NULL, &p);
+	kc_store_read_end(q->st);
 	json_decref(v);
 	json_decref(rec);
 }
