@@ -291,6 +291,14 @@ static int dump(struct kc_buf *b, const json_t *j, int precision, int depth)
 	return KC_EINVAL;
 }
 
+int kc__http_dump_string(struct kc_buf *out, const char *s, size_t n)
+{
+	int rc = put_string(out, s, n);
+	if (rc == 0)
+		out->ptr[out->len] = '\0';
+	return rc;
+}
+
 int kc__http_dump(struct kc_buf *out, const json_t *j, int precision)
 {
 	if (j == NULL || precision < 1 || precision > 17)

@@ -170,10 +170,8 @@ void kc__http_fail(struct kc_http_reply *r, int rc, const struct kc_err *err)
 
 int kc__http_json(struct kc_http_reply *r, const json_t *j)
 {
-	/* 10 significant digits: enough for scores, and exact for amounts up to 10^9 with a
-	 * decimal; printing 17 digits cost ~8% of a match answer */
 	kc_buf_reset(&r->body);
-	return kc__http_dump(&r->body, j, 10) < 0 ? kc__http_error(r, 500, NULL, "out of memory")
+	return kc__http_dump(&r->body, j, KC_HTTP_PRECISION) < 0 ? kc__http_error(r, 500, NULL, "out of memory")
 						   : 0;
 }
 
