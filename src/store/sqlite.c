@@ -322,15 +322,17 @@ other:
 	return NULL;
 }
 
-/* Builds the record of the current row of st, whose columns are def's fields from col0. */
-static json_t *row_record(sqlite3_stmt *st, const struct kc_entity_def *def, int col0)
+/* Builds the record of the current row of st, whose columns from col0 are def's fields
+ * idx[0..ncols) (idx NULL: all of def's fields in order). */
+static json_t *row_fields(sqlite3_stmt *st, const struct kc_entity_def *def,
+			  const unsigned *idx, unsigned ncols, int col0)
 {
 	json_t *rec = json_object();
 	if (rec == NULL)
 		return NULL;
-	for (unsigned i = 0; i < def->nfields; i++) {
-		const struct kc_field *f = &def->fields[i];
-		int col = col0 + (int)i;
+	for (unsigned k = 0; k < ncols; k++) {
+		const struct kc_field *f = &def->fields[idx ? idx[k] : k];
+		int col = col0 + (int)k;
 		int t = sqlite3_column_type(st, col);
 		json_t *v = NULL;
 		if (t == SQLITE_NULL)
@@ -365,6 +367,12 @@ static json_t *row_record(sqlite3_stmt *st, const struct kc_entity_def *def, int
 		}
 	}
 	return rec;
+}
+
+/* Builds the record of the current row of st, whose columns are def's fields from col0. */
+static json_t *row_record(sqlite3_stmt *st, const struct kc_entity_def *def, int col0)
+{
+	return row_fields(st, def, NULL, def->nfields, col0);
 }
 
 /* Runs the write statement q once its values are bound (rc: the binding's result; < 0 = it
@@ -424,29 +432,65 @@ static int sq_put_row(struct kc_store *st, const struct kc_entity_def *def, cons
 }
 
 static int sq_get(struct kc_store *st, const struct kc_entity_def *def, const char *key,
-		  json_t **out, struct kc_err *err)
+		  const char *const *fields, json_t **out, struct kc_err *err)
 {
 	struct sqlite_store *s = S(st);
 	sqlite3_stmt *q = NULL;
+	struct kc_buf b = KC_BUF_INIT;
+	unsigned *idx = NULL, n = def->nfields;
+	int rc;
 	*out = NULL;
-	int rc = stmt(s, def, ST_GET, &q, err);
+	if (fields == NULL) {
+		rc = stmt(s, def, ST_GET, &q, err);
+	} else {
+		/* SELECT the fields asked for; the statement comes from the cache */
+		if ((idx = kc_calloc(def->nfields + 1, sizeof(*idx))) == NULL)
+			return kc_err_set(err, KC_ENOMEM, "out of memory");
+		n = 0;
+		kc_buf_adds(&b, "SELECT ");
+		for (size_t i = 0; fields[i] != NULL && n < def->nfields; i++) {
+			const struct kc_field *f = kc_entity_field(def, fields[i]);
+			if (f == NULL) {
+				rc = kc_err_set(err, KC_EINVAL, "%s has no field '%s'", def->name,
+						fields[i]);
+				goto cleanup;
+			}
+			if (n)
+				kc_buf_addc(&b, ',');
+			add_ident(&b, f->name);
+			idx[n++] = (unsigned)(f - def->fields);
+		}
+		if (n == 0)
+			kc_buf_adds(&b, "1");
+		kc_buf_adds(&b, " FROM ");
+		add_ident(&b, def->name);
+		add_key_where(&b, def, 1);
+		rc = b.ptr ? prepare(s, b.ptr, &q, err) : kc_err_set(err, KC_ENOMEM, "out of memory");
+	}
 	if (rc < 0)
-		return rc;
+		goto cleanup;
 	if (bind_key(q, def, key, 1) < 0) {
-		sqlite3_reset(q);
-		return kc_err_set(err, KC_ENOMEM, "out of memory");
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto cleanup;
 	}
 	int src = sqlite3_step(q);
 	if (src == SQLITE_ROW) {
-		*out = row_record(q, def, 0);
+		*out = row_fields(q, def, idx, n, 0);
 		rc = *out ? 0 : kc_err_set(err, KC_ENOMEM, "out of memory");
 	} else if (src == SQLITE_DONE) {
 		rc = kc_err_set(err, KC_ENOTFOUND, "%s '%s' not found", def->name, key);
 	} else {
 		rc = sq_err(s, src, err, "read");
 	}
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
+cleanup:
+	if (fields == NULL && q != NULL) {
+		sqlite3_reset(q);
+		sqlite3_clear_bindings(q);
+	} else {
+		unprepare(s, q);
+	}
+	kc_free(idx);
+	kc_buf_release(&b);
 	return rc;
 }
 

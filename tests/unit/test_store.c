@@ -215,6 +215,39 @@ static void test_lists_read_back_exactly(void **state)
 	json_decref(got);
 }
 
+/* kc_store_get_fields gives the fields asked for as kc_store_get has them, nothing else. */
+static void test_get_fields_reads_only_those(void **state)
+{
+	struct fixture *fx = *state;
+	struct kc_err err = KC_ERR_INIT;
+	base_records(fx->st);
+	const struct kc_entity_def *node = kc_entity_def(KC_ENT_NODE);
+	json_t *all = NULL, *some = NULL;
+	assert_int_equal(kc_store_get(fx->st, node, "na-hc", &all, &err), 0);
+	static const char *const fields[] = {"aliases", "name", "description", NULL};
+	for (int round = 0; round < 2; round++) { /* the second from the statement cache */
+		assert_int_equal(kc_store_get_fields(fx->st, node, "na-hc", fields, &some, &err), 0);
+		/* description is empty: left out, as kc_store_get leaves it out */
+		assert_int_equal(json_object_size(some), 2);
+		assert_true(json_equal(json_object_get(some, "name"), json_object_get(all, "name")));
+		assert_true(
+			json_equal(json_object_get(some, "aliases"), json_object_get(all, "aliases")));
+		json_decref(some);
+	}
+	static const char *const none[] = {NULL};
+	assert_int_equal(kc_store_get_fields(fx->st, node, "na-hc", none, &some, &err), 0);
+	assert_int_equal(json_object_size(some), 0);
+	json_decref(some);
+	assert_int_equal(kc_store_get_fields(fx->st, node, "nope", fields, &some, &err),
+			 KC_ENOTFOUND);
+	assert_null(some);
+	static const char *const bad[] = {"name", "no_such_field", NULL};
+	assert_int_equal(kc_store_get_fields(fx->st, node, "na-hc", bad, &some, &err), KC_EINVAL);
+	assert_null(some);
+	assert_non_null(strstr(err.msg, "no_such_field"));
+	json_decref(all);
+}
+
 static int last_event(void *ud, const json_t *ev)
 {
 	json_t **out = ud;
@@ -661,6 +694,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_put_get_update_delete_keep_an_audit_trail,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lists_read_back_exactly, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get_fields_reads_only_those, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_event_holds_before_and_after, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
