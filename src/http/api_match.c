@@ -289,18 +289,23 @@ static int put_key(struct kc_buf *o, const char *key, int *first)
 /* Appends one result: {rank, id, the record's facets (v: what the caller sees of it), org_name,
  * what hit (kc_match_hit_json) says that is not said yet, with a label for each explanation
  * term, feedback and match_stage from the pair's match record}. Returns 0 or KC_ENOMEM. */
+/* What a result shows of its record, in this order (owner_hidden: kc__http_view's mark). */
+static const char *const facets[] = {"title", "kind",	   "region",	 "trl",	      "trl_min",
+				     "stage", "nodes",	   "keywords",	 "published", "status",
+				     "visibility", "org_id", "owner_hidden"};
+#define NFACETS (sizeof(facets) / sizeof(facets[0]))
+
 static int put_item(struct kc_http_req *q, struct kc_buf *o, int64_t version, size_t rank,
 		    const char *id, const json_t *v, json_t *hit, const json_t *pair)
 {
-	static const char *const facets[] = {"title", "kind", "region", "trl", "trl_min", "stage",
-					     "nodes", "keywords", "published", "status",
-					     "visibility", "org_id", "owner_hidden"};
-	const char *said[sizeof(facets) / sizeof(facets[0]) + 3] = {"rank", "id"};
+	const char *said[NFACETS + 3] = {"rank", "id"};
 	size_t nsaid = 2;
 	int first = 0;
-	int rc = kc_buf_addf(o, "{\"rank\":%zu,\"id\":", rank);
+	int rc = kc_buf_adds(o, "{\"rank\":");
+	rc |= kc__http_dump_int(o, (int64_t)rank);
+	rc |= kc_buf_adds(o, ",\"id\":");
 	rc |= kc__http_dump_string(o, id, strlen(id));
-	for (size_t f = 0; f < sizeof(facets) / sizeof(facets[0]); f++) {
+	for (size_t f = 0; f < NFACETS; f++) {
 		json_t *x = json_object_get(v, facets[f]);
 		if (x == NULL)
 			continue;
@@ -428,9 +433,18 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 	}
 	wrc |= kc_buf_adds(w, "],\"results\":[");
 	first = 1;
+	/* of each result's record only what it shows (and what kc__http_view looks at, which
+	 * is among them): a whole record was most of reading it */
+	const char *fields[NFACETS + 1];
+	size_t nfields = 0;
+	for (size_t f = 0; f < NFACETS; f++)
+		if (kc_entity_field(def, facets[f]) != NULL)
+			fields[nfields++] = facets[f];
+	fields[nfields] = NULL;
 	for (size_t i = 0; i < res.n; i++) {
 		json_t *rec = NULL, *v = NULL;
-		if (ids[i] == NULL || kc_store_get(q->st, def, ids[i], &rec, NULL) != 0 ||
+		if (ids[i] == NULL ||
+		    kc_store_get_fields(q->st, def, ids[i], fields, &rec, NULL) != 0 ||
 		    (v = kc__http_view(q, def, rec)) == NULL) {
 			json_decref(rec);
 			continue; /* deleted since, or not for this caller */

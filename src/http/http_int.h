@@ -148,6 +148,8 @@ int kc__http_dump(struct kc_buf *out, const json_t *j, int precision);
 /* Appends s[0..n) (valid UTF-8) as a JSON string, escaped as kc__http_dump does. 0 or
  * KC_ENOMEM (then out may hold part of it). */
 int kc__http_dump_string(struct kc_buf *out, const char *s, size_t n);
+/* Appends v in decimal (printf's %lld cost more than writing the whole result it numbered). */
+int kc__http_dump_int(struct kc_buf *out, int64_t v);
 /* Sets r's body to j (compact JSON), status unchanged. */
 int kc__http_json(struct kc_http_reply *r, const json_t *j);
 /* kc__http_json then json_decref(j); j NULL = out of memory. */

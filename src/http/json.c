@@ -299,6 +299,14 @@ int kc__http_dump_string(struct kc_buf *out, const char *s, size_t n)
 	return rc;
 }
 
+int kc__http_dump_int(struct kc_buf *out, int64_t v)
+{
+	int rc = put_integer(out, (json_int_t)v);
+	if (rc == 0)
+		out->ptr[out->len] = '\0';
+	return rc;
+}
+
 int kc__http_dump(struct kc_buf *out, const json_t *j, int precision)
 {
 	if (j == NULL || precision < 1 || precision > 17)
