@@ -286,21 +286,22 @@ static int put_key(struct kc_buf *o, const char *key, int *first)
 	return rc | kc_buf_addc(o, ':');
 }
 
-/* Appends one result: {rank, id, the record's facets (v: what the caller sees of it), org_name,
- * what hit (kc_match_hit_json) says that is not said yet, with a label for each explanation
- * term, feedback and match_stage from the pair's match record}. Returns 0 or KC_ENOMEM. */
 /* What a result shows of its record, in this order (owner_hidden: kc__http_view's mark). */
-static const char *const facets[] = {"title", "kind",	   "region",	 "trl",	      "trl_min",
-				     "stage", "nodes",	   "keywords",	 "published", "status",
+static const char *const facets[] = {"title", "kind", "region", "trl", "trl_min", "stage",
+				     "nodes", "keywords", "published", "status",
 				     "visibility", "org_id", "owner_hidden"};
 #define NFACETS (sizeof(facets) / sizeof(facets[0]))
 
+/* Appends one result: {rank, id, the record's facets (v: what the caller sees of it), org_name,
+ * what hit (kc_match_hit_json) says that is not said yet, with a label for each explanation
+ * term, feedback and match_stage from the pair's match record}: the members and order the
+ * answer had when it was a JSON tree. Returns 0 or KC_ENOMEM. */
 static int put_item(struct kc_http_req *q, struct kc_buf *o, int64_t version, size_t rank,
 		    const char *id, const json_t *v, json_t *hit, const json_t *pair)
 {
 	const char *said[NFACETS + 3] = {"rank", "id"};
 	size_t nsaid = 2;
-	int first = 0;
+	int first = 0; /* rank and id are written */
 	int rc = kc_buf_adds(o, "{\"rank\":");
 	rc |= kc__http_dump_int(o, (int64_t)rank);
 	rc |= kc_buf_adds(o, ",\"id\":");

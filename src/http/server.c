@@ -171,8 +171,9 @@ void kc__http_fail(struct kc_http_reply *r, int rc, const struct kc_err *err)
 int kc__http_json(struct kc_http_reply *r, const json_t *j)
 {
 	kc_buf_reset(&r->body);
-	return kc__http_dump(&r->body, j, KC_HTTP_PRECISION) < 0 ? kc__http_error(r, 500, NULL, "out of memory")
-						   : 0;
+	if (kc__http_dump(&r->body, j, KC_HTTP_PRECISION) < 0)
+		return kc__http_error(r, 500, NULL, "out of memory");
+	return 0;
 }
 
 int kc__http_json_new(struct kc_http_reply *r, json_t *j)
