@@ -62,8 +62,9 @@ static int put_string(struct kc_buf *b, const char *s, size_t n)
 			memcpy(&w, p, 8);
 			const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
 			uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-			uint64_t hit = ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs);
-			if (hit & highs)
+			uint64_t ctl = (w - ones * 0x20) & ~w, quote = (q - ones) & ~q,
+				 slash = (bs - ones) & ~bs;
+			if ((ctl | quote | slash) & highs)
 				break;
 		}
 		while (p < end && *p >= 0x20 && *p != '"' && *p != '\\')
