@@ -207,10 +207,14 @@ static json_t *display_name(struct kc_http_req *q, int64_t version, enum kc_enti
 			    const char *id)
 {
 	struct kc_http_match *m = &q->app->match;
+	/* "org:ID" / "node:ID", put together by hand: snprintf was half of this lookup */
 	char key[160];
-	if (id == NULL || snprintf(key, sizeof(key), "%s:%s", e == KC_ENT_ORG ? "org" : "node",
-				   id) >= (int)sizeof(key))
+	const char *kind = e == KC_ENT_ORG ? "org:" : "node:";
+	size_t kl = strlen(kind), il = id ? strlen(id) : 0;
+	if (id == NULL || kl + il >= sizeof(key))
 		return NULL;
+	memcpy(key, kind, kl);
+	memcpy(key + kl, id, il + 1);
 	pthread_mutex_lock(&m->names_lock);
 	if (m->names_version != version) {
 		json_object_clear(m->names);
