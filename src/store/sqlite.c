@@ -37,6 +37,13 @@ struct sqlite_store {
 		int busy;
 	} cache[SQ_CACHE];
 	uint64_t tick;
+	/* Per entity, the last field list sq_get read and its statement: a match answer reads
+	 * ten records with one list, compared name by name instead of built into SQL again. */
+	struct sq_fields {
+		char *names;        /* each name NUL-ended, then one more NUL; owned */
+		unsigned *idx, n;   /* the fields' places in def->fields; owned */
+		sqlite3_stmt *stmt; /* owned */
+	} fields[KC_ENT_COUNT];
 };
 
 static struct sqlite_store *S(struct kc_store *st)
@@ -431,51 +438,94 @@ static int sq_put_row(struct kc_store *st, const struct kc_entity_def *def, cons
 	return run_write(s, q, def, key, rc, err);
 }
 
+/* Whether names (as struct sq_fields keeps them) is the list fields. */
+static int same_names(const char *names, const char *const *fields)
+{
+	size_t i = 0;
+	for (; fields[i] != NULL; i++) {
+		if (*names == '\0' || strcmp(names, fields[i]) != 0)
+			return 0;
+		names += strlen(names) + 1;
+	}
+	return *names == '\0';
+}
+
+/* The statement reading fields (NULL-ended names) of a def record by key, kept per entity
+ * while the same list comes back. On success *out is s->fields[def->ent]. */
+static int fields_stmt(struct sqlite_store *s, const struct kc_entity_def *def,
+		       const char *const *fields, struct sq_fields **out, struct kc_err *err)
+{
+	struct sq_fields *c = &s->fields[def->ent];
+	struct kc_buf sql = KC_BUF_INIT, names = KC_BUF_INIT;
+	unsigned *idx = NULL, n = 0;
+	sqlite3_stmt *q = NULL;
+	int rc = 0;
+	*out = c;
+	if (c->stmt != NULL && same_names(c->names, fields))
+		return 0;
+	if ((idx = kc_calloc(def->nfields + 1, sizeof(*idx))) == NULL)
+		return kc_err_set(err, KC_ENOMEM, "out of memory");
+	kc_buf_adds(&sql, "SELECT ");
+	for (size_t i = 0; fields[i] != NULL; i++) {
+		const struct kc_field *f = kc_entity_field(def, fields[i]);
+		if (f == NULL || n == def->nfields) {
+			rc = kc_err_set(err, KC_EINVAL, "%s has no field '%s' (or it is asked twice)",
+					def->name, fields[i]);
+			goto cleanup;
+		}
+		if (n)
+			kc_buf_addc(&sql, ',');
+		add_ident(&sql, f->name);
+		kc_buf_add(&names, f->name, strlen(f->name) + 1);
+		idx[n++] = (unsigned)(f - def->fields);
+	}
+	if (n == 0)
+		kc_buf_adds(&sql, "1");
+	kc_buf_adds(&sql, " FROM ");
+	add_ident(&sql, def->name);
+	add_key_where(&sql, def, 1);
+	if (kc_buf_addc(&names, '\0') < 0 || sql.ptr == NULL) {
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = prepare_keep(s, sql.ptr, &q, err)) < 0)
+		goto cleanup;
+	sqlite3_finalize(c->stmt);
+	kc_free(c->names);
+	kc_free(c->idx);
+	c->stmt = q;
+	c->names = kc_buf_take(&names);
+	c->idx = idx;
+	c->n = n;
+	idx = NULL;
+cleanup:
+	kc_free(idx);
+	kc_buf_release(&sql);
+	kc_buf_release(&names);
+	return rc;
+}
+
 static int sq_get(struct kc_store *st, const struct kc_entity_def *def, const char *key,
 		  const char *const *fields, json_t **out, struct kc_err *err)
 {
 	struct sqlite_store *s = S(st);
 	sqlite3_stmt *q = NULL;
-	struct kc_buf b = KC_BUF_INIT;
-	unsigned *idx = NULL, n = def->nfields;
+	struct sq_fields *c = NULL;
 	int rc;
 	*out = NULL;
-	if (fields == NULL) {
+	if (fields == NULL)
 		rc = stmt(s, def, ST_GET, &q, err);
-	} else {
-		/* SELECT the fields asked for; the statement comes from the cache */
-		if ((idx = kc_calloc(def->nfields + 1, sizeof(*idx))) == NULL)
-			return kc_err_set(err, KC_ENOMEM, "out of memory");
-		n = 0;
-		kc_buf_adds(&b, "SELECT ");
-		for (size_t i = 0; fields[i] != NULL && n < def->nfields; i++) {
-			const struct kc_field *f = kc_entity_field(def, fields[i]);
-			if (f == NULL) {
-				rc = kc_err_set(err, KC_EINVAL, "%s has no field '%s'", def->name,
-						fields[i]);
-				goto cleanup;
-			}
-			if (n)
-				kc_buf_addc(&b, ',');
-			add_ident(&b, f->name);
-			idx[n++] = (unsigned)(f - def->fields);
-		}
-		if (n == 0)
-			kc_buf_adds(&b, "1");
-		kc_buf_adds(&b, " FROM ");
-		add_ident(&b, def->name);
-		add_key_where(&b, def, 1);
-		rc = b.ptr ? prepare(s, b.ptr, &q, err) : kc_err_set(err, KC_ENOMEM, "out of memory");
-	}
+	else if ((rc = fields_stmt(s, def, fields, &c, err)) == 0)
+		q = c->stmt;
 	if (rc < 0)
-		goto cleanup;
+		return rc;
 	if (bind_key(q, def, key, 1) < 0) {
 		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 		goto cleanup;
 	}
 	int src = sqlite3_step(q);
 	if (src == SQLITE_ROW) {
-		*out = row_fields(q, def, idx, n, 0);
+		*out = c ? row_fields(q, def, c->idx, c->n, 0) : row_record(q, def, 0);
 		rc = *out ? 0 : kc_err_set(err, KC_ENOMEM, "out of memory");
 	} else if (src == SQLITE_DONE) {
 		rc = kc_err_set(err, KC_ENOTFOUND, "%s '%s' not found", def->name, key);
@@ -483,14 +533,8 @@ static int sq_get(struct kc_store *st, const struct kc_entity_def *def, const ch
 		rc = sq_err(s, src, err, "read");
 	}
 cleanup:
-	if (fields == NULL && q != NULL) {
-		sqlite3_reset(q);
-		sqlite3_clear_bindings(q);
-	} else {
-		unprepare(s, q);
-	}
-	kc_free(idx);
-	kc_buf_release(&b);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
 	return rc;
 }
 
@@ -1254,6 +1298,11 @@ static void sq_close(struct kc_store *st)
 		for (int k = 0; k < ST_NSTMT; k++)
 			sqlite3_finalize(s->stmts[e][k]);
 	sqlite3_finalize(s->event_stmt);
+	for (int e = 0; e < KC_ENT_COUNT; e++) {
+		sqlite3_finalize(s->fields[e].stmt);
+		kc_free(s->fields[e].names);
+		kc_free(s->fields[e].idx);
+	}
 	for (int i = 0; i < SQ_CACHE; i++) {
 		sqlite3_finalize(s->cache[i].stmt);
 		kc_free(s->cache[i].sql);

@@ -245,6 +245,15 @@ static void test_get_fields_reads_only_those(void **state)
 	assert_int_equal(kc_store_get_fields(fx->st, node, "na-hc", bad, &some, &err), KC_EINVAL);
 	assert_null(some);
 	assert_non_null(strstr(err.msg, "no_such_field"));
+	/* a shorter list after a longer one (the kept statement is the last list's) */
+	static const char *const one[] = {"aliases", NULL};
+	assert_int_equal(kc_store_get_fields(fx->st, node, "na-hc", fields, &some, &err), 0);
+	assert_int_equal(json_object_size(some), 2);
+	json_decref(some);
+	assert_int_equal(kc_store_get_fields(fx->st, node, "na-hc", one, &some, &err), 0);
+	assert_int_equal(json_object_size(some), 1);
+	assert_non_null(json_object_get(some, "aliases"));
+	json_decref(some);
 	json_decref(all);
 }
 
