@@ -172,6 +172,13 @@ KC_API int kc_store_put(struct kc_store *st, const struct kc_entity_def *def, js
  * reference; KC_ENOTFOUND when there is none. */
 KC_API int kc_store_get(struct kc_store *st, const struct kc_entity_def *def, const char *key,
 			json_t **out, struct kc_err *err);
+/* kc_store_get for some fields only: *out holds those of fields (names of def's fields, the
+ * list ended by NULL) that the record has, as kc_store_get would give them, and nothing else.
+ * For a reader that needs a few fields of many records (a match answer's results): the others
+ * are not read or built. KC_EINVAL for a name def does not have; else as kc_store_get. */
+KC_API int kc_store_get_fields(struct kc_store *st, const struct kc_entity_def *def,
+			       const char *key, const char *const *fields, json_t **out,
+			       struct kc_err *err);
 /* Deletes the record with key and appends an event whose diff holds the record as it was.
  * Deleting a user also deletes its sessions and API tokens (kc_store_cred_*), in the same
  * transaction. KC_ENOTFOUND when absent; KC_EDATA when other records still refer to it. */

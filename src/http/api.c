@@ -94,8 +94,10 @@ json_t *kc__http_view(const struct kc_http_req *q, const struct kc_entity_def *d
 		const char *vis = str(rec, "visibility");
 		if (u->role == KC_ROLE_NONE && vis && strcmp(vis, "public") != 0)
 			return NULL;
+		if (!is_confidential(rec) || kc__http_sees_owner(q, str(rec, "org_id")))
+			return json_incref((json_t *)rec);
 		json_t *out = json_copy((json_t *)rec);
-		if (out && is_confidential(rec) && !kc__http_sees_owner(q, str(rec, "org_id"))) {
+		if (out) {
 			json_object_del(out, "org_id");
 			json_object_set_new(out, "owner_hidden", json_true());
 		}
@@ -105,7 +107,7 @@ json_t *kc__http_view(const struct kc_http_req *q, const struct kc_entity_def *d
 		if (u->role == KC_ROLE_ADMIN || strcmp(u->id, str(rec, "id") ? str(rec, "id") : "") == 0 ||
 		    (u->role == KC_ROLE_ORG_ADMIN && str(rec, "org_id") &&
 		     strcmp(u->org_id, str(rec, "org_id")) == 0))
-			return json_copy((json_t *)rec);
+			return json_incref((json_t *)rec);
 		return NULL;
 	case KC_ENT_MATCH: {
 		if (u->role == KC_ROLE_NONE)
@@ -119,7 +121,7 @@ json_t *kc__http_view(const struct kc_http_req *q, const struct kc_entity_def *d
 		return NULL;
 	}
 	default:
-		return json_copy((json_t *)rec);
+		return json_incref((json_t *)rec);
 	}
 }
 

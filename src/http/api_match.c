@@ -224,10 +224,14 @@ static json_t *display_name(struct kc_http_req *q, int64_t version, enum kc_enti
 			    const char *id)
 {
 	struct kc_http_match *m = &q->app->match;
+	/* "org:ID" / "node:ID", put together by hand: snprintf was half of this lookup */
 	char key[160];
-	if (id == NULL || snprintf(key, sizeof(key), "%s:%s", e == KC_ENT_ORG ? "org" : "node",
-				   id) >= (int)sizeof(key))
+	const char *kind = e == KC_ENT_ORG ? "org:" : "node:";
+	size_t kl = strlen(kind), il = id ? strlen(id) : 0;
+	if (id == NULL || kl + il >= sizeof(key))
 		return NULL;
+	memcpy(key, kind, kl);
+	memcpy(key + kl, id, il + 1);
 	pthread_mutex_lock(&m->names_lock);
 	if (m->names_version != version) {
 		json_object_clear(m->names);
@@ -252,13 +256,17 @@ static json_t *display_name(struct kc_http_req *q, int64_t version, enum kc_enti
 	return name;
 }
 
-/* node:li-lfp → the node's name; other terms as they are. */
-static json_t *term_label(struct kc_http_req *q, int64_t version, const char *term)
+/* node:li-lfp → the node's name; other terms as they are (the term itself, a reference more).
+ * A new reference, NULL when term is not a string. */
+static json_t *term_label(struct kc_http_req *q, int64_t version, json_t *term)
 {
+	const char *t = json_string_value(term);
 	json_t *name = NULL;
-	if (strncmp(term, "node:", 5) == 0)
-		name = display_name(q, version, KC_ENT_NODE, term + 5);
-	return name ? name : json_string(term);
+	if (t == NULL)
+		return NULL;
+	if (strncmp(t, "node:", 5) == 0)
+		name = display_name(q, version, KC_ENT_NODE, t + 5);
+	return name ? name : json_incref(term);
 }
 
 struct pairs {
@@ -290,6 +298,85 @@ static json_t *pairs_of(struct kc_store *st, enum kc_doc_kind target, const char
 	return p.by_id;
 }
 
+/* Appends ,"key": (no comma for the first member, first then cleared). */
+static int put_key(struct kc_buf *o, const char *key, int *first)
+{
+	int rc = *first ? 0 : kc_buf_addc(o, ',');
+	*first = 0;
+	rc |= kc__http_dump_string(o, key, strlen(key));
+	return rc | kc_buf_addc(o, ':');
+}
+
+/* What a result shows of its record, in this order (owner_hidden: kc__http_view's mark). */
+static const char *const facets[] = {"title", "kind", "region", "trl", "trl_min", "stage",
+				     "nodes", "keywords", "published", "status",
+				     "visibility", "org_id", "owner_hidden"};
+#define NFACETS (sizeof(facets) / sizeof(facets[0]))
+
+/* Appends one result: {rank, id, the record's facets (v: what the caller sees of it), org_name,
+ * what hit (kc_match_hit_json) says that is not said yet, with a label for each explanation
+ * term, feedback and match_stage from the pair's match record}: the members and order the
+ * answer had when it was a JSON tree. Returns 0 or KC_ENOMEM. */
+static int put_item(struct kc_http_req *q, struct kc_buf *o, int64_t version, size_t rank,
+		    const char *id, const json_t *v, json_t *hit, const json_t *pair)
+{
+	const char *said[NFACETS + 3] = {"rank", "id"};
+	size_t nsaid = 2;
+	int first = 0; /* rank and id are written */
+	int rc = kc_buf_adds(o, "{\"rank\":");
+	rc |= kc__http_dump_int(o, (int64_t)rank);
+	rc |= kc_buf_adds(o, ",\"id\":");
+	rc |= kc__http_dump_string(o, id, strlen(id));
+	for (size_t f = 0; f < NFACETS; f++) {
+		json_t *x = json_object_get(v, facets[f]);
+		if (x == NULL)
+			continue;
+		rc |= put_key(o, facets[f], &first);
+		rc |= kc__http_dump(o, x, KC_HTTP_PRECISION);
+		said[nsaid++] = facets[f];
+	}
+	json_t *oname =
+		display_name(q, version, KC_ENT_ORG, json_string_value(json_object_get(v, "org_id")));
+	if (oname) {
+		rc |= put_key(o, "org_name", &first);
+		rc |= kc__http_dump(o, oname, KC_HTTP_PRECISION);
+		said[nsaid++] = "org_name";
+		json_decref(oname);
+	}
+	const char *key;
+	json_t *val;
+	json_object_foreach(hit, key, val) {
+		int dup = 0;
+		for (size_t k = 0; k < nsaid && !dup; k++)
+			dup = strcmp(key, said[k]) == 0;
+		if (dup)
+			continue;
+		if (strcmp(key, "explanation") == 0) {
+			size_t j;
+			json_t *e;
+			json_array_foreach(val, j, e)
+				json_object_set_new(e, "label",
+						    term_label(q, version, json_object_get(e, "term")));
+		}
+		rc |= put_key(o, key, &first);
+		rc |= kc__http_dump(o, val, KC_HTTP_PRECISION);
+	}
+	if (pair != NULL) {
+		json_t *verdicts = kc_match_verdicts(pair), *stage = json_object_get(pair, "stage");
+		if (verdicts) {
+			rc |= put_key(o, "feedback", &first);
+			rc |= kc__http_dump(o, verdicts, KC_HTTP_PRECISION);
+			json_decref(verdicts);
+		}
+		if (stage) {
+			rc |= put_key(o, "match_stage", &first);
+			rc |= kc__http_dump(o, stage, KC_HTTP_PRECISION);
+		}
+	}
+	rc |= kc_buf_addc(o, '}');
+	return rc < 0 ? KC_ENOMEM : 0;
+}
+
 static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind target,
 	       const json_t *query_rec, const char *text, const struct params *p)
 {
@@ -298,7 +385,7 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 	struct kc_match_opts o;
 	struct kc_match_result res;
 	struct kc_docset *only = NULL;
-	json_t *results = NULL, *out = NULL, *pairs = NULL;
+	json_t *pairs = NULL;
 	memset(&res, 0, sizeof(res));
 	kc_match_opts_default(&o, target);
 	o.k = p->k;
@@ -311,7 +398,8 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 	if (query_rec != NULL)
 		o.exclude_org = json_string_value(json_object_get(query_rec, "org_id"));
 	/* An answer reads ~30 records: one snapshot for all is consistent and takes the store's
-	 * locks once (for a single read it would cost more than it saves). */
+	 * locks once (for a single read it would cost more than it saves). A no-op when the
+	 * caller began it already; ended below either way. */
 	kc_store_read_begin(q->st, NULL); /* without it the reads lock one by one: still right */
 	int64_t version;
 	if (acquire(q, r, &version) != 0) {
@@ -347,69 +435,72 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 	}
 	const struct kc_entity_def *def =
 		kc_entity_def(target == KC_DOC_SUPPLY ? KC_ENT_SUPPLY : KC_ENT_DEMAND);
-	results = json_array();
 	if (query_rec != NULL)
 		pairs = pairs_of(q->st, target,
 				 json_string_value(json_object_get(query_rec, "id")));
-	static const char *const facets[] = {"title", "kind", "region", "trl", "trl_min", "stage",
-					     "nodes", "keywords", "published", "status",
-					     "visibility", "org_id", "owner_hidden"};
+	/* The answer is written as it is found, not built as a tree first: {"terms", "results",
+	 * "candidates", "indexed", "filtered"?, "query"?} (building, writing and freeing the
+	 * tree of ~1,500 values was a fifth of a match answer). */
+	struct kc_buf *w = &r->body;
+	int wrc = 0, first = 1;
+	kc_buf_reset(w);
+	wrc |= kc_buf_adds(w, "{\"terms\":[");
+	for (size_t i = 0; i < res.nterms; i++) {
+		size_t n = strlen(res.terms[i]);
+		if (!kc_utf8_valid(res.terms[i], n))
+			continue; /* as json_string() refused it */
+		if (!first)
+			wrc |= kc_buf_addc(w, ',');
+		wrc |= kc__http_dump_string(w, res.terms[i], n);
+		first = 0;
+	}
+	wrc |= kc_buf_adds(w, "],\"results\":[");
+	first = 1;
+	/* of each result's record only what it shows (and what kc__http_view looks at, which
+	 * is among them): a whole record was most of reading it */
+	const char *fields[NFACETS + 1];
+	size_t nfields = 0;
+	for (size_t f = 0; f < NFACETS; f++)
+		if (kc_entity_field(def, facets[f]) != NULL)
+			fields[nfields++] = facets[f];
+	fields[nfields] = NULL;
 	for (size_t i = 0; i < res.n; i++) {
 		json_t *rec = NULL, *v = NULL;
-		if (ids[i] == NULL || kc_store_get(q->st, def, ids[i], &rec, NULL) != 0 ||
+		if (ids[i] == NULL ||
+		    kc_store_get_fields(q->st, def, ids[i], fields, &rec, NULL) != 0 ||
 		    (v = kc__http_view(q, def, rec)) == NULL) {
 			json_decref(rec);
 			continue; /* deleted since, or not for this caller */
 		}
-		json_t *item = json_pack("{s:I, s:s}", "rank", (json_int_t)i + 1, "id", ids[i]);
-		for (size_t f = 0; f < sizeof(facets) / sizeof(facets[0]); f++) {
-			json_t *x = json_object_get(v, facets[f]);
-			if (x != NULL)
-				json_object_set(item, facets[f], x);
-		}
-		json_t *oname = display_name(q, version, KC_ENT_ORG,
-					     json_string_value(json_object_get(v, "org_id")));
-		if (oname)
-			json_object_set_new(item, "org_name", oname);
-		json_object_update_missing_new(item, kc_match_hit_json(&res.hits[i], 30));
-		size_t j;
-		json_t *e;
-		json_array_foreach(json_object_get(item, "explanation"), j, e)
-			json_object_set_new(e, "label",
-					    term_label(q, version,
-						       json_string_value(json_object_get(e, "term"))));
-		json_t *pair = json_object_get(pairs, ids[i]);
-		if (pair != NULL) {
-			json_t *verdicts = kc_match_verdicts(pair);
-			if (verdicts)
-				json_object_set_new(item, "feedback", verdicts);
-			json_object_set(item, "match_stage", json_object_get(pair, "stage"));
-		}
-		json_array_append_new(results, item);
+		if (!first)
+			wrc |= kc_buf_addc(w, ',');
+		first = 0;
+		json_t *hit = kc_match_hit_json(&res.hits[i], 30);
+		wrc |= put_item(q, w, version, i + 1, ids[i], v, hit, json_object_get(pairs, ids[i]));
+		json_decref(hit);
 		json_decref(v);
 		json_decref(rec);
 	}
-	json_t *terms = json_array();
-	for (size_t i = 0; i < res.nterms; i++)
-		json_array_append_new(terms, json_string(res.terms[i]));
-	out = json_pack("{s:o, s:o, s:I, s:I}", "terms", terms, "results", results, "candidates",
-			(json_int_t)res.candidates, "indexed", (json_int_t)indexed);
-	results = NULL;
-	if (out && only)
-		json_object_set_new(out, "filtered", json_integer((json_int_t)kc_docset_count(only)));
-	if (out && query_rec) {
+	wrc |= kc_buf_addf(w, "],\"candidates\":%" PRId64 ",\"indexed\":%" PRId64,
+			   (int64_t)res.candidates, (int64_t)indexed);
+	if (only)
+		wrc |= kc_buf_addf(w, ",\"filtered\":%" PRId64, (int64_t)kc_docset_count(only));
+	if (query_rec) {
 		json_t *qv = kc__http_view(q, kc_entity_def(target == KC_DOC_SUPPLY ? KC_ENT_DEMAND
 										    : KC_ENT_SUPPLY),
 					   query_rec);
-		json_object_set_new(out, "query", qv ? qv : json_null());
+		wrc |= kc_buf_adds(w, ",\"query\":");
+		wrc |= qv ? kc__http_dump(w, qv, KC_HTTP_PRECISION) : kc_buf_adds(w, "null");
+		json_decref(qv);
 	}
-	kc__http_json_new(r, out);
+	wrc |= kc_buf_addc(w, '}');
+	if (wrc < 0)
+		kc__http_error(r, 500, NULL, "out of memory");
 out:
 	kc_store_read_end(q->st);
 	for (size_t i = 0; ids && i < res.n; i++)
 		kc_free(ids[i]);
 	kc_free(ids);
-	json_decref(results);
 	json_decref(pairs);
 	kc_match_result_free(&res);
 	kc_docset_free(only);
@@ -441,6 +532,9 @@ void kc__http_match_route(struct kc_http_req *q, struct kc_http_reply *r, const 
 		return;
 	const struct kc_entity_def *def = kc_entity_def(e);
 	json_t *rec = NULL, *v = NULL;
+	/* the query record in run()'s snapshot as well: one read transaction, not two (each
+	 * takes and drops the WAL's read lock); run() ends it, or the end below does */
+	kc_store_read_begin(q->st, NULL);
 	int rc = kc_store_get(q->st, def, id, &rec, &err);
 	if (rc == 0 && (v = kc__http_view(q, def, rec)) == NULL)
 		rc = kc_err_set(&err, KC_ENOTFOUND, "%s '%s' not found", def->name, id);
@@ -454,6 +548,7 @@ void kc__http_match_route(struct kc_http_req *q, struct kc_http_reply *r, const 
 		kc__http_fail(r, rc, &err);
 	else
 		run(q, r, e == KC_ENT_DEMAND ? KC_DOC_SUPPLY : KC_DOC_DEMAND, rec, NULL, &p);
+	kc_store_read_end(q->st);
 	json_decref(v);
 	json_decref(rec);
 }

@@ -346,7 +346,7 @@ static void login(struct kc_http_req *q, struct kc_http_reply *r)
 		goto out;
 	}
 	int64_t now = now_s();
-	uint64_t kuser = limiter_key("user:", who), kclient = limiter_key("ip:", q->client);
+	uint64_t kuser = limiter_key("user:", who), kclient = limiter_key("ip:", kc__http_client(q));
 	if (throttled(q, r, kuser, kclient, now))
 		goto out;
 	int rc = find_user(q->st, who, &user, &err);
@@ -432,7 +432,7 @@ static void password_change(struct kc_http_req *q, struct kc_http_reply *r)
 		goto out;
 	}
 	int64_t now = now_s();
-	uint64_t kuser = limiter_key("user:", q->user.id), kclient = limiter_key("ip:", q->client);
+	uint64_t kuser = limiter_key("user:", q->user.id), kclient = limiter_key("ip:", kc__http_client(q));
 	if (throttled(q, r, kuser, kclient, now))
 		goto out;
 	int rc = kc_store_password_get(q->st, q->user.id, &hash, &err);

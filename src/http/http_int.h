@@ -14,6 +14,9 @@
 #define KC_HTTP_MAX_ARGS 32
 #define KC_HTTP_MAX_PAGE 200
 #define KC_HTTP_SESSION_SECONDS (8 * 3600)
+/* Significant digits of reals in answers: enough for scores, and exact for amounts up to 10^9
+ * with a decimal; printing 17 digits cost ~8% of a match answer. */
+#define KC_HTTP_PRECISION 10
 
 /* ---- the caller ---- */
 
@@ -113,7 +116,8 @@ struct kc_http_req {
 	const char *body; /* NULL when none; NUL-terminated */
 	size_t body_len;
 	const char *cookie, *authorization, *csrf_header, *content_type; /* headers or NULL */
-	char client[64];  /* the peer's address */
+	char client[64];  /* the peer's address: kc__http_client() fills it on first use */
+	struct MHD_Connection *conn;
 	struct kc_http_user user;
 	struct kc_store *st; /* borrowed from the pool for this request */
 	struct kc_http_app *app;
@@ -138,12 +142,24 @@ int kc__http_error(struct kc_http_reply *r, unsigned status, const char *field, 
 /* Sets r to a 422 with the problems of details ([{field, message}], stolen). */
 int kc__http_invalid(struct kc_http_reply *r, json_t *details, const char *fmt, ...)
 	KC_PRINTF(3, 4);
+/* Appends j to out as json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY |
+ * JSON_REAL_PRECISION(precision)) writes it (json.c); precision is 1-17. Returns 0, KC_ENOMEM,
+ * or KC_EINVAL (a bad precision, nesting deeper than 4096); on failure out is as it was. */
+int kc__http_dump(struct kc_buf *out, const json_t *j, int precision);
+/* Appends s[0..n) (valid UTF-8) as a JSON string, escaped as kc__http_dump does. 0 or
+ * KC_ENOMEM (then out may hold part of it). */
+int kc__http_dump_string(struct kc_buf *out, const char *s, size_t n);
+/* Appends v in decimal (printf's %lld cost more than writing the whole result it numbered). */
+int kc__http_dump_int(struct kc_buf *out, int64_t v);
 /* Sets r's body to j (compact JSON), status unchanged. */
 int kc__http_json(struct kc_http_reply *r, const json_t *j);
 /* kc__http_json then json_decref(j); j NULL = out of memory. */
 int kc__http_json_new(struct kc_http_reply *r, json_t *j);
 /* The error reply for a failed store or library call. */
 void kc__http_fail(struct kc_http_reply *r, int rc, const struct kc_err *err);
+/* The peer's address as text ("127.0.0.1"; "?" when unknown), in q->client (formatted once:
+ * most requests never ask). */
+const char *kc__http_client(struct kc_http_req *q);
 /* The value of query parameter key, or NULL. */
 const char *kc__http_arg(const struct kc_http_req *q, const char *key);
 /* Parses the request body as a JSON object; on failure fills r (400) and returns NULL.
@@ -177,7 +193,9 @@ const char *kc__http_role_name(enum kc_role r);
 
 /* What q->user may see of rec (a record of def): NULL when nothing (the record is hidden from
  * this caller), else a new reference, a confidential demand without its owner for everyone but
- * its org and admins. */
+ * its org and admins. The result may be rec itself (a reference more, no copy: a copy of each
+ * record cost ~5% of a small GET), so neither may be changed afterwards; only a match record
+ * comes back as a copy of its own. */
 json_t *kc__http_view(const struct kc_http_req *q, const struct kc_entity_def *def,
 		      const json_t *rec);
 /* Whether q->user sees who owns a confidential demand of org_id. */

@@ -123,18 +123,16 @@ static int error_with(struct kc_http_reply *r, unsigned status, const char *fiel
 		json_object_set(e, "details", details);
 	json_decref(details);
 	json_t *j = e ? json_pack("{s:o}", "error", e) : NULL;
-	char *txt = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(j);
 	kc_buf_reset(&r->body);
 	r->status = status;
 	r->content_type = "application/json; charset=utf-8";
 	r->file = NULL;
-	if (txt == NULL || kc_buf_adds(&r->body, txt) < 0) {
-		free(txt);
+	int rc = j ? kc__http_dump(&r->body, j, 17) : KC_ENOMEM;
+	json_decref(j);
+	if (rc < 0) {
 		r->status = 500;
 		return KC_ENOMEM;
 	}
-	free(txt);
 	return 0;
 }
 
@@ -172,16 +170,10 @@ void kc__http_fail(struct kc_http_reply *r, int rc, const struct kc_err *err)
 
 int kc__http_json(struct kc_http_reply *r, const json_t *j)
 {
-	/* 10 significant digits: enough for scores, and exact for amounts up to 10^9 with a
-	 * decimal; printing 17 digits cost ~8% of a match answer */
-	char *txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY |
-				      JSON_REAL_PRECISION(10));
-	if (txt == NULL)
-		return kc__http_error(r, 500, NULL, "out of memory");
 	kc_buf_reset(&r->body);
-	int rc = kc_buf_adds(&r->body, txt);
-	free(txt);
-	return rc < 0 ? kc__http_error(r, 500, NULL, "out of memory") : 0;
+	if (kc__http_dump(&r->body, j, KC_HTTP_PRECISION) < 0)
+		return kc__http_error(r, 500, NULL, "out of memory");
+	return 0;
 }
 
 int kc__http_json_new(struct kc_http_reply *r, json_t *j)
@@ -442,19 +434,24 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 	return MHD_YES;
 }
 
-static void client_of(struct MHD_Connection *conn, char *out, size_t cap)
+const char *kc__http_client(struct kc_http_req *q)
 {
+	if (q->client[0])
+		return q->client;
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	snprintf(out, cap, "?");
-	if (ci == NULL || ci->client_addr == NULL)
-		return;
-	if (ci->client_addr->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out,
-			  (socklen_t)cap);
-	else if (ci->client_addr->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, out,
-			  (socklen_t)cap);
+		q->conn ? MHD_get_connection_info(q->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS)
+			: NULL;
+	const char *ok = NULL;
+	socklen_t cap = (socklen_t)sizeof(q->client);
+	if (ci != NULL && ci->client_addr != NULL && ci->client_addr->sa_family == AF_INET)
+		ok = inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr,
+			       q->client, cap);
+	else if (ci != NULL && ci->client_addr != NULL && ci->client_addr->sa_family == AF_INET6)
+		ok = inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr,
+			       q->client, cap);
+	if (ok == NULL)
+		snprintf(q->client, sizeof(q->client), "?");
+	return q->client;
 }
 
 static void answer(struct kc_http_app *app, struct kc_http_req *req, struct kc_http_reply *reply)
@@ -523,7 +520,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	req.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
 	req.csrf_header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token");
 	req.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-	client_of(conn, req.client, sizeof(req.client));
+	req.conn = conn;
 	struct args_ctx actx = {&req, 0};
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &actx);
 
@@ -566,8 +563,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		struct tm tm;
 		gmtime_r(&now, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		const char *client = kc__http_client(&req);
 		pthread_mutex_lock(&app->log_mu);
-		fprintf(app->opts->access_log, "%s %s %s %s %s %u %zu %.0fus\n", when, req.client,
+		fprintf(app->opts->access_log, "%s %s %s %s %s %u %zu %.0fus\n", when, client,
 			req.user.id[0] ? req.user.id : "-", method, url, reply.status, bytes,
 			(kc_now() - rq->t0) * 1e6);
 		fflush(app->opts->access_log);

@@ -37,6 +37,13 @@ struct sqlite_store {
 		int busy;
 	} cache[SQ_CACHE];
 	uint64_t tick;
+	/* Per entity, the last field list sq_get read and its statement: a match answer reads
+	 * ten records with one list, compared name by name instead of built into SQL again. */
+	struct sq_fields {
+		char *names;        /* each name NUL-ended, then one more NUL; owned */
+		unsigned *idx, n;   /* the fields' places in def->fields; owned */
+		sqlite3_stmt *stmt; /* owned */
+	} fields[KC_ENT_COUNT];
 };
 
 static struct sqlite_store *S(struct kc_store *st)
@@ -284,23 +291,66 @@ static int bind_row(sqlite3_stmt *st, const struct kc_entity_def *def, const cha
 	return 0;
 }
 
-/* Builds the record of the current row of st, whose columns are def's fields from col0. */
-static json_t *row_record(sqlite3_stmt *st, const struct kc_entity_def *def, int col0)
+/* json_stringn with kc_utf8_valid's check, which reads eight ASCII bytes a step (jansson's
+ * checks each byte's sequence): the same result, a string or NULL for invalid UTF-8. */
+static json_t *text_value(const char *s, size_t n)
+{
+	return kc_utf8_valid(s, n) ? json_stringn_nocheck(s, n) : NULL;
+}
+
+/* A list of strings as row.c writes it, ["a","b"] without spaces or escapes, read without the
+ * JSON parser (json_loadb took a third of reading a record). NULL for any other text, which
+ * json_loadb then reads, and on OOM or invalid UTF-8, where json_loadb fails the same way. */
+static json_t *plain_list(const char *s, size_t n)
+{
+	if (n < 2 || s[0] != '[' || s[n - 1] != ']')
+		return NULL;
+	json_t *arr = json_array();
+	size_t i = 1;
+	while (arr != NULL && i < n - 1) {
+		if (s[i] != '"')
+			goto other;
+		size_t start = ++i;
+		while (i < n && s[i] != '"') {
+			if ((unsigned char)s[i] < 0x20 || s[i] == '\\')
+				goto other;
+			i++;
+		}
+		/* a closing quote, then ',' and the next string or the final ']' */
+		if (i >= n - 1 || (s[i + 1] == ',' ? i + 2 >= n - 1 : i + 1 != n - 1))
+			goto other;
+		if (json_array_append_new(arr, text_value(s + start, i - start)) != 0)
+			goto other;
+		i += s[i + 1] == ',' ? 2 : 1;
+	}
+	return arr;
+other:
+	json_decref(arr);
+	return NULL;
+}
+
+/* Builds the record of the current row of st, whose columns from col0 are def's fields
+ * idx[0..ncols) (idx NULL: all of def's fields in order). */
+static json_t *row_fields(sqlite3_stmt *st, const struct kc_entity_def *def,
+			  const unsigned *idx, unsigned ncols, int col0)
 {
 	json_t *rec = json_object();
 	if (rec == NULL)
 		return NULL;
-	for (unsigned i = 0; i < def->nfields; i++) {
-		const struct kc_field *f = &def->fields[i];
-		int col = col0 + (int)i;
+	for (unsigned k = 0; k < ncols; k++) {
+		const struct kc_field *f = &def->fields[idx ? idx[k] : k];
+		int col = col0 + (int)k;
 		int t = sqlite3_column_type(st, col);
 		json_t *v = NULL;
 		if (t == SQLITE_NULL)
 			continue;
 		if (is_json_col(f)) {
 			const char *txt = (const char *)sqlite3_column_text(st, col);
-			v = json_loadb(txt, (size_t)sqlite3_column_bytes(st, col), JSON_DECODE_ANY,
-				       NULL);
+			size_t n = (size_t)sqlite3_column_bytes(st, col);
+			if (f->flags & KC_FF_LIST)
+				v = plain_list(txt, n);
+			if (v == NULL)
+				v = json_loadb(txt, n, JSON_DECODE_ANY, NULL);
 			if (v == NULL)
 				v = json_stringn(txt, (size_t)sqlite3_column_bytes(st, col));
 		} else if (f->type == KC_F_BOOL) {
@@ -314,15 +364,22 @@ static json_t *row_record(sqlite3_stmt *st, const struct kc_entity_def *def, int
 			else
 				v = json_real(sqlite3_column_double(st, col));
 		} else {
-			v = json_stringn((const char *)sqlite3_column_text(st, col),
-					 (size_t)sqlite3_column_bytes(st, col));
+			v = text_value((const char *)sqlite3_column_text(st, col),
+				       (size_t)sqlite3_column_bytes(st, col));
 		}
-		if (v == NULL || json_object_set_new(rec, f->name, v) < 0) {
+		/* field names are ASCII: no UTF-8 check of the key */
+		if (v == NULL || json_object_set_new_nocheck(rec, f->name, v) < 0) {
 			json_decref(rec);
 			return NULL;
 		}
 	}
 	return rec;
+}
+
+/* Builds the record of the current row of st, whose columns are def's fields from col0. */
+static json_t *row_record(sqlite3_stmt *st, const struct kc_entity_def *def, int col0)
+{
+	return row_fields(st, def, NULL, def->nfields, col0);
 }
 
 /* Runs the write statement q once its values are bound (rc: the binding's result; < 0 = it
@@ -381,28 +438,101 @@ static int sq_put_row(struct kc_store *st, const struct kc_entity_def *def, cons
 	return run_write(s, q, def, key, rc, err);
 }
 
+/* Whether names (as struct sq_fields keeps them) is the list fields. */
+static int same_names(const char *names, const char *const *fields)
+{
+	size_t i = 0;
+	for (; fields[i] != NULL; i++) {
+		if (*names == '\0' || strcmp(names, fields[i]) != 0)
+			return 0;
+		names += strlen(names) + 1;
+	}
+	return *names == '\0';
+}
+
+/* The statement reading fields (NULL-ended names) of a def record by key, kept per entity
+ * while the same list comes back. On success *out is s->fields[def->ent]. */
+static int fields_stmt(struct sqlite_store *s, const struct kc_entity_def *def,
+		       const char *const *fields, struct sq_fields **out, struct kc_err *err)
+{
+	struct sq_fields *c = &s->fields[def->ent];
+	struct kc_buf sql = KC_BUF_INIT, names = KC_BUF_INIT;
+	unsigned *idx = NULL, n = 0;
+	sqlite3_stmt *q = NULL;
+	int rc = 0;
+	*out = c;
+	if (c->stmt != NULL && same_names(c->names, fields))
+		return 0;
+	if ((idx = kc_calloc(def->nfields + 1, sizeof(*idx))) == NULL)
+		return kc_err_set(err, KC_ENOMEM, "out of memory");
+	kc_buf_adds(&sql, "SELECT ");
+	for (size_t i = 0; fields[i] != NULL; i++) {
+		const struct kc_field *f = kc_entity_field(def, fields[i]);
+		if (f == NULL || n == def->nfields) {
+			rc = kc_err_set(err, KC_EINVAL, "%s has no field '%s' (or it is asked twice)",
+					def->name, fields[i]);
+			goto cleanup;
+		}
+		if (n)
+			kc_buf_addc(&sql, ',');
+		add_ident(&sql, f->name);
+		kc_buf_add(&names, f->name, strlen(f->name) + 1);
+		idx[n++] = (unsigned)(f - def->fields);
+	}
+	if (n == 0)
+		kc_buf_adds(&sql, "1");
+	kc_buf_adds(&sql, " FROM ");
+	add_ident(&sql, def->name);
+	add_key_where(&sql, def, 1);
+	if (kc_buf_addc(&names, '\0') < 0 || sql.ptr == NULL) {
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = prepare_keep(s, sql.ptr, &q, err)) < 0)
+		goto cleanup;
+	sqlite3_finalize(c->stmt);
+	kc_free(c->names);
+	kc_free(c->idx);
+	c->stmt = q;
+	c->names = kc_buf_take(&names);
+	c->idx = idx;
+	c->n = n;
+	idx = NULL;
+cleanup:
+	kc_free(idx);
+	kc_buf_release(&sql);
+	kc_buf_release(&names);
+	return rc;
+}
+
 static int sq_get(struct kc_store *st, const struct kc_entity_def *def, const char *key,
-		  json_t **out, struct kc_err *err)
+		  const char *const *fields, json_t **out, struct kc_err *err)
 {
 	struct sqlite_store *s = S(st);
 	sqlite3_stmt *q = NULL;
+	struct sq_fields *c = NULL;
+	int rc;
 	*out = NULL;
-	int rc = stmt(s, def, ST_GET, &q, err);
+	if (fields == NULL)
+		rc = stmt(s, def, ST_GET, &q, err);
+	else if ((rc = fields_stmt(s, def, fields, &c, err)) == 0)
+		q = c->stmt;
 	if (rc < 0)
 		return rc;
 	if (bind_key(q, def, key, 1) < 0) {
-		sqlite3_reset(q);
-		return kc_err_set(err, KC_ENOMEM, "out of memory");
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto cleanup;
 	}
 	int src = sqlite3_step(q);
 	if (src == SQLITE_ROW) {
-		*out = row_record(q, def, 0);
+		*out = c ? row_fields(q, def, c->idx, c->n, 0) : row_record(q, def, 0);
 		rc = *out ? 0 : kc_err_set(err, KC_ENOMEM, "out of memory");
 	} else if (src == SQLITE_DONE) {
 		rc = kc_err_set(err, KC_ENOTFOUND, "%s '%s' not found", def->name, key);
 	} else {
 		rc = sq_err(s, src, err, "read");
 	}
+cleanup:
 	sqlite3_reset(q);
 	sqlite3_clear_bindings(q);
 	return rc;
@@ -1168,6 +1298,11 @@ static void sq_close(struct kc_store *st)
 		for (int k = 0; k < ST_NSTMT; k++)
 			sqlite3_finalize(s->stmts[e][k]);
 	sqlite3_finalize(s->event_stmt);
+	for (int e = 0; e < KC_ENT_COUNT; e++) {
+		sqlite3_finalize(s->fields[e].stmt);
+		kc_free(s->fields[e].names);
+		kc_free(s->fields[e].idx);
+	}
 	for (int i = 0; i < SQ_CACHE; i++) {
 		sqlite3_finalize(s->cache[i].stmt);
 		kc_free(s->cache[i].sql);

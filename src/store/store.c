@@ -131,7 +131,7 @@ int kc_store_put(struct kc_store *st, const struct kc_entity_def *def, json_t *r
 		own_tx = 1;
 	}
 	if (mode != KC_PUT_CREATE) {
-		rc = st->ops->get(st, def, key.ptr, &old, err);
+		rc = st->ops->get(st, def, key.ptr, NULL, &old, err);
 		if (rc == KC_ENOTFOUND && mode == KC_PUT_UPSERT) {
 			mode = KC_PUT_CREATE;
 		} else if (rc < 0) {
@@ -182,7 +182,17 @@ cleanup:
 int kc_store_get(struct kc_store *st, const struct kc_entity_def *def, const char *key,
 		 json_t **out, struct kc_err *err)
 {
-	return st->ops->get(st, def, key, out, err);
+	return st->ops->get(st, def, key, NULL, out, err);
+}
+
+int kc_store_get_fields(struct kc_store *st, const struct kc_entity_def *def, const char *key,
+			const char *const *fields, json_t **out, struct kc_err *err)
+{
+	if (fields == NULL) {
+		*out = NULL;
+		return kc_err_set(err, KC_EINVAL, "kc_store_get_fields: no field list");
+	}
+	return st->ops->get(st, def, key, fields, out, err);
 }
 
 int kc_store_delete(struct kc_store *st, const struct kc_entity_def *def, const char *key,
@@ -191,7 +201,7 @@ int kc_store_delete(struct kc_store *st, const struct kc_entity_def *def, const 
 	json_t *old = NULL, *diff = NULL;
 	char *txt = NULL;
 	int own_tx = 0;
-	int rc = st->ops->get(st, def, key, &old, err);
+	int rc = st->ops->get(st, def, key, NULL, &old, err);
 	if (rc < 0)
 		goto cleanup;
 	if (!st->ops->in_tx(st)) {

@@ -26,8 +26,9 @@ struct kc_store_ops {
 	 * the transaction the caller holds: the bulk writes of kc_import. */
 	int (*put_row)(struct kc_store *st, const struct kc_entity_def *def, const char *row,
 		       const char *key, struct kc_err *err);
+	/* fields: NULL for the whole record, else the names of the fields to read (NULL-ended) */
 	int (*get)(struct kc_store *st, const struct kc_entity_def *def, const char *key,
-		   json_t **out, struct kc_err *err);
+		   const char *const *fields, json_t **out, struct kc_err *err);
 	int (*del)(struct kc_store *st, const struct kc_entity_def *def, const char *key,
 		   struct kc_err *err);
 	int (*each)(struct kc_store *st, const struct kc_entity_def *def, const struct kc_query *q,

@@ -159,6 +159,104 @@ static void test_put_get_update_delete_keep_an_audit_trail(void **state)
 	assert_int_equal(kc_store_data_version(fx->st, &err), 5);
 }
 
+/* A list column reads back as it was written, whatever its strings hold; list text in other
+ * spellings (spaces, escapes: a hand-edited database) reads as JSON. */
+static void test_lists_read_back_exactly(void **state)
+{
+	struct fixture *fx = *state;
+	struct kc_err err = KC_ERR_INIT;
+	base_records(fx->st);
+	const struct kc_entity_def *node = kc_entity_def(KC_ENT_NODE);
+	static const char *const lists[] = {
+		"[]",
+		"[\"\"]",
+		"[\"a\"]",
+		"[\"硬碳\",\"hard carbon\",\"\"]",
+		"[\"quote \\\" inside\",\"back\\\\slash\",\"tab\\tnl\\n\",\"\\u0001\"]",
+		"[\"a,b\",\"[c]\",\"\\\"\",\"d\\\",\\\"e\"]",
+	};
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		char text[512];
+		snprintf(text, sizeof(text),
+			 "{\"id\":\"n%zu\",\"chain_id\":\"chain-na\",\"name\":\"n\","
+			 "\"stage\":\"midstream\",\"aliases\":%s}",
+			 i, lists[i]);
+		json_t *r = rec(text), *got = NULL;
+		assert_int_equal(kc_store_put(fx->st, node, r, KC_PUT_CREATE, "t", NULL, &err), 0);
+		char id[16];
+		snprintf(id, sizeof(id), "n%zu", i);
+		assert_int_equal(kc_store_get(fx->st, node, id, &got, &err), 0);
+		json_t *want = json_object_get(r, "aliases");
+		if (json_array_size(want) == 0)
+			want = NULL; /* an empty list is not kept */
+		json_t *have = json_object_get(got, "aliases");
+		if (want != NULL && !json_equal(want, have))
+			fail_msg("list %zu read back wrong", i);
+		json_decref(got);
+		json_decref(r);
+	}
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(fx->db, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "UPDATE node SET aliases = '[ \"x\" , \"\\u0079\"]' WHERE id = 'n1';"
+				      "UPDATE node SET aliases = '[\"x\",]' WHERE id = 'n2'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	json_t *got = NULL;
+	assert_int_equal(kc_store_get(fx->st, node, "n1", &got, &err), 0);
+	json_t *want = json_pack("[s, s]", "x", "y");
+	assert_true(json_equal(json_object_get(got, "aliases"), want));
+	json_decref(want);
+	json_decref(got);
+	/* not JSON: kept as the text it is, as before */
+	assert_int_equal(kc_store_get(fx->st, node, "n2", &got, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(got, "aliases")), "[\"x\",]");
+	json_decref(got);
+}
+
+/* kc_store_get_fields gives the fields asked for as kc_store_get has them, nothing else. */
+static void test_get_fields_reads_only_those(void **state)
+{
+	struct fixture *fx = *state;
+	struct kc_err err = KC_ERR_INIT;
+	base_records(fx->st);
+	const struct kc_entity_def *node = kc_entity_def(KC_ENT_NODE);
+	json_t *all = NULL, *some = NULL;
+	assert_int_equal(kc_store_get(fx->st, node, "na-hc", &all, &err), 0);
+	static const char *const fields[] = {"aliases", "name", "description", NULL};
+	for (int round = 0; round < 2; round++) { /* the second from the statement cache */
+		assert_int_equal(kc_store_get_fields(fx->st, node, "na-hc", fields, &some, &err), 0);
+		/* description is empty: left out, as kc_store_get leaves it out */
+		assert_int_equal(json_object_size(some), 2);
+		assert_true(json_equal(json_object_get(some, "name"), json_object_get(all, "name")));
+		assert_true(
+			json_equal(json_object_get(some, "aliases"), json_object_get(all, "aliases")));
+		json_decref(some);
+	}
+	static const char *const none[] = {NULL};
+	assert_int_equal(kc_store_get_fields(fx->st, node, "na-hc", none, &some, &err), 0);
+	assert_int_equal(json_object_size(some), 0);
+	json_decref(some);
+	assert_int_equal(kc_store_get_fields(fx->st, node, "nope", fields, &some, &err),
+			 KC_ENOTFOUND);
+	assert_null(some);
+	static const char *const bad[] = {"name", "no_such_field", NULL};
+	assert_int_equal(kc_store_get_fields(fx->st, node, "na-hc", bad, &some, &err), KC_EINVAL);
+	assert_null(some);
+	assert_non_null(strstr(err.msg, "no_such_field"));
+	/* a shorter list after a longer one (the kept statement is the last list's) */
+	static const char *const one[] = {"aliases", NULL};
+	assert_int_equal(kc_store_get_fields(fx->st, node, "na-hc", fields, &some, &err), 0);
+	assert_int_equal(json_object_size(some), 2);
+	json_decref(some);
+	assert_int_equal(kc_store_get_fields(fx->st, node, "na-hc", one, &some, &err), 0);
+	assert_int_equal(json_object_size(some), 1);
+	assert_non_null(json_object_get(some, "aliases"));
+	json_decref(some);
+	json_decref(all);
+}
+
 static int last_event(void *ud, const json_t *ev)
 {
 	json_t **out = ud;
@@ -604,6 +702,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_put_get_update_delete_keep_an_audit_trail,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lists_read_back_exactly, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get_fields_reads_only_those, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_event_holds_before_and_after, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
