@@ -342,6 +342,11 @@ int main(int argc, char **argv)
 	fprintf(stderr, "\rkechan: built in %.1f s       \n", e[0].build_s);
 	struct kc_match_opts o;
 	kc_match_opts_default(&o, KC_DOC_SUPPLY);
+	const char *ev; /* diagnosis: what costs time */
+	if ((ev = getenv("KC_SPEED_PROXIMITY")) != NULL)
+		o.proximity = atof(ev);
+	if ((ev = getenv("KC_SPEED_K1")) != NULL)
+		o.k1 = atof(ev);
 	for (size_t qi = 0; qi < 2 * nq; qi++) {
 		char *text = joined(qs[qi]);
 		struct kc_match_result r = {0};

@@ -630,16 +630,24 @@ static int score_maxscore(const struct kc_index *ix, const struct query *q,
 		if (pruned)
 			continue;
 		(*candidates)++;
-		double score = 0;
+		double score = 0, pairs = 0;
 		for (size_t t = 0; t < n; t++)
 			score += contrib[t];
-		for (size_t p = 0; p < q->npairs; p++) {
+		for (size_t p = 0; p < q->npairs; p++)
+			if (q->pairs[p].w > 0 && here[q->pairs[p].a] && here[q->pairs[p].b])
+				pairs += q->pairs[p].w;
+		double f = 1 + bonuses(o, d, NULL);
+		/* the positions are read only when the pairs could lift the document into the
+		 * top k (each pair adds less than its weight) */
+		if ((score + pairs) * f * (1 + 1e-9) < theta)
+			continue;
+		for (size_t p = 0; p < q->npairs && pairs > 0; p++) {
 			const struct pair *pr = &q->pairs[p];
 			if (pr->w > 0 && here[pr->a] && here[pr->b])
 				score += pr->w * closeness(plo[pr->a], phi[pr->a], plo[pr->b],
 							   phi[pr->b], NULL);
 		}
-		heap_push(heap, hn, k, score * (1 + bonuses(o, d, NULL)), doc);
+		heap_push(heap, hn, k, score * f, doc);
 	}
 out:
 	free(c);

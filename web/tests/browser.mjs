@@ -117,6 +117,16 @@ await step('publish a supply and see the demands it answers, with explanations',
   expect((await first.locator('mark').count()) > 0, 'the matched terms are not highlighted')
   expect((await uni.getByTestId('match-item').count()) >= 3, 'fewer than 3 matches')
 })
+await step('a demand\'s matches show close pairs and expansion words with their source', uni, async () => {
+  await uni.goto(base + '/demands/dem-0001')
+  await uni.getByTestId('match-item').first().waitFor()
+  const first = uni.getByTestId('match-item').first()
+  expect((await first.getByTestId('match-phrase').count()) > 0, 'no close pair (proximity) shown')
+  await first.getByTestId('match-more').click()
+  const via = first.getByTestId('match-via')
+  await via.first().waitFor()
+  expect((await via.first().innerText()).startsWith('←'), 'an expansion word does not say where it came from')
+})
 await step('form validation names the field', uni, async () => {
   await uni.goto(base + '/demands/new')
   await uni.getByTestId('publish-submit').click()
