@@ -191,8 +191,7 @@ int kc_cli_match_assoc(struct kc_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (outp == NULL) {
-		if (strstr(cli->db, "://") != NULL ||
-		    (size_t)snprintf(path, sizeof(path), "%s.assoc", cli->db) >= sizeof(path)) {
+		if (!kc_cli_beside_db(cli, ".assoc", path, sizeof(path))) {
 			code = kc_cli_usage_error("match assoc", "give --out FILE for this database");
 			goto out;
 		}

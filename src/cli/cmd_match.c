@@ -156,8 +156,7 @@ static int index_for(struct kc_cli *cli, struct kc_store *st, const struct kc_te
 	*out = NULL;
 	if (version < 0)
 		return (int)version;
-	int file = strstr(cli->db, "://") == NULL &&
-		   (size_t)snprintf(path, sizeof(path), "%s.index", cli->db) < sizeof(path);
+	int file = kc_cli_beside_db(cli, ".index", path, sizeof(path));
 	if (file && !rebuild && kc_index_load(out, t, path, version, &lerr) == 0)
 		return 0;
 	if (file && !rebuild && lerr.code != KC_ENOTFOUND && lerr.code != KC_EDATA)
@@ -183,9 +182,7 @@ static int assoc_for(const struct kc_cli *cli, const char *path, struct kc_assoc
 	*out = NULL;
 	if (path != NULL)
 		return kc_assoc_load(out, path, err);
-	if (strstr(cli->db, "://") != NULL ||
-	    (size_t)snprintf(def, sizeof(def), "%s.assoc", cli->db) >= sizeof(def) ||
-	    access(def, F_OK) != 0)
+	if (!kc_cli_beside_db(cli, ".assoc", def, sizeof(def)) || access(def, F_OK) != 0)
 		return 0;
 	if (kc_assoc_load(out, def, &lerr) != 0)
 		fprintf(stderr, "kechan match: %s; matching without query expansion (kechan match "

@@ -51,6 +51,12 @@ int kc_cli_is_help(const char *arg)
 	return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }
 
+int kc_cli_beside_db(const struct kc_cli *cli, const char *ext, char *buf, size_t cap)
+{
+	return strstr(cli->db, "://") == NULL &&
+	       (size_t)snprintf(buf, cap, "%s%s", cli->db, ext) < cap;
+}
+
 int kc_cli_open(struct kc_cli *cli, int create, struct kc_store **out)
 {
 	struct kc_err err = KC_ERR_INIT;

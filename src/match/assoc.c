@@ -362,6 +362,12 @@ void kc_assoc_stats(const struct kc_assoc *a, size_t *texts, size_t *words, size
 
 /* ---- files */
 
+/* The word id of a link's partner (links hold the word's text, which is in the table). */
+static uint32_t partner_id(const struct kc_assoc *a, const struct kc_assoc_link *l)
+{
+	return a->slots[slot_of(a, l->term, l->len)] - 1;
+}
+
 #define ASSOC_MAGIC "KCAS"
 #define ASSOC_FORMAT 1u
 
@@ -382,8 +388,7 @@ int kc_assoc_save(const struct kc_assoc *a, const char *path, struct kc_err *err
 		return kc_err_set(err, KC_ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < a->nwords; i++) {
 		for (uint32_t j = 0; j < a->lnum[i]; j++) {
-			const struct kc_assoc_link *l = &a->links[a->loff[i] + j];
-			uint32_t id = a->slots[slot_of(a, l->term, l->len)] - 1;
+			uint32_t id = partner_id(a, &a->links[a->loff[i] + j]);
 			if (map[id] == 0)
 				map[id] = ++n;
 		}
@@ -409,7 +414,7 @@ int kc_assoc_save(const struct kc_assoc *a, const char *path, struct kc_err *err
 		rc = kc_buf_add(&b, &a->lnum[i], sizeof(uint32_t));
 		for (uint32_t j = 0; rc == 0 && j < a->lnum[i]; j++) {
 			const struct kc_assoc_link *l = &a->links[a->loff[i] + j];
-			uint32_t id = map[a->slots[slot_of(a, l->term, l->len)] - 1] - 1;
+			uint32_t id = map[partner_id(a, l)] - 1;
 			rc = kc_buf_add(&b, &id, sizeof(id));
 			rc = rc ? rc : kc_buf_add(&b, &l->npmi, sizeof(l->npmi));
 		}

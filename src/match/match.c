@@ -161,15 +161,23 @@ struct query {
 	size_t npairs;
 };
 
+/* The index of term s in the query, SIZE_MAX when it is not there. */
+static size_t q_find(const struct query *q, const char *s, size_t len)
+{
+	for (size_t i = 0; i < q->n; i++)
+		if (strlen(q->terms[i]) == len && memcmp(q->terms[i], s, len) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
 /* Adds weight w to term s (a new term when it is not in the query yet); *at = its index. */
 static int q_add_at(struct query *q, const char *s, size_t len, double w, size_t *at)
 {
-	for (size_t i = 0; i < q->n; i++) {
-		if (strlen(q->terms[i]) == len && memcmp(q->terms[i], s, len) == 0) {
-			q->w[i] += w;
-			*at = i;
-			return 0;
-		}
+	size_t i = q_find(q, s, len);
+	if (i != SIZE_MAX) {
+		q->w[i] += w;
+		*at = i;
+		return 0;
 	}
 	if (q->n == q->cap) {
 		size_t cap = q->cap ? q->cap * 2 : 64;
@@ -812,11 +820,20 @@ static void q_free(struct query *q)
 	free(q->pairs);
 }
 
-static int q_has(const struct query *q, const char *s, size_t len)
+/* An expansion word: s with weight w, from query word via; a term the query has already is
+ * left as it is. *added (may be NULL) says whether it was new. */
+static int q_add_new(struct query *q, const char *s, size_t len, double w, size_t via,
+		     int *added)
 {
-	for (size_t j = 0; j < q->n; j++)
-		if (strlen(q->terms[j]) == len && memcmp(q->terms[j], s, len) == 0)
-			return 1;
+	size_t at;
+	int is_new = q_find(q, s, len) == SIZE_MAX;
+	if (added != NULL)
+		*added = is_new;
+	if (!is_new)
+		return 0;
+	if (q_add_at(q, s, len, w, &at) != 0)
+		return KC_ENOMEM;
+	q->via[at] = via;
 	return 0;
 }
 
@@ -834,20 +851,12 @@ static int q_aliases(struct query *q, const struct kc_index *ix, size_t nwords, 
 			size_t nn = kc_index_code_term(nt, sizeof(nt), "node:",
 						       json_string_value(node), 0);
 			const json_t *e = kc_index_node_links(ix, json_string_value(node));
-			json_array_foreach(json_object_get(e, "terms"), j, x) {
-				size_t at, len = json_string_length(x);
-				if (q_has(q, json_string_value(x), len))
-					continue;
-				if (q_add_at(q, json_string_value(x), len, w * q->w[i], &at) != 0)
+			json_array_foreach(json_object_get(e, "terms"), j, x)
+				if (q_add_new(q, json_string_value(x), json_string_length(x),
+					      w * q->w[i], i, NULL) != 0)
 					return KC_ENOMEM;
-				q->via[at] = i;
-			}
-			if (nn > 0 && !q_has(q, nt, nn)) {
-				size_t at;
-				if (q_add_at(q, nt, nn, w * q->w[i], &at) != 0)
-					return KC_ENOMEM;
-				q->via[at] = i;
-			}
+			if (nn > 0 && q_add_new(q, nt, nn, w * q->w[i], i, NULL) != 0)
+				return KC_ENOMEM;
 		}
 	}
 	return 0;
@@ -926,16 +935,14 @@ static int q_expand(struct query *q, size_t nwords, const struct kc_match_opts *
 	double top = 0;
 	unsigned added = 0;
 	for (size_t i = 0; i < n && added < o->expand_terms; i++) {
-		if (q_has(q, c[i].term, c[i].len))
-			continue;
-		if (top == 0)
-			top = c[i].s;
-		size_t at;
-		if ((rc = q_add_at(q, c[i].term, c[i].len, o->expand_weight * c[i].s / top, &at)) !=
-		    0)
+		if (top == 0 && q_find(q, c[i].term, c[i].len) == SIZE_MAX)
+			top = c[i].s; /* the best word the query does not have */
+		int is_new;
+		if ((rc = q_add_new(q, c[i].term, c[i].len,
+				    top > 0 ? o->expand_weight * c[i].s / top : 0, c[i].via,
+				    &is_new)) != 0)
 			goto out;
-		q->via[at] = c[i].via;
-		added++;
+		added += is_new ? 1u : 0u;
 	}
 out:
 	free(c);
