@@ -48,22 +48,18 @@ int kc__http_match_open(struct kc_http_app *app, struct kc_store *st, struct kc_
 	if ((m->names = json_object()) == NULL)
 		return kc_err_set(err, KC_ENOMEM, "out of memory");
 	const char *db = app->opts->db;
-	if (strstr(db, "://") == NULL) {
+	if (strstr(db, "://") == NULL) { /* an SQLite file: the snapshot and the table beside it */
 		if (strncmp(db, "sqlite:", 7) == 0)
 			db += 7;
 		size_t n = strlen(db) + 7;
-		if ((m->snapshot = kc_malloc(n)) == NULL)
-			return kc_err_set(err, KC_ENOMEM, "out of memory");
-		snprintf(m->snapshot, n, "%s.index", db);
-	}
-	if (m->snapshot != NULL) { /* learned associations beside the database: optional */
-		struct kc_err aerr = KC_ERR_INIT;
-		size_t n = strlen(m->snapshot) + 1;
 		char *ap = kc_malloc(n);
-		if (ap == NULL)
+		if ((m->snapshot = kc_malloc(n)) == NULL || ap == NULL) {
+			kc_free(ap);
 			return kc_err_set(err, KC_ENOMEM, "out of memory");
-		memcpy(ap, m->snapshot, n);
-		memcpy(ap + n - 7, ".assoc", 7); /* DB.index → DB.assoc */
+		}
+		snprintf(m->snapshot, n, "%s.index", db);
+		snprintf(ap, n, "%s.assoc", db); /* learned associations: optional */
+		struct kc_err aerr = KC_ERR_INIT;
 		if (access(ap, F_OK) == 0 && kc_assoc_load(&m->assoc, ap, &aerr) != 0)
 			fprintf(stderr, "kechan serve: %s; matching without query expansion\n",
 				aerr.msg);
