@@ -21,6 +21,12 @@
  * expansion (the parts they play). Tuning on these dev data: KC_EVAL_PROXIMITY=x (proximity
  * weight), KC_EVAL_EXPAND_W / _N / _MIN (expansion weight, words, minimum query words),
  * KC_EVAL_ASSOC_MINPAIR / _MAXDF / _NPMI (the association table's thresholds).
+ * kechan also reranks long queries by field vectors (include/kechan/lsa.h) learned from the
+ * task's documents as indexed, as `kechan match assoc` learns them from a store; each task
+ * reports kechan without them too. Tuning: KC_EVAL_LSA_W / _POOL / _MIN / _DIMS / _ITERS,
+ * KC_EVAL_LSA_EXT=1 (learn from the FewCLUE abstracts too), KC_EVAL_NOLSA=1;
+ * KC_EVAL_TASKS=23 runs tasks 2 and 3 only; KC_EVAL_KEEP=1 keeps the last task's documents
+ * and queries (JSON Lines with labels) in the temporary directory for study.
  * Release build; never a timed test. */
 #include <jansson.h>
 #include <math.h>
@@ -31,6 +37,7 @@
 #include <unistd.h>
 
 #include "kechan/assoc.h"
+#include "kechan/lsa.h"
 #include "kechan/match.h"
 #include "csl.h"
 
@@ -113,6 +120,17 @@ static int in_task(const struct task *tk, const struct doc *d)
 static int fields_of(const struct task *tk, const struct doc *d)
 {
 	return d->paper ? tk->paper_fields : tk->other_fields;
+}
+
+/* A document's text as indexed (fields f), as kc_match_record_text lays a record out. */
+static char *doc_text_of(const struct doc *d, int f)
+{
+	size_t tl = (d->title ? strlen(d->title) : 0) + (d->abs ? strlen(d->abs) : 0) +
+		    (d->kw ? strlen(d->kw) : 0) + 4;
+	char *x = malloc(tl);
+	snprintf(x, tl, "%s\n%s\n%s\n", (f & F_TITLE) && d->title ? d->title : "",
+		 (f & F_KW) && d->kw ? d->kw : "", (f & F_ABS) && d->abs ? d->abs : "");
+	return x;
 }
 
 /* Texts to learn term associations from besides the haystack: the FewCLUE keyword-recognition
@@ -229,6 +247,57 @@ static struct kc_assoc *task_assoc(const struct task *tk, const struct corpus *c
 	return a;
 }
 
+/* Field vectors learned as `kechan match assoc` learns them from a store: from the task's
+ * documents as indexed (KC_EVAL_LSA_EXT=1: plus the FewCLUE abstracts, which made them worse:
+ * task 3 P@10 0.3331 vs 0.3464; KC_EVAL_LSA_DIMS: another length). */
+static struct kc_lsa *task_lsa(const struct task *tk, const struct corpus *c, const json_t *ext,
+			       const struct kc_text *t)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_text_run *run = kc_text_run_new();
+	struct kc_lsa *m = NULL;
+	kc_lsa_new(&m, &err);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct doc *d = &c->v[i];
+		if (!in_task(tk, d))
+			continue;
+		char *x = doc_text_of(d, fields_of(tk, d));
+		kc_lsa_add(m, t, run, x, strlen(x), &err);
+		free(x);
+	}
+	size_t i;
+	const json_t *x;
+	json_array_foreach(getenv("KC_EVAL_LSA_EXT") ? ext : NULL, i, x)
+		kc_lsa_add(m, t, run, json_string_value(x), json_string_length(x), &err);
+	struct kc_lsa_params p;
+	kc_lsa_params_default(&p);
+	const char *e;
+	if ((e = getenv("KC_EVAL_LSA_DIMS")))
+		p.dims = (unsigned)atoi(e);
+	if ((e = getenv("KC_EVAL_LSA_ITERS")))
+		p.iters = (unsigned)atoi(e);
+	if (kc_lsa_finish(m, &p, &err) != 0) {
+		fprintf(stderr, "match_eval: field vectors: %s\n", err.msg);
+		kc_lsa_free(m);
+		m = NULL;
+	}
+	kc_text_run_free(run);
+	return m;
+}
+
+/* Field vectors: the indexed text of each document, by document number. */
+struct doc_texts {
+	char **v;
+	size_t n;
+};
+
+static int doc_text(void *ud, uint32_t doc, char **text)
+{
+	const struct doc_texts *f = ud;
+	*text = doc < f->n && f->v[doc] ? strdup(f->v[doc]) : NULL;
+	return 0;
+}
+
 /* Scores one ranked list of ids for query q. */
 static void score_list(const struct task *tk, const struct corpus *c, const struct query *q,
 		       char ids[][32], size_t n, long relevant_total, struct metrics *m)
@@ -283,6 +352,7 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	sqlite3_prepare_v2(db, "INSERT INTO docs VALUES (?, ?, ?, ?)", -1, &ins, NULL);
 	size_t ndocs = 0;
+	struct doc_texts dtx = {0};
 	for (size_t i = 0; i < c->n; i++) {
 		const struct doc *d = &c->v[i];
 		if (!in_task(tk, d))
@@ -296,6 +366,16 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 		if ((f & F_KW) && d->kw)
 			json_object_set_new(rec, "keywords", json_pack("[s]", d->kw));
 		kc_index_put(ix, KC_DOC_SUPPLY, rec, NULL, &err);
+		long dn = kc_index_find(ix, KC_DOC_SUPPLY, d->id);
+		if (dn >= 0) {
+			if ((size_t)dn >= dtx.n) {
+				size_t nn = (size_t)dn * 2 + 16;
+				dtx.v = realloc(dtx.v, nn * sizeof(*dtx.v));
+				memset(dtx.v + dtx.n, 0, (nn - dtx.n) * sizeof(*dtx.v));
+				dtx.n = nn;
+			}
+			dtx.v[dn] = doc_text_of(d, f);
+		}
 		json_t *tt = json_array(), *tb = json_array(), *tw = json_array();
 		terms_of(t, run, json_string_value(json_object_get(rec, "title")), tt);
 		terms_of(t, run, json_string_value(json_object_get(rec, "description")), tb);
@@ -310,7 +390,8 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 		sqlite3_reset(ins);
 		json_array_extend(tt, tb);
 		json_array_extend(tt, tw);
-		json_t *xdoc = json_pack("{s:s, s:O}", "id", d->id, "terms", tt);
+		json_t *xdoc = json_pack("{s:s, s:O, s:s?}", "id", d->id, "terms", tt, "label",
+					 d->label);
 		char *line = json_dumps(xdoc, JSON_COMPACT);
 		fprintf(xd, "%s\n", line);
 		free(line);
@@ -328,10 +409,16 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 	fclose(xd);
 	sqlite3_prepare_v2(db, "SELECT id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 11",
 			   -1, &sel, NULL);
-	struct metrics mk = {0}, mf = {0}, mx = {0}, mk0 = {0}, mke = {0};
+	struct metrics mk = {0}, mf = {0}, mx = {0}, mk0 = {0}, mke = {0}, mkl = {0};
 	double t0 = kc_now();
 	struct kc_assoc *assoc = task_assoc(tk, c, ext, t);
 	double t_assoc = kc_now() - t0;
+	t0 = kc_now();
+	struct kc_lsa *lsa = getenv("KC_EVAL_NOLSA") ? NULL : task_lsa(tk, c, ext, t);
+	double t_lsa = kc_now() - t0, t_full = 0, t_nolsa = 0; /* kechan's query times */
+	struct kc_match_vecs *vecs = NULL;
+	if (lsa != NULL && !getenv("KC_EVAL_NOCACHE"))
+		kc_match_vecs_new(&vecs, lsa, &err);
 	const char *ew = getenv("KC_EVAL_EXPAND_W"), *en = getenv("KC_EVAL_EXPAND_N"),
 		   *em = getenv("KC_EVAL_EXPAND_MIN");
 	const char *prox_env = getenv("KC_EVAL_PROXIMITY"); /* tuning: another proximity weight */
@@ -389,15 +476,38 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 		score_list(tk, c, q, ids, n, relevant, &mke);
 		/* kechan as a platform runs it: with the associations it learned */
 		o.assoc = assoc;
+		o.doc_text = doc_text;
+		o.doc_ud = &dtx;
+		const char *e;
 		if (ew)
 			o.expand_weight = atof(ew);
 		if (en)
 			o.expand_terms = (unsigned)atoi(en);
 		if (em)
 			o.expand_min = (unsigned)atoi(em);
+		/* the part the field vectors play: the same ranking without them */
 		n = 0;
 		o.proximity = prox_env ? atof(prox_env) : KC_MATCH_PROXIMITY;
+		double tq = kc_now();
 		if (kc_match_text(ix, t, q->text, &o, &r, &err) == 0) {
+			t_nolsa += kc_now() - tq;
+			for (size_t i = 0; i < r.n; i++)
+				snprintf(ids[n++], 32, "%s", kc_index_doc(ix, r.hits[i].doc)->id);
+			kc_match_result_free(&r);
+		}
+		score_list(tk, c, q, ids, n, relevant, &mkl);
+		o.lsa = lsa;
+		o.vecs = vecs; /* as a server keeps them */
+		if ((e = getenv("KC_EVAL_LSA_W")))
+			o.lsa_weight = atof(e);
+		if ((e = getenv("KC_EVAL_LSA_MIN")))
+			o.lsa_min = (unsigned)atoi(e);
+		if ((e = getenv("KC_EVAL_LSA_POOL")))
+			o.lsa_pool = (unsigned)atoi(e);
+		n = 0;
+		tq = kc_now();
+		if (kc_match_text(ix, t, q->text, &o, &r, &err) == 0) {
+			t_full += kc_now() - tq;
 			for (size_t i = 0; i < r.n; i++) {
 				const char *id = kc_index_doc(ix, r.hits[i].doc)->id;
 				snprintf(ids[n++], 32, "%s", id);
@@ -443,8 +553,8 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 		free(fq);
 		score_list(tk, c, q, ids, n, relevant, &mf);
 		/* Xapian's queries */
-		json_t *xq1 = json_pack("{s:s, s:O, s:s?}", "qid", q->qid, "terms", qt, "exclude",
-					q->exclude);
+		json_t *xq1 = json_pack("{s:s, s:O, s:s?, s:s?}", "qid", q->qid, "terms", qt,
+					"exclude", q->exclude, "label", q->label);
 		char *line = json_dumps(xq1, JSON_COMPACT);
 		fprintf(xq, "%s\n", line);
 		free(line);
@@ -504,6 +614,16 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 		       "%zu words with partners, %zu links, learned in %.2f s) |\n",
 		       ma, mke.a / nq, mb, mke.b / nq, at, aw, al, t_assoc);
 	}
+	if (lsa) {
+		size_t lt, lw;
+		unsigned ld;
+		kc_lsa_stats(lsa, &lt, &lw, &ld);
+		printf("|   | kechan without field vectors: %s %.4f %s %.4f (the field vectors: %zu "
+		       "texts, %zu terms, %u dims, learned in %.2f s; mean query %.2f ms with them, "
+		       "%.2f ms without) |\n",
+		       ma, mkl.a / nq, mb, mkl.b / nq, lt, lw, ld, t_lsa, t_full * 1000 / nq,
+		       t_nolsa * 1000 / nq);
+	}
 	if (!tk->field_task) {
 		double best = mf.a > mx.a ? mf.a : mx.a;
 		printf("|   | misses 1-MRR: kechan %.4f, best peer %.4f, ratio %.2f (goal <= 0.67) |\n",
@@ -529,6 +649,11 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 	sqlite3_close(db);
 	kc_index_free(ix);
 	kc_assoc_free(assoc);
+	kc_match_vecs_free(vecs);
+	kc_lsa_free(lsa);
+	for (size_t i = 0; i < dtx.n; i++)
+		free(dtx.v[i]);
+	free(dtx.v);
 	kc_text_run_free(run);
 }
 
@@ -580,13 +705,19 @@ int main(int argc, char **argv)
 	json_t *ext = assoc_texts(&c, &dropped);
 	printf("Associations also learn from %zu FewCLUE keyword-task abstracts (%zu left out: "
 	       "evaluation papers).\n\n", json_array_size(ext), dropped);
-	run_task(&t1, &c, t, xapian, tmpdir, ext);
-	run_task(&t2, &c, t, xapian, tmpdir, ext);
-	run_task(&t3, &c, t, xapian, tmpdir, ext);
+	const char *only = getenv("KC_EVAL_TASKS"); /* tuning: e.g. "3" runs task 3 alone */
+	if (only == NULL || strchr(only, '1'))
+		run_task(&t1, &c, t, xapian, tmpdir, ext);
+	if (only == NULL || strchr(only, '2'))
+		run_task(&t2, &c, t, xapian, tmpdir, ext);
+	if (only == NULL || strchr(only, '3'))
+		run_task(&t3, &c, t, xapian, tmpdir, ext);
 	json_decref(ext);
 	char cmd[4200];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
+	if (getenv("KC_EVAL_KEEP")) /* the last task's documents and queries, for study */
+		fprintf(stderr, "match_eval: kept %s\n", tmpdir);
+	else if (system(cmd) != 0)
 		fprintf(stderr, "match_eval: could not remove %s\n", tmpdir);
 	kc_text_close(t);
 	return 0;

@@ -22,6 +22,8 @@ PACKAGES=(
   libsodium-dev
   # index: filter bitmaps
   libroaring-dev
+  # match: LAPACK (via LAPACKE) for the field vectors' SVD
+  liblapacke-dev
 )
 
 # the web UI is built with Node.js and npm (any recent Node.js: the machine's own, or Debian's)

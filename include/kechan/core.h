@@ -126,6 +126,14 @@ KC_API int kc__put_str(struct kc_buf *b, const char *s); /* NULL is kept as NULL
 KC_API void kc__get(struct kc__rd *r, void *v, size_t n);
 KC_API char *kc__get_str(struct kc__rd *r); /* owned copy, NULL for NULL (and when bad) */
 KC_API const unsigned char *kc__get_bytes(struct kc__rd *r, size_t n);
+/* A checksummed file: magic (4 bytes), format (u32), body length (u64), FNV-1a 64 of the body,
+ * the body. Saved to path.tmp and renamed into place (nothing half-written); loaded whole:
+ * *body is the caller's (free). A wrong magic or format, a short, long or damaged file is
+ * KC_ECORRUPT with what (e.g. "association table") named, a missing one KC_EIO. */
+KC_API int kc__file_save(const char *path, const char magic[4], uint32_t format,
+			 const void *body, size_t len, struct kc_err *err);
+KC_API int kc__file_load(const char *path, const char magic[4], uint32_t format, const char *what,
+			 unsigned char **body, size_t *len, struct kc_err *err);
 
 /* Maps a KC_E* code to the CLI's documented exit code: 0 ok, 1 user error, 2 data error,
  * 3 internal error. */

@@ -43,7 +43,10 @@ static const char help[] =
 	"  --org ORG      match as a member of ORG (sees its own confidential demands)\n"
 	"  --assoc FILE   expand queries with this association table (default: DB.assoc when\n"
 	"                 there is one; `kechan match assoc --help` says how to learn one)\n"
-	"  --no-expand    no query expansion: neither chain-node aliases nor associations\n"
+	"  --lsa FILE     rerank long queries' results by these field vectors (default: DB.lsa\n"
+	"                 when there is one, written by kechan match assoc)\n"
+	"  --no-expand    no query expansion: neither chain-node aliases nor associations, and\n"
+	"                 no reranking by field vectors\n"
 	"  --rebuild-index  build the index from the store even when its snapshot (DB.index,\n"
 	"                 kept next to the database and refreshed after every change) is current\n\n"
 	"filters (all must hold):\n"
@@ -135,6 +138,8 @@ static void print_explanation(const struct names *nm, const struct kc_match_hit 
 			       h->phrases[i].dist);
 		printf("\n");
 	}
+	if (h->field_score > 0)
+		printf("      领域相近 field similarity: %.2f (+%.2f)\n", h->field_sim, h->field_score);
 	if (h->nbonus > 0) {
 		printf("      加成 bonus:");
 		for (size_t i = 0; i < h->nbonus; i++)
@@ -186,6 +191,24 @@ static int assoc_for(const struct kc_cli *cli, const char *path, struct kc_assoc
 		return 0;
 	if (kc_assoc_load(out, def, &lerr) != 0)
 		fprintf(stderr, "kechan match: %s; matching without query expansion (kechan match "
+				"assoc rewrites it)\n", lerr.msg);
+	return 0;
+}
+
+/* The field vectors for reranking: path (--lsa), else DB.lsa when there is one (kechan match
+ * assoc writes it); *out NULL when none. As assoc_for for a damaged file. */
+static int lsa_for(const struct kc_cli *cli, const char *path, struct kc_lsa **out,
+		   struct kc_err *err)
+{
+	char def[4096];
+	struct kc_err lerr = KC_ERR_INIT;
+	*out = NULL;
+	if (path != NULL)
+		return kc_lsa_load(out, path, err);
+	if (!kc_cli_beside_db(cli, ".lsa", def, sizeof(def)) || access(def, F_OK) != 0)
+		return 0;
+	if (kc_lsa_load(out, def, &lerr) != 0)
+		fprintf(stderr, "kechan match: %s; matching without field vectors (kechan match "
 				"assoc rewrites it)\n", lerr.msg);
 	return 0;
 }
@@ -365,6 +388,9 @@ static int filter_opt(int argc, char **argv, int *i, struct filter_args *fa)
 struct batch {
 	const struct kc_index *ix;
 	const struct kc_assoc *assoc;
+	const struct kc_lsa *lsa;
+	struct kc_match_vecs *vecs;    /* results' field vectors, shared by the workers */
+	struct kc_match_store_docs sd; /* the results' texts for the field vectors */
 	const struct kc_text *t;
 	json_t **demands;
 	size_t n;
@@ -404,6 +430,10 @@ static void *batch_worker(void *arg)
 		o.k = bt->k;
 		o.viewer_admin = 1; /* the demands' own rights do not limit supplies (all public) */
 		o.assoc = bt->assoc;
+		o.lsa = bt->lsa;
+		o.vecs = bt->vecs;
+		o.doc_text = kc_match_store_text;
+		o.doc_ud = &bt->sd;
 		o.exclude_org = json_string_value(json_object_get(d, "org_id"));
 		if (kc_match_record(bt->ix, bt->t, d, &o, &r, &err) != 0) {
 			pthread_mutex_lock(&bt->lock);
@@ -452,15 +482,19 @@ static int on_demand(void *ud, const json_t *rec)
 }
 
 static int batch_run(struct kc_store *st, const struct kc_index *ix, const struct kc_assoc *assoc,
-		     const struct kc_text *t, const char *path, int csv, unsigned k, int as_admin,
-		     struct kc_err *err)
+		     const struct kc_lsa *lsa, const struct kc_text *t, const char *path, int csv,
+		     unsigned k, int as_admin, struct kc_err *err)
 {
+	struct batch bt = {.ix = ix, .assoc = assoc, .lsa = lsa, .t = t, .k = k, .csv = csv};
+	bt.sd = (struct kc_match_store_docs){st, ix, &bt.lock};
+	if (lsa != NULL && kc_match_vecs_new(&bt.vecs, lsa, err) != 0)
+		return KC_ENOMEM;
 	json_t *all = json_array();
-	struct batch bt = {.ix = ix, .assoc = assoc, .t = t, .k = k, .csv = csv};
 	size_t skipped = 0;
 	int rc = kc_store_each(st, kc_entity_def(KC_ENT_DEMAND), NULL, on_demand, all, err);
 	if (rc < 0) {
 		json_decref(all);
+		kc_match_vecs_free(bt.vecs);
 		return rc;
 	}
 	bt.demands = calloc(json_array_size(all) + 1, sizeof(json_t *));
@@ -529,6 +563,7 @@ out:
 	free(bt.out);
 	free(bt.demands);
 	pthread_mutex_destroy(&bt.lock);
+	kc_match_vecs_free(bt.vecs);
 	json_decref(all);
 	return rc;
 }
@@ -658,8 +693,10 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 	json_t *query = NULL;
 	const char *mode = NULL, *arg = NULL, *target = "supplies", *v, *org = NULL, *outp = NULL,
 		   *format = "jsonl";
-	const char *assoc_path = NULL;
+	const char *assoc_path = NULL, *lsa_path = NULL;
 	struct kc_assoc *assoc = NULL;
+	struct kc_lsa *lsa = NULL;
+	struct kc_match_store_docs sd;
 	double threshold = 0.7;
 	int explain = 0, as_admin = 0, rc = 0, code = 0, rebuild = 0, no_expand = 0;
 	long k = 10;
@@ -730,6 +767,12 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 				goto out;
 			}
 			assoc_path = v;
+		} else if (kc_cli_opt(argc, argv, &i, "--lsa", &v)) {
+			if (v == NULL) {
+				code = 1;
+				goto out;
+			}
+			lsa_path = v;
 		} else if (strcmp(argv[i], "--no-expand") == 0) {
 			no_expand = 1;
 		} else if (kc_cli_opt(argc, argv, &i, "--org", &v)) {
@@ -785,8 +828,9 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 		    (rc = kc_text_from_store(base, st, &t, NULL, &err)) != 0 ||
 		    (rc = index_for(cli, st, t, rebuild, &ix, &err)) != 0 ||
 		    (!no_expand && (rc = assoc_for(cli, assoc_path, &assoc, &err)) != 0) ||
-		    (rc = batch_run(st, ix, assoc, t, outp, strcmp(format, "csv") == 0, (unsigned)k,
-				    as_admin, &err)) != 0)
+		    (!no_expand && (rc = lsa_for(cli, lsa_path, &lsa, &err)) != 0) ||
+		    (rc = batch_run(st, ix, assoc, lsa, t, outp, strcmp(format, "csv") == 0,
+				    (unsigned)k, as_admin, &err)) != 0)
 			goto fail;
 		goto out;
 	}
@@ -840,7 +884,8 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 	if ((rc = kc_text_open(&base, NULL, &err)) != 0 ||
 	    (rc = kc_text_from_store(base, st, &t, NULL, &err)) != 0 ||
 	    (rc = index_for(cli, st, t, rebuild, &ix, &err)) != 0 ||
-	    (!no_expand && (rc = assoc_for(cli, assoc_path, &assoc, &err)) != 0))
+	    (!no_expand && (rc = assoc_for(cli, assoc_path, &assoc, &err)) != 0) ||
+	    (!no_expand && (rc = lsa_for(cli, lsa_path, &lsa, &err)) != 0))
 		goto fail;
 	if (kc_store_each(st, kc_entity_def(KC_ENT_ORG), NULL, on_org, &names, &err) < 0 ||
 	    kc_store_each(st, kc_entity_def(KC_ENT_NODE), NULL, on_node, &names, &err) < 0)
@@ -848,6 +893,10 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 	kc_match_opts_default(&o, tk);
 	o.k = (unsigned)k;
 	o.assoc = assoc;
+	o.lsa = lsa;
+	sd = (struct kc_match_store_docs){st, ix, NULL};
+	o.doc_text = kc_match_store_text;
+	o.doc_ud = &sd;
 	if (no_expand)
 		o.alias_weight = 0;
 	o.viewer_admin = as_admin;
@@ -976,6 +1025,7 @@ out:
 	kc_docset_free(only);
 	kc_index_free(ix);
 	kc_assoc_free(assoc);
+	kc_lsa_free(lsa);
 	kc_text_close(t);
 	kc_text_close(base);
 	json_decref(query);

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "kechan/core.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -385,4 +386,71 @@ char *kc__get_str(struct kc__rd *r)
 	if (p != NULL && s == NULL)
 		r->bad = 1;
 	return s;
+}
+
+int kc__file_save(const char *path, const char magic[4], uint32_t format, const void *body,
+		  size_t len, struct kc_err *err)
+{
+	char tmp[4096];
+	FILE *f = NULL;
+	int rc = 0;
+	uint64_t n = len, sum = kc_fnv1a(body, len, KC_FNV_OFFSET);
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return kc_err_set(err, KC_EINVAL, "%s: path too long", path);
+	if ((f = fopen(tmp, "wb")) == NULL || fwrite(magic, 4, 1, f) != 1 ||
+	    fwrite(&format, sizeof(format), 1, f) != 1 || fwrite(&n, sizeof(n), 1, f) != 1 ||
+	    fwrite(&sum, sizeof(sum), 1, f) != 1 || (len > 0 && fwrite(body, 1, len, f) != len) ||
+	    fflush(f) != 0) {
+		rc = kc_err_set(err, KC_EIO, "%s: cannot write: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (fclose(f) != 0 || (f = NULL, rename(tmp, path) != 0)) {
+		f = NULL;
+		rc = kc_err_set(err, KC_EIO, "%s: cannot write: %s", path, strerror(errno));
+		goto out;
+	}
+out:
+	if (f != NULL)
+		fclose(f);
+	if (rc != 0)
+		remove(tmp);
+	return rc;
+}
+
+int kc__file_load(const char *path, const char magic[4], uint32_t format, const char *what,
+		  unsigned char **body, size_t *len, struct kc_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	char m[4];
+	uint32_t fmt;
+	uint64_t n, sum;
+	unsigned char *b = NULL;
+	int rc = 0;
+	*body = NULL;
+	*len = 0;
+	if (f == NULL)
+		return kc_err_set(err, KC_EIO, "%s: cannot open: %s", path, strerror(errno));
+	if (fread(m, 4, 1, f) != 1 || memcmp(m, magic, 4) != 0 || fread(&fmt, sizeof(fmt), 1, f) != 1 ||
+	    fmt != format || fread(&n, sizeof(n), 1, f) != 1 || fread(&sum, sizeof(sum), 1, f) != 1 ||
+	    n > (1ull << 34)) {
+		rc = kc_err_set(err, KC_ECORRUPT, "%s: not a kechan %s (format %u)", path, what,
+				format);
+		goto out;
+	}
+	if ((b = malloc(n ? (size_t)n : 1)) == NULL) {
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (fread(b, 1, (size_t)n, f) != n || fgetc(f) != EOF ||
+	    kc_fnv1a(b, (size_t)n, KC_FNV_OFFSET) != sum) {
+		rc = kc_err_set(err, KC_ECORRUPT, "%s: damaged %s (checksum)", path, what);
+		goto out;
+	}
+	*body = b;
+	*len = (size_t)n;
+	b = NULL;
+out:
+	free(b);
+	fclose(f);
+	return rc;
 }

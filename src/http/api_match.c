@@ -32,7 +32,15 @@ static int build(struct kc_http_match *m, struct kc_store *st, struct kc_err *er
 	}
 	if (m->snapshot && kc_index_save(ix, m->snapshot, version, &lerr) != 0)
 		fprintf(stderr, "kechan serve: could not save the index snapshot: %s\n", lerr.msg);
-done:
+done:;
+	/* document numbers belong to one index: the vectors kept go with it */
+	struct kc_match_vecs *vecs = NULL;
+	if (m->lsa != NULL && kc_match_vecs_new(&vecs, m->lsa, err) != 0) {
+		kc_index_free(ix);
+		return KC_ENOMEM;
+	}
+	kc_match_vecs_free(m->vecs);
+	m->vecs = vecs;
 	kc_index_free(m->ix);
 	m->ix = ix;
 	m->version = version;
@@ -63,6 +71,10 @@ int kc__http_match_open(struct kc_http_app *app, struct kc_store *st, struct kc_
 		if (access(ap, F_OK) == 0 && kc_assoc_load(&m->assoc, ap, &aerr) != 0)
 			fprintf(stderr, "kechan serve: %s; matching without query expansion\n",
 				aerr.msg);
+		snprintf(ap, n, "%s.lsa", db); /* field vectors: optional */
+		if (access(ap, F_OK) == 0 && kc_lsa_load(&m->lsa, ap, &aerr) != 0)
+			fprintf(stderr, "kechan serve: %s; matching without field vectors\n",
+				aerr.msg);
 		kc_free(ap);
 	}
 	int rc = kc_text_open(&m->base, NULL, err);
@@ -78,6 +90,8 @@ void kc__http_match_close(struct kc_http_app *app)
 	struct kc_http_match *m = &app->match;
 	kc_index_free(m->ix);
 	kc_assoc_free(m->assoc);
+	kc_match_vecs_free(m->vecs);
+	kc_lsa_free(m->lsa);
 	kc_text_close(m->text);
 	kc_text_close(m->base);
 	kc_free(m->snapshot);
@@ -391,6 +405,11 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 	o.viewer_org = q->user.org_id[0] ? q->user.org_id : NULL;
 	o.include_closed = p->include_closed;
 	o.assoc = m->assoc;
+	o.lsa = m->lsa;
+	o.vecs = m->vecs;
+	struct kc_match_store_docs sd = {q->st, m->ix, NULL}; /* the results' texts */
+	o.doc_text = kc_match_store_text;
+	o.doc_ud = &sd;
 	if (query_rec != NULL)
 		o.exclude_org = json_string_value(json_object_get(query_rec, "org_id"));
 	/* An answer reads ~30 records: one snapshot for all is consistent and takes the store's

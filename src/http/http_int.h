@@ -81,6 +81,9 @@ struct kc_http_match {
 	int64_t version; /* the store's data version the index reflects */
 	char *snapshot;  /* DB.index beside an SQLite file, or NULL */
 	struct kc_assoc *assoc; /* DB.assoc (kechan match assoc) when there is one: expansion */
+	struct kc_lsa *lsa;     /* DB.lsa (kechan match assoc) when there is one: reranking */
+	struct kc_match_vecs *vecs; /* the records' field vectors, for the index ix (replaced
+				       with it) */
 	/* Display names of orgs and chain nodes for answers ("org:ID" / "node:ID" → name), valid
 	 * for one data version: cleared when the store moves on. */
 	pthread_mutex_t names_lock;

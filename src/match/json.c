@@ -31,9 +31,13 @@ json_t *kc_match_hit_json(const struct kc_match_hit *h, size_t max_terms)
 				      json_pack("{s:s, s:f, s:s, s:s}", "code", h->bonus[i].code,
 						"factor", h->bonus[i].factor, "zh", h->bonus[i].zh,
 						"en", h->bonus[i].en));
-	return json_pack("{s:f, s:f, s:f, s:s, s:o?, s:o?, s:o?}", "score", h->score, "text_score",
-			 h->text_score, "confidence", h->norm, "band", kc_match_band_name(h->band),
-			 "explanation", terms, "phrases", phrases, "bonuses", bonuses);
+	json_t *field = h->field_score > 0 ? json_pack("{s:f, s:f}", "similarity", h->field_sim,
+						     "score", h->field_score)
+					   : NULL;
+	return json_pack("{s:f, s:f, s:f, s:s, s:o?, s:o?, s:o?, s:o*}", "score", h->score,
+			 "text_score", h->text_score, "confidence", h->norm, "band",
+			 kc_match_band_name(h->band), "explanation", terms, "phrases", phrases,
+			 "bonuses", bonuses, "field", field);
 }
 
 json_t *kc_match_verdicts(const json_t *m)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kechan/match.h"
+#include "kechan/store.h"
 #include "banned.h"
 
 static const char *const field_names[KC_FIELD_COUNT] = {"title", "description", "keywords",
@@ -43,6 +44,9 @@ void kc_match_opts_default(struct kc_match_opts *o, enum kc_doc_kind target)
 	o->expand_weight = KC_MATCH_EXPAND_WEIGHT;
 	o->expand_terms = KC_MATCH_EXPAND_TERMS;
 	o->expand_min = KC_MATCH_EXPAND_MIN;
+	o->lsa_weight = KC_MATCH_LSA_WEIGHT;
+	o->lsa_pool = KC_MATCH_LSA_POOL;
+	o->lsa_min = KC_MATCH_LSA_MIN;
 }
 
 /* The bonuses of document d for the query's context; returns the sum of factors. */
@@ -668,15 +672,196 @@ out:
 	return rc;
 }
 
-static int run_query(const struct kc_index *ix, struct query *q, const struct kc_match_opts *o,
-		     struct kc_match_result *out, struct kc_err *err)
+#define VEC_PAGE 1024
+
+struct kc_match_vecs {
+	const struct kc_lsa *lsa;
+	unsigned dims;
+	pthread_mutex_t mu;
+	float **pages;    /* VEC_PAGE vectors each, allocated on first use */
+	uint8_t **have;   /* per page: which are there (0 = not yet, 1 = there, 2 = no text) */
+	size_t npages, count;
+};
+
+int kc_match_vecs_new(struct kc_match_vecs **out, const struct kc_lsa *lsa, struct kc_err *err)
 {
+	struct kc_match_vecs *v = calloc(1, sizeof(*v));
+	*out = NULL;
+	if (v == NULL)
+		return kc_err_set(err, KC_ENOMEM, "out of memory");
+	v->lsa = lsa;
+	v->dims = kc_lsa_dims(lsa);
+	pthread_mutex_init(&v->mu, NULL);
+	*out = v;
+	return 0;
+}
+
+void kc_match_vecs_free(struct kc_match_vecs *v)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < v->npages; i++) {
+		free(v->pages[i]);
+		free(v->have[i]);
+	}
+	free(v->pages);
+	free(v->have);
+	pthread_mutex_destroy(&v->mu);
+	free(v);
+}
+
+size_t kc_match_vecs_count(struct kc_match_vecs *v)
+{
+	pthread_mutex_lock(&v->mu);
+	size_t n = v->count;
+	pthread_mutex_unlock(&v->mu);
+	return n;
+}
+
+/* Copies doc's vector into out: 1 when there, 2 when the document has no text, 0 when not
+ * kept yet. */
+static int vecs_get(struct kc_match_vecs *v, uint32_t doc, float *out)
+{
+	size_t pg = doc / VEC_PAGE, i = doc % VEC_PAGE;
+	int st = 0;
+	pthread_mutex_lock(&v->mu);
+	if (pg < v->npages && v->have[pg] != NULL && (st = v->have[pg][i]) == 1)
+		memcpy(out, v->pages[pg] + i * v->dims, v->dims * sizeof(*out));
+	pthread_mutex_unlock(&v->mu);
+	return st;
+}
+
+/* Keeps doc's vector (vec NULL: it has no text). Out of memory only means not kept. */
+static void vecs_put(struct kc_match_vecs *v, uint32_t doc, const float *vec)
+{
+	size_t pg = doc / VEC_PAGE, i = doc % VEC_PAGE;
+	pthread_mutex_lock(&v->mu);
+	if (pg >= v->npages) {
+		size_t n = pg + 1;
+		float **p = realloc(v->pages, n * sizeof(*p));
+		if (p == NULL)
+			goto out;
+		v->pages = p;
+		uint8_t **h = realloc(v->have, n * sizeof(*h));
+		if (h == NULL)
+			goto out;
+		v->have = h;
+		for (size_t k = v->npages; k < n; k++) {
+			v->pages[k] = NULL;
+			v->have[k] = NULL;
+		}
+		v->npages = n;
+	}
+	if (v->pages[pg] == NULL) {
+		v->pages[pg] = malloc((size_t)VEC_PAGE * (v->dims ? v->dims : 1) * sizeof(float));
+		v->have[pg] = calloc(VEC_PAGE, 1);
+		if (v->pages[pg] == NULL || v->have[pg] == NULL) {
+			free(v->pages[pg]);
+			free(v->have[pg]);
+			v->pages[pg] = NULL;
+			v->have[pg] = NULL;
+			goto out;
+		}
+	}
+	if (v->have[pg][i] == 0) {
+		if (vec != NULL)
+			memcpy(v->pages[pg] + i * v->dims, vec, v->dims * sizeof(*vec));
+		v->have[pg][i] = vec != NULL ? 1 : 2;
+		v->count++;
+	}
+out:
+	pthread_mutex_unlock(&v->mu);
+}
+
+/* A result of the pool reranked by field vectors: the heap item, its cosine and what it added. */
+struct ritem {
+	struct heap_item h;
+	double sim, fs;
+	int strong; /* a strong match by its words: stays ahead of the reranked */
+};
+
+static int by_ritem(const void *a, const void *b)
+{
+	const struct ritem *x = a, *y = b;
+	if (x->strong != y->strong)
+		return y->strong - x->strong;
+	return by_hit(&x->h, &y->h);
+}
+
+/* Reranks the pool heap[0..hn) (sorted by by_hit) by field vectors (KC_MATCH_LSA_WEIGHT in
+ * match.h) and keeps the k best in heap, their cosines and field scores in r[0..k). */
+static int rerank(const struct kc_index *ix, const struct kc_text *t, const struct kc_match_opts *o,
+		  const float *qvec, double qmax, struct heap_item *heap, size_t *hn, unsigned k,
+		  struct ritem *r, struct kc_err *err)
+{
+	unsigned d = kc_lsa_dims(o->lsa);
+	float *v = malloc((d ? d : 1) * sizeof(*v));
+	struct kc_text_run *run = kc_text_run_new();
+	char *text = NULL;
+	int rc = 0;
+	if (v == NULL || run == NULL) {
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t h = 0; h < *hn; h++) {
+		double f = 1 + bonuses(o, kc_index_doc(ix, heap[h].doc), NULL);
+		r[h] = (struct ritem){heap[h], 0, 0, heap[h].score / f >= KC_BAND_STRONG_MIN * qmax};
+	}
+	/* a cache of another model would give vectors of another space */
+	struct kc_match_vecs *vc = o->vecs != NULL && o->vecs->lsa == o->lsa ? o->vecs : NULL;
+	for (size_t h = 0; h < *hn; h++) {
+		int have = vc != NULL ? vecs_get(vc, heap[h].doc, v) : 0;
+		if (have == 2)
+			continue;
+		if (have == 0) {
+			if ((rc = o->doc_text(o->doc_ud, heap[h].doc, &text)) != 0) {
+				rc = kc_err_set(err, rc,
+						"field vectors: the text of a result could not be read");
+				goto out;
+			}
+			if (text != NULL)
+				rc = kc_lsa_vector(o->lsa, t, run, text, strlen(text), v, NULL, err);
+			if (rc != 0)
+				goto out;
+			if (vc != NULL)
+				vecs_put(vc, heap[h].doc, text != NULL ? v : NULL);
+			if (text == NULL)
+				continue;
+			free(text);
+			text = NULL;
+		}
+		double c = kc_lsa_dot(qvec, v, d);
+		if (c <= 0)
+			continue;
+		double f = 1 + bonuses(o, kc_index_doc(ix, heap[h].doc), NULL);
+		r[h].sim = c;
+		r[h].fs = o->lsa_weight * qmax * c;
+		r[h].h.score += r[h].fs * f;
+	}
+	qsort(r, *hn, sizeof(*r), by_ritem);
+	if (*hn > k)
+		*hn = k;
+	for (size_t h = 0; h < *hn; h++)
+		heap[h] = r[h].h;
+out:
+	free(v);
+	free(text);
+	kc_text_run_free(run);
+	return rc;
+}
+
+static int run_query(const struct kc_index *ix, struct query *q, const struct kc_match_opts *o,
+		     const struct kc_text *t, const float *qvec, struct kc_match_result *out,
+		     struct kc_err *err)
+{
+	struct ritem *ri = NULL;
 	double *tidf = calloc(q->n ? q->n : 1, sizeof(double));
 	double qmax = 0;
 	struct heap_item *order = NULL;
 	const uint8_t **plo = NULL, **phi = NULL;
 	unsigned k = o->k ? o->k : 10;
-	struct heap_item *heap = malloc((size_t)k * sizeof(*heap));
+	unsigned want = qvec != NULL && o->lsa_pool > k ? o->lsa_pool : k; /* the pool to rerank */
+	struct heap_item *heap = malloc((size_t)want * sizeof(*heap));
 	size_t hn = 0;
 	int rc = 0;
 	memset(out, 0, sizeof(*out));
@@ -690,6 +875,7 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 		tidf[i] = pc.df > 0 ? idf(ix, o, &pc) : 0; /* 0: a pair with it never fires */
 		if (o->k3 > 0)
 			q->w[i] = q->w[i] * (o->k3 + 1) / (o->k3 + q->w[i]);
+		qmax += q->w[i] * tidf[i];
 	}
 	/* a pair of neighbours weighs as much as its weaker term, times the proximity weight */
 	for (size_t p = 0; p < q->npairs; p++) {
@@ -697,13 +883,21 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 		double wa = q->w[pr->a] * tidf[pr->a], wb = q->w[pr->b] * tidf[pr->b];
 		pr->w = o->proximity > 0 ? o->proximity * (wa < wb ? wa : wb) : 0;
 	}
-	rc = o->exhaustive ? score_exhaustive(ix, q, o, tidf, heap, &hn, k, &out->candidates)
-			   : score_maxscore(ix, q, o, tidf, heap, &hn, k, &out->candidates);
+	rc = o->exhaustive ? score_exhaustive(ix, q, o, tidf, heap, &hn, want, &out->candidates)
+			   : score_maxscore(ix, q, o, tidf, heap, &hn, want, &out->candidates);
 	if (rc != 0) {
 		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 		goto out;
 	}
 	qsort(heap, hn, sizeof(*heap), by_hit);
+	if (qvec != NULL && hn > 0) {
+		if ((ri = malloc(hn * sizeof(*ri))) == NULL) {
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+			goto out;
+		}
+		if ((rc = rerank(ix, t, o, qvec, qmax, heap, &hn, k, ri, err)) != 0)
+			goto out;
+	}
 	out->hits = calloc(hn ? hn : 1, sizeof(*out->hits));
 	if (out->hits == NULL) {
 		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
@@ -715,6 +909,10 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 		out->hits[h].score = heap[h].score;
 		double f = bonuses(o, kc_index_doc(ix, heap[h].doc), &out->hits[h]);
 		out->hits[h].text_score = heap[h].score / (1 + f);
+		if (ri != NULL) {
+			out->hits[h].field_sim = ri[h].sim;
+			out->hits[h].field_score = ri[h].fs;
+		}
 		out->hits[h].parts = calloc(q->n ? q->n : 1, sizeof(struct kc_match_part));
 		if (out->hits[h].parts == NULL) {
 			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
@@ -742,8 +940,6 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 	for (size_t i = 0; i < q->n && hn > 0; i++) {
 		struct kc_postings pc;
 		kc_index_postings(ix, q->terms[i], strlen(q->terms[i]), &pc);
-		if (pc.df > 0)
-			qmax += q->w[i] * tidf[i];
 		for (size_t j = 0; j < hn; j++) {
 			struct kc_match_hit *hit = &out->hits[order[j].doc];
 			if (!kc_postings_seek(&pc, hit->doc))
@@ -783,7 +979,7 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 		if (hit->nphrases > 1)
 			qsort(hit->phrases, hit->nphrases, sizeof(*hit->phrases), by_phrase);
 		/* the bands judge the terms alone: closeness is extra evidence on top */
-		double terms_only = hit->text_score - hit->phrase_score;
+		double terms_only = hit->text_score - hit->phrase_score - hit->field_score;
 		hit->norm = qmax > 0 ? (terms_only > 0 ? terms_only : 0) / qmax : 0;
 		hit->band = hit->norm >= KC_BAND_STRONG_MIN	? KC_BAND_STRONG
 			    : hit->norm >= KC_BAND_POSSIBLE_MIN ? KC_BAND_POSSIBLE
@@ -800,6 +996,7 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 	q->w = NULL;
 	q->n = 0;
 out:
+	free(ri);
 	free(order);
 	free(plo);
 	free(phi);
@@ -984,11 +1181,11 @@ static int q_neighbors(struct query *q, const struct kc_index *ix, const json_t 
 /* A query from free text or from a record. */
 static int build_query(struct query *q, const struct kc_index *ix, const struct kc_text *t,
 		       const char *text, const json_t *rec, const struct kc_match_opts *o,
-		       struct kc_err *err)
+		       size_t *nwords, struct kc_err *err)
 {
 	struct kc_text_run *run = kc_text_run_new();
 	int rc = 0;
-	size_t nw; /* the query's own words: q->terms[0..nw) */
+	size_t nw = 0; /* the query's own words: q->terms[0..nw) */
 	if (run == NULL)
 		return kc_err_set(err, KC_ENOMEM, "out of memory");
 	if (text != NULL) {
@@ -1009,6 +1206,82 @@ static int build_query(struct query *q, const struct kc_index *ix, const struct 
 			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 	}
 	kc_text_run_free(run);
+	*nwords = nw;
+	return rc;
+}
+
+char *kc_match_record_text(const json_t *rec)
+{
+	struct kc_buf b;
+	const char *f[] = {"title", "keywords", "description"};
+	int rc = 0;
+	kc_buf_init(&b, 0);
+	for (size_t i = 0; i < 3 && rc == 0; i++) {
+		const json_t *v = json_object_get(rec, f[i]), *x;
+		size_t j;
+		if (json_is_string(v))
+			rc = kc_buf_addf(&b, "%s\n", json_string_value(v));
+		json_array_foreach(json_is_array(v) ? v : NULL, j, x)
+			if (rc == 0 && json_is_string(x))
+				rc = kc_buf_addf(&b, "%s\n", json_string_value(x));
+	}
+	if (rc != 0) {
+		kc_buf_release(&b);
+		return NULL;
+	}
+	return kc_buf_take(&b);
+}
+
+int kc_match_store_text(void *ud, uint32_t doc, char **text)
+{
+	const struct kc_match_store_docs *sd = ud;
+	static const char *const fields[] = {"title", "keywords", "description", NULL};
+	const struct kc_doc *d = kc_index_doc(sd->ix, doc);
+	struct kc_err err = KC_ERR_INIT;
+	json_t *rec = NULL;
+	*text = NULL;
+	if (d == NULL || d->id == NULL)
+		return 0;
+	if (sd->lock != NULL)
+		pthread_mutex_lock(sd->lock);
+	int rc = kc_store_get_fields(sd->st,
+				     kc_entity_def(d->kind == KC_DOC_DEMAND ? KC_ENT_DEMAND
+									 : KC_ENT_SUPPLY),
+				     d->id, fields, &rec, &err);
+	if (sd->lock != NULL)
+		pthread_mutex_unlock(sd->lock);
+	if (rc == KC_ENOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	*text = kc_match_record_text(rec);
+	json_decref(rec);
+	return *text != NULL ? 0 : KC_ENOMEM;
+}
+
+/* The field vector of a long query's text (KC_MATCH_LSA_WEIGHT in match.h) into *out (the
+ * caller frees it), NULL when there is none to use. */
+static int query_vector(const struct kc_match_opts *o, const struct kc_text *t, size_t nwords,
+			const char *text, float **out, struct kc_err *err)
+{
+	unsigned d = kc_lsa_dims(o->lsa);
+	size_t known = 0;
+	*out = NULL;
+	if (d == 0 || o->doc_text == NULL || o->lsa_weight <= 0 || nwords < o->lsa_min ||
+	    text == NULL)
+		return 0;
+	struct kc_text_run *run = kc_text_run_new();
+	float *v = malloc(d * sizeof(*v));
+	int rc = 0;
+	if (run == NULL || v == NULL)
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+	else
+		rc = kc_lsa_vector(o->lsa, t, run, text, strlen(text), v, &known, err);
+	kc_text_run_free(run);
+	if (rc == 0 && known > 0)
+		*out = v;
+	else
+		free(v);
 	return rc;
 }
 
@@ -1016,10 +1289,15 @@ int kc_match_text(const struct kc_index *ix, const struct kc_text *t, const char
 		  const struct kc_match_opts *o, struct kc_match_result *out, struct kc_err *err)
 {
 	struct query q = {0};
+	float *qvec = NULL;
+	size_t nw;
 	memset(out, 0, sizeof(*out));
-	int rc = build_query(&q, ix, t, text, NULL, o, err);
+	int rc = build_query(&q, ix, t, text, NULL, o, &nw, err);
 	if (rc == 0)
-		rc = run_query(ix, &q, o, out, err);
+		rc = query_vector(o, t, nw, text, &qvec, err);
+	if (rc == 0)
+		rc = run_query(ix, &q, o, t, qvec, out, err);
+	free(qvec);
 	q_free(&q);
 	return rc;
 }
@@ -1044,9 +1322,18 @@ int kc_match_record(const struct kc_index *ix, const struct kc_text *t, const js
 			ro.trl_from_stage = ro.trl > 0;
 		}
 	}
-	int rc = build_query(&q, ix, t, NULL, rec, o, err);
+	size_t nw;
+	float *qvec = NULL;
+	char *text = NULL;
+	int rc = build_query(&q, ix, t, NULL, rec, o, &nw, err);
+	if (rc == 0 && (text = kc_match_record_text(rec)) == NULL)
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = run_query(ix, &q, &ro, out, err);
+		rc = query_vector(&ro, t, nw, text, &qvec, err);
+	if (rc == 0)
+		rc = run_query(ix, &q, &ro, t, qvec, out, err);
+	free(text);
+	free(qvec);
 	q_free(&q);
 	return rc;
 }

@@ -13,6 +13,8 @@ pid=
 cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 "$KECHAN" --db "$work/demo.db" import --no-progress "$KC_SRC_DIR/data/demo" >/dev/null || { echo "FAIL: import"; exit 1; }
+# as a platform would: associations and field vectors learned from its records
+"$KECHAN" --db "$work/demo.db" match assoc >/dev/null || { echo "FAIL: match assoc"; exit 1; }
 for u in u-csu u-catl; do
 	echo kechan-demo-2026 | "$KECHAN" --db "$work/demo.db" user password "$u" >/dev/null || { echo "FAIL: password"; exit 1; }
 done

@@ -129,12 +129,26 @@ expect 1 "--no-store needs at least one --texts FILE" -- "$K" --db demo.db match
 expect 0 "5 texts (0 from the store, 5 from files)" -- "$K" --db demo.db match assoc --no-store --texts texts.jsonl --fields title --out t.assoc
 expect 0 "→ demo.db.assoc" -- "$K" --db demo.db match assoc --texts texts.jsonl
 [[ -s demo.db.assoc ]] && kc_ok || kc_fail "match assoc wrote no DB.assoc"
+# Field vectors: learned beside the table, rerank a record's results, each says how close.
+[[ -s demo.db.lsa ]] && kc_ok || kc_fail "match assoc wrote no DB.lsa"
+expect 0 "领域相近 field similarity" -- "$K" --db demo.db match demand dem-0001 -k 3 --explain
+"$K" --db demo.db --json match demand dem-0001 -k 3 | python3 -c 'import json,sys; d=json.load(sys.stdin); r=d["results"]; assert r and all(0 < x["field"]["similarity"] <= 1.0001 and x["field"]["score"] > 0 for x in r), r' &&
+	kc_ok || kc_fail "match --json field similarity"
+[[ $("$K" --db demo.db match demand dem-0001 -k 3 --explain --no-expand) != *"领域相近"* ]] && kc_ok || kc_fail "--no-expand still reranks by field vectors"
+expect 1 "--dims takes a number from 8 to 512" -- "$K" --db demo.db match assoc --dims 4
+expect 0 "32 dims → l.lsa" -- "$K" --db demo.db match assoc --dims 32 --out t.assoc --lsa-out l.lsa
+printf 'KCLSxxxx' >bad.lsa
+expect 2 "not a kechan field vector model" -- "$K" --db demo.db match demand dem-0001 --lsa bad.lsa
+cp demo.db.lsa keep.lsa
+cp bad.lsa demo.db.lsa
+expect 0 "matching without field vectors" -- "$K" --db demo.db match demand dem-0001 -k 3
+cp keep.lsa demo.db.lsa
 expect 0 "s" -- "$K" --db demo.db match demand dem-0001 -k 3
 printf 'KCASxxxx' >bad.assoc
 expect 2 "not a kechan association table" -- "$K" --db demo.db match demand dem-0001 --assoc bad.assoc
 cp bad.assoc demo.db.assoc
 expect 0 "matching without query expansion" -- "$K" --db demo.db match demand dem-0001 -k 3
-rm -f demo.db.assoc
+rm -f demo.db.assoc demo.db.lsa
 # Feedback: each side accepts or declines with a reason; the other side sees it; counted.
 expect 0 "supply side declined 拒绝: too_expensive 价格过高 — stage declined" -- "$K" --db demo.db match feedback dem-0059 sup-0238 --side supply --decline too_expensive --note "报价超出预算"
 expect 0 "demand side accepted" -- "$K" --db demo.db match feedback dem-0059 sup-0267 --side demand --accept

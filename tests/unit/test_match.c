@@ -17,6 +17,194 @@
 static struct kc_text *g_text;
 
 static struct kc_assoc *trained(void);
+static struct kc_lsa *trained_lsa(void);
+
+/* doc_text for tests: texts by document number */
+struct texts {
+	char *v[512];
+};
+
+static int texts_of(void *ud, uint32_t doc, char **text)
+{
+	struct texts *t = ud;
+	*text = doc < 512 && t->v[doc] ? strdup(t->v[doc]) : NULL;
+	return 0;
+}
+
+/* Two fields whose words come together in texts: batteries and photovoltaics. */
+static const char *const lsa_texts[] = {
+	"锂电池 储能 电解液", "储能 正极 隔膜", "电解液 隔膜 锂电池", "正极 锂电池 储能",
+	"隔膜 电解液 正极", "锂电池 隔膜 储能", "正极 电解液 储能", "锂电池 正极 电解液",
+	"光伏 银浆 组件", "硅片 组件 逆变器", "银浆 硅片 光伏", "逆变器 光伏 组件",
+	"硅片 银浆 逆变器", "组件 硅片 光伏", "银浆 逆变器 组件", "光伏 硅片 银浆"};
+
+static struct kc_lsa *trained_lsa(void)
+{
+	struct kc_lsa *m = NULL;
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_text_run *run = kc_text_run_new();
+	assert_int_equal(kc_lsa_new(&m, &err), 0);
+	for (size_t i = 0; i < sizeof(lsa_texts) / sizeof(lsa_texts[0]); i++)
+		assert_int_equal(kc_lsa_add(m, g_text, run, lsa_texts[i], strlen(lsa_texts[i]), &err),
+				 0);
+	/* invalid UTF-8 is refused, the model unchanged */
+	assert_int_not_equal(kc_lsa_add(m, g_text, run, "\xff\xfe", 2, &err), 0);
+	struct kc_lsa_params p;
+	kc_lsa_params_default(&p);
+	p.dims = 2; /* two fields */
+	assert_int_equal(kc_lsa_finish(m, &p, &err), 0);
+	assert_int_not_equal(kc_lsa_add(m, g_text, run, "太晚", 6, &err), 0);
+	kc_text_run_free(run);
+	return m;
+}
+
+static double lsa_cos(const struct kc_lsa *m, const char *a, const char *b)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_text_run *run = kc_text_run_new();
+	float x[8], y[8];
+	size_t ka, kb;
+	assert_int_equal(kc_lsa_vector(m, g_text, run, a, strlen(a), x, &ka, &err), 0);
+	assert_int_equal(kc_lsa_vector(m, g_text, run, b, strlen(b), y, &kb, &err), 0);
+	kc_text_run_free(run);
+	return ka && kb ? kc_lsa_dot(x, y, kc_lsa_dims(m)) : 0;
+}
+
+static void test_field_vectors_learned_saved_and_loaded(void **state)
+{
+	(void)state;
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_lsa *m = trained_lsa(), *b = NULL;
+	assert_int_equal(kc_lsa_dims(m), 2);
+	/* no word in common, one field: close; across fields: far */
+	double same = lsa_cos(m, "锂电池 储能", "电解液 隔膜");
+	double other = lsa_cos(m, "锂电池 储能", "光伏 银浆");
+	assert_true(same > 0.9);
+	assert_true(other < 0.3);
+	assert_true(lsa_cos(m, "光伏", "逆变器 硅片") > 0.9);
+	/* words the model does not know give no vector */
+	assert_true(lsa_cos(m, "不存在的词", "锂电池") == 0);
+	/* the same texts and seed give the same model */
+	struct kc_lsa *again = trained_lsa();
+	float x[2], y[2];
+	struct kc_text_run *run = kc_text_run_new();
+	assert_int_equal(kc_lsa_vector(m, g_text, run, "锂电池 光伏", strlen("锂电池 光伏"), x,
+				       NULL, &err), 0);
+	assert_int_equal(kc_lsa_vector(again, g_text, run, "锂电池 光伏", strlen("锂电池 光伏"), y,
+				       NULL, &err), 0);
+	assert_memory_equal(x, y, sizeof(x));
+	kc_lsa_free(again);
+	/* saved and loaded: the same vectors */
+	char path[] = "/tmp/kc_lsa_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(kc_lsa_save(m, path, &err), 0);
+	assert_int_equal(kc_lsa_load(&b, path, &err), 0);
+	assert_int_equal(kc_lsa_dims(b), 2);
+	assert_int_equal(kc_lsa_vector(b, g_text, run, "锂电池 光伏", strlen("锂电池 光伏"), y, NULL,
+				       &err), 0);
+	assert_memory_equal(x, y, sizeof(x));
+	size_t t1, w1, t2, w2;
+	unsigned d1, d2;
+	kc_lsa_stats(m, &t1, &w1, &d1);
+	kc_lsa_stats(b, &t2, &w2, &d2);
+	assert_int_equal(t1, 16);
+	assert_int_equal(t1, t2);
+	assert_int_equal(w1, w2);
+	kc_lsa_free(b);
+	b = NULL;
+	/* a damaged or truncated file is refused, a missing one is an I/O error */
+	FILE *f = fopen(path, "r+b");
+	assert_non_null(f);
+	fseek(f, 40, SEEK_SET);
+	fputc(0x5a, f);
+	fclose(f);
+	assert_int_equal(kc_lsa_load(&b, path, &err), KC_ECORRUPT);
+	assert_null(b);
+	assert_int_equal(kc_lsa_save(m, path, &err), 0);
+	assert_int_equal(truncate(path, 30), 0);
+	assert_int_equal(kc_lsa_load(&b, path, &err), KC_ECORRUPT);
+	assert_int_equal(kc_lsa_load(&b, "/nonexistent/kc.lsa", &err), KC_EIO);
+	remove(path);
+	kc_text_run_free(run);
+	kc_lsa_free(m);
+}
+
+static size_t rank_of(const struct kc_index *ix, const struct kc_match_result *r, const char *id)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(kc_index_doc(ix, r->hits[i].doc)->id, id) == 0)
+			return i;
+	fail_msg("%s not in the results", id);
+	return SIZE_MAX;
+}
+
+static void test_rerank_by_field_vectors(void **state)
+{
+	(void)state;
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_lsa *m = trained_lsa();
+	struct kc_index *ix = NULL;
+	struct texts tx = {{0}};
+	assert_int_equal(kc_index_new(&ix, g_text, &err), 0);
+	/* s2 and s3 share one word with the query; s3 is shorter (the better text match), s2 is
+	 * of the query's field */
+	const char *docs[][2] = {{"s1", "锂电池 光伏 银浆 硅片 组件 逆变器"},
+				 {"s2", "储能 电解液 隔膜"},
+				 {"s3", "储能 光伏"},
+				 {"s4", "风电 叶片"}};
+	for (size_t i = 0; i < 4; i++) {
+		json_t *rec = json_pack("{s:s, s:s}", "id", docs[i][0], "title", docs[i][1]);
+		assert_int_equal(kc_index_put(ix, KC_DOC_SUPPLY, rec, NULL, &err), 0);
+		tx.v[kc_index_find(ix, KC_DOC_SUPPLY, docs[i][0])] = kc_match_record_text(rec);
+		json_decref(rec);
+	}
+	struct kc_match_opts o;
+	struct kc_match_result r;
+	kc_match_opts_default(&o, KC_DOC_SUPPLY);
+	o.doc_text = texts_of;
+	o.doc_ud = &tx;
+	const char *q = "锂电池 储能 正极";
+	assert_int_equal(kc_match_text(ix, g_text, q, &o, &r, &err), 0);
+	assert_true(r.n >= 3);
+	for (size_t i = 0; i < r.n; i++) /* no model: no field scores */
+		assert_true(r.hits[i].field_score == 0);
+	assert_true(rank_of(ix, &r, "s3") < rank_of(ix, &r, "s2"));
+	kc_match_result_free(&r);
+	o.lsa = m;
+	o.lsa_min = 1;
+	o.lsa_weight = 1.0;
+	assert_int_equal(kc_match_text(ix, g_text, q, &o, &r, &err), 0);
+	/* the battery record moves ahead; its field similarity is listed and counted in
+	 * text_score */
+	size_t r2 = rank_of(ix, &r, "s2");
+	assert_true(r2 < rank_of(ix, &r, "s3"));
+	const struct kc_match_hit *h2 = &r.hits[r2];
+	assert_true(h2->field_sim > 0.9);
+	assert_true(h2->field_score > 0);
+	double parts = h2->phrase_score + h2->field_score;
+	for (size_t i = 0; i < h2->nparts; i++)
+		parts += h2->parts[i].score;
+	assert_true(fabs(parts - h2->text_score) < 1e-9);
+	json_t *j = kc_match_hit_json(h2, 8);
+	assert_non_null(json_object_get(json_object_get(j, "field"), "similarity"));
+	json_decref(j);
+	for (size_t i = 0; i < r.n; i++)
+		if (strcmp(kc_index_doc(ix, r.hits[i].doc)->id, "s1") == 0)
+			assert_true(r.hits[i].field_sim < 0.5);
+	kc_match_result_free(&r);
+	/* a query shorter than lsa_min is not reranked */
+	o.lsa_min = 40;
+	assert_int_equal(kc_match_text(ix, g_text, q, &o, &r, &err), 0);
+	for (size_t i = 0; i < r.n; i++)
+		assert_true(r.hits[i].field_score == 0);
+	kc_match_result_free(&r);
+	for (size_t i = 0; i < 512; i++)
+		free(tx.v[i]);
+	kc_index_free(ix);
+	kc_lsa_free(m);
+}
 
 static int group_setup(void **state)
 {
@@ -339,8 +527,13 @@ static void test_pruned_equals_exhaustive_on_random_queries(void **state)
 	static const char *const regions[] = {"320500", "320400", "440300", "110108", "510100"};
 	const size_t nw = sizeof(words) / sizeof(words[0]);
 	struct kc_assoc *assoc = trained();
+	struct kc_lsa *lsa = trained_lsa();
 	srand(42);
 	for (int round = 0; round < 6; round++) {
+		struct texts tx = {{0}};
+		struct kc_match_vecs *vecs = NULL; /* kept vectors give the same as fresh ones */
+		struct kc_err verr = KC_ERR_INIT;
+		assert_int_equal(kc_match_vecs_new(&vecs, lsa, &verr), 0);
 		struct kc_index *ix = NULL;
 		struct kc_err err = KC_ERR_INIT;
 		assert_int_equal(kc_index_new(&ix, g_text, &err), 0);
@@ -370,6 +563,10 @@ static void test_pruned_equals_exhaustive_on_random_queries(void **state)
 						rand() % 9 + 1, "trl_min", rand() % 9 + 1, "visibility",
 						rand() % 4 ? "public" : "confidential");
 			assert_int_equal(kc_index_put(ix, kind, rec, NULL, &err), 0);
+			long dn = kc_index_find(ix, kind, id);
+			assert_true(dn >= 0 && dn < 512);
+			free(tx.v[dn]);
+			tx.v[dn] = kc_match_record_text(rec);
 			json_decref(rec);
 			if (rand() % 10 == 0) /* some are updated, some deleted */
 				kc_index_delete(ix, kind, id, &err);
@@ -392,6 +589,14 @@ static void test_pruned_equals_exhaustive_on_random_queries(void **state)
 			o.alias_weight = rand() % 2 ? KC_MATCH_ALIAS_WEIGHT : 0;
 			o.viewer_org = rand() % 2 ? "o1" : NULL;
 			o.exclude_id = rand() % 3 ? NULL : "x3";
+			/* reranking by field vectors works on the exact top of the pool */
+			o.lsa = rand() % 2 ? lsa : NULL;
+			o.lsa_min = (unsigned)(rand() % 3);
+			o.lsa_pool = (unsigned)(rand() % 40);
+			o.lsa_weight = (double)(rand() % 3);
+			o.doc_text = texts_of;
+			o.doc_ud = &tx;
+			o.vecs = rand() % 2 ? vecs : NULL;
 			struct kc_match_result a, b;
 			o.exhaustive = 1;
 			int use_text = rand() % 2;
@@ -399,6 +604,7 @@ static void test_pruned_equals_exhaustive_on_random_queries(void **state)
 						  : kc_match_record(ix, g_text, q, &o, &a, &err),
 					 0);
 			o.exhaustive = 0;
+			o.vecs = rand() % 2 ? vecs : NULL;
 			assert_int_equal(use_text ? kc_match_text(ix, g_text, text, &o, &b, &err)
 						  : kc_match_record(ix, g_text, q, &o, &b, &err),
 					 0);
@@ -406,14 +612,21 @@ static void test_pruned_equals_exhaustive_on_random_queries(void **state)
 			for (size_t i = 0; i < a.n; i++) {
 				assert_int_equal(a.hits[i].doc, b.hits[i].doc);
 				assert_true(a.hits[i].score == b.hits[i].score);
+				assert_true(a.hits[i].field_score == b.hits[i].field_score);
+				if (o.lsa == NULL)
+					assert_true(a.hits[i].field_score == 0);
 			}
 			kc_match_result_free(&a);
 			kc_match_result_free(&b);
 			json_decref(q);
 		}
 		kc_index_free(ix);
+		for (size_t i = 0; i < 512; i++)
+			free(tx.v[i]);
+		kc_match_vecs_free(vecs);
 	}
 	kc_assoc_free(assoc);
+	kc_lsa_free(lsa);
 }
 
 static void test_near_duplicates_are_found_and_verified(void **state)
@@ -1117,6 +1330,8 @@ int main(void)
 		cmocka_unit_test(test_snapshot_loads_the_same_index_and_refuses_damage),
 		cmocka_unit_test(test_stage_stands_in_for_a_missing_trl),
 		cmocka_unit_test(test_associations_learned_saved_and_loaded),
+		cmocka_unit_test(test_field_vectors_learned_saved_and_loaded),
+		cmocka_unit_test(test_rerank_by_field_vectors),
 		cmocka_unit_test(test_expansion_by_associations_and_chain_aliases),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -117,7 +117,7 @@ await step('publish a supply and see the demands it answers, with explanations',
   expect((await first.locator('mark').count()) > 0, 'the matched terms are not highlighted')
   expect((await uni.getByTestId('match-item').count()) >= 3, 'fewer than 3 matches')
 })
-await step('a demand\'s matches show close pairs and expansion words with their source', uni, async () => {
+await step('a demand\'s matches show close pairs, expansion words with their source and field similarity', uni, async () => {
   await uni.goto(base + '/demands/dem-0001')
   await uni.getByTestId('match-item').first().waitFor()
   const first = uni.getByTestId('match-item').first()
@@ -126,6 +126,9 @@ await step('a demand\'s matches show close pairs and expansion words with their 
   const via = first.getByTestId('match-via')
   await via.first().waitFor()
   expect((await via.first().innerText()).startsWith('←'), 'an expansion word does not say where it came from')
+  const fieldTag = first.getByTestId('match-field')
+  expect((await fieldTag.count()) === 1, 'no field similarity shown (DB.lsa)')
+  expect(/\d+%/.test(await fieldTag.innerText()), 'the field similarity shows no percentage')
 })
 await step('form validation names the field', uni, async () => {
   await uni.goto(base + '/demands/new')
