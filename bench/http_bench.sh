@@ -18,6 +18,8 @@ pid=
 cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 "$K" --db "$work/b.db" import --no-progress data/demo >/dev/null
+# as a platform runs it: with learned associations and field vectors (kechan match assoc)
+"$K" --db "$work/b.db" match assoc >/dev/null
 "$K" --db "$work/b.db" serve --no-web --threads "$threads" --listen 127.0.0.1:0 >"$work/serve.out" 2>&1 &
 pid=$!
 for _ in $(seq 100); do grep -q serving "$work/serve.out" 2>/dev/null && break; sleep 0.1; done

@@ -23,6 +23,8 @@ struct kc_http_opts {
 	unsigned timeout;     /* seconds a connection may stay idle (0 = 30) */
 	FILE *access_log;     /* one line per request, or NULL */
 	const char *web_dir;  /* the built web UI (web/dist) served at /, or NULL: API only */
+	unsigned reload;      /* seconds between looks at DB.assoc and DB.lsa, reloaded when
+				 `kechan match assoc` rewrote them (0 = 10) */
 	/* Called once the server listens, with the port it got (for port 0); may be NULL. */
 	void (*on_listen)(void *ud, unsigned port);
 	void *ud;

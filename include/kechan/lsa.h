@@ -13,8 +13,9 @@
  * kc_lsa_vector; it is immutable and may be shared by threads. Words in fewer than min_df
  * texts are left out (they say nothing about the others). The match module uses the model to
  * rerank a long query's first results (kc_match_opts.lsa). Memory while training: the terms of
- * every text plus three N × (dims + 10) and V × (dims + 10) double matrices (1,000,000 texts at
- * 64 dims: about 1.5 GB), a batch job's size. */
+ * every text (8 bytes per distinct term of a text) plus one N × (dims + 10) and three
+ * V × (dims + 10) double matrices (1,000,000 texts at 64 dims: estimated at 2 GB), a batch
+ * job's size. */
 #ifndef KECHAN_LSA_H
 #define KECHAN_LSA_H
 

@@ -10,13 +10,15 @@
 
 static const char help[] =
 	"usage: kechan [--db PATH] serve [--listen HOST:PORT] [--threads N] [--access-log]\n"
-	"                                [--web DIR | --no-web]\n\n"
+	"                                [--web DIR | --no-web] [--reload SECONDS]\n\n"
 	"Serves the web UI at / and the JSON API under /api/v1 (docs/api.md; the OpenAPI\n"
 	"document at /api/v1/openapi.json) on 127.0.0.1:8080 (--listen; port 0 picks a free one\n"
 	"and prints it). Stops on SIGTERM or Ctrl-C after the requests in flight.\n"
 	"The web UI is read from --web DIR, else $KECHAN_WEB, else web/dist beside the source\n"
 	"tree the binary was built in, else ./web/dist; without one only the API is served.\n"
-	"Users sign in with passwords set by 'kechan user password'.\n";
+	"Users sign in with passwords set by 'kechan user password'.\n"
+	"The learned associations and field vectors beside the database (DB.assoc, DB.lsa: kechan\n"
+	"match assoc) are looked at every --reload seconds (default 10) and reloaded when rewritten.\n";
 
 /* The built web UI: --web, $KECHAN_WEB, the source tree's web/dist, ./web/dist. */
 static const char *find_web(const char *given)
@@ -83,6 +85,11 @@ int kc_cli_serve(struct kc_cli *cli, int argc, char **argv)
 			if (val == NULL || *end || n < 1 || n > 64)
 				return kc_cli_usage_error("serve", "--threads needs 1-64");
 			opts.threads = (unsigned)n;
+		} else if (kc_cli_opt(argc, argv, &i, "--reload", &val)) {
+			long n = val ? strtol(val, &end, 10) : 0;
+			if (val == NULL || *end || n < 1 || n > 86400)
+				return kc_cli_usage_error("serve", "--reload needs 1-86400 seconds");
+			opts.reload = (unsigned)n;
 		} else if (kc_cli_opt(argc, argv, &i, "--web", &val)) {
 			if (val == NULL)
 				return 1;

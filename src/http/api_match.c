@@ -3,8 +3,10 @@
  * writes update it in place; a change by another process (an import from the CLI) is noticed
  * by the store's data version and the index is rebuilt before the next query. */
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kechan/match.h"
@@ -47,12 +49,81 @@ done:;
 	return 0;
 }
 
+/* The modification time of path in ns, 0 when there is no such file. */
+static int64_t mtime_of(const char *path)
+{
+	struct stat sb;
+	if (path == NULL || stat(path, &sb) != 0)
+		return 0;
+	return (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+}
+
+/* Loads DB.assoc and DB.lsa when their times differ from the ones loaded (all of them when
+ * first), swapping them in under the write lock. A damaged file is reported and the one
+ * loaded before kept; a removed one is dropped. */
+static void load_models(struct kc_http_match *m, int first)
+{
+	int64_t at = mtime_of(m->assoc_path), lt = mtime_of(m->lsa_path);
+	struct kc_assoc *a = NULL;
+	struct kc_lsa *l = NULL;
+	struct kc_match_vecs *v = NULL;
+	struct kc_err err = KC_ERR_INIT;
+	int new_a = first || at != m->assoc_mtime, new_l = first || lt != m->lsa_mtime;
+	if (!new_a && !new_l)
+		return;
+	if (new_a && at != 0 && kc_assoc_load(&a, m->assoc_path, &err) != 0) {
+		fprintf(stderr, "kechan serve: %s; matching without query expansion\n", err.msg);
+		new_a = !first ? 0 : 1; /* keep the table loaded before */
+	}
+	if (new_l && lt != 0 && kc_lsa_load(&l, m->lsa_path, &err) != 0) {
+		fprintf(stderr, "kechan serve: %s; matching without field vectors\n", err.msg);
+		new_l = !first ? 0 : 1;
+	}
+	if (new_l && l != NULL && kc_match_vecs_new(&v, l, &err) != 0) {
+		kc_lsa_free(l);
+		l = NULL;
+		new_l = 0;
+	}
+	if (!first)
+		pthread_rwlock_wrlock(&m->lock);
+	if (new_a) {
+		kc_assoc_free(m->assoc);
+		m->assoc = a;
+		a = NULL;
+	}
+	if (new_l) {
+		kc_match_vecs_free(m->vecs);
+		kc_lsa_free(m->lsa);
+		m->lsa = l;
+		m->vecs = v;
+		l = NULL;
+		v = NULL;
+	}
+	/* a damaged file is not read again until it changes */
+	m->assoc_mtime = at;
+	m->lsa_mtime = lt;
+	int have_a = m->assoc != NULL, have_l = m->lsa != NULL;
+	if (!first) {
+		pthread_rwlock_unlock(&m->lock);
+		if (new_a)
+			fprintf(stderr, "kechan serve: %s %s\n", m->assoc_path,
+				have_a ? "reloaded" : "gone: matching without query expansion");
+		if (new_l)
+			fprintf(stderr, "kechan serve: %s %s\n", m->lsa_path,
+				have_l ? "reloaded" : "gone: matching without field vectors");
+	}
+	kc_assoc_free(a);
+	kc_lsa_free(l);
+	kc_match_vecs_free(v);
+}
+
 int kc__http_match_open(struct kc_http_app *app, struct kc_store *st, struct kc_err *err)
 {
 	struct kc_http_match *m = &app->match;
 	memset(m, 0, sizeof(*m));
 	pthread_rwlock_init(&m->lock, NULL);
 	pthread_mutex_init(&m->names_lock, NULL);
+	pthread_mutex_init(&m->reload_mu, NULL);
 	if ((m->names = json_object()) == NULL)
 		return kc_err_set(err, KC_ENOMEM, "out of memory");
 	const char *db = app->opts->db;
@@ -60,22 +131,17 @@ int kc__http_match_open(struct kc_http_app *app, struct kc_store *st, struct kc_
 		if (strncmp(db, "sqlite:", 7) == 0)
 			db += 7;
 		size_t n = strlen(db) + 7;
-		char *ap = kc_malloc(n);
-		if ((m->snapshot = kc_malloc(n)) == NULL || ap == NULL) {
-			kc_free(ap);
+		m->snapshot = kc_malloc(n);
+		m->assoc_path = kc_malloc(n); /* learned associations: optional */
+		m->lsa_path = kc_malloc(n);   /* field vectors: optional */
+		if (m->snapshot == NULL || m->assoc_path == NULL || m->lsa_path == NULL)
 			return kc_err_set(err, KC_ENOMEM, "out of memory");
-		}
 		snprintf(m->snapshot, n, "%s.index", db);
-		snprintf(ap, n, "%s.assoc", db); /* learned associations: optional */
-		struct kc_err aerr = KC_ERR_INIT;
-		if (access(ap, F_OK) == 0 && kc_assoc_load(&m->assoc, ap, &aerr) != 0)
-			fprintf(stderr, "kechan serve: %s; matching without query expansion\n",
-				aerr.msg);
-		snprintf(ap, n, "%s.lsa", db); /* field vectors: optional */
-		if (access(ap, F_OK) == 0 && kc_lsa_load(&m->lsa, ap, &aerr) != 0)
-			fprintf(stderr, "kechan serve: %s; matching without field vectors\n",
-				aerr.msg);
-		kc_free(ap);
+		snprintf(m->assoc_path, n, "%s.assoc", db);
+		snprintf(m->lsa_path, n, "%s.lsa", db);
+		load_models(m, 1);
+		m->reload_ms = (int64_t)(app->opts->reload ? app->opts->reload : 10) * 1000;
+		atomic_store(&m->next_check, (int64_t)(kc_now() * 1000) + m->reload_ms);
 	}
 	int rc = kc_text_open(&m->base, NULL, err);
 	if (rc == 0)
@@ -95,8 +161,11 @@ void kc__http_match_close(struct kc_http_app *app)
 	kc_text_close(m->text);
 	kc_text_close(m->base);
 	kc_free(m->snapshot);
+	kc_free(m->assoc_path);
+	kc_free(m->lsa_path);
 	pthread_rwlock_destroy(&m->lock);
 	pthread_mutex_destroy(&m->names_lock);
+	pthread_mutex_destroy(&m->reload_mu);
 	json_decref(m->names);
 	memset(m, 0, sizeof(*m));
 }
@@ -144,6 +213,14 @@ static int acquire(struct kc_http_req *q, struct kc_http_reply *r, int64_t *vers
 {
 	struct kc_http_match *m = &q->app->match;
 	struct kc_err err = KC_ERR_INIT;
+	/* one request in reload_ms looks whether DB.assoc or DB.lsa changed */
+	int64_t now = (int64_t)(kc_now() * 1000), due = atomic_load(&m->next_check);
+	if (m->assoc_path != NULL && now >= due &&
+	    atomic_compare_exchange_strong(&m->next_check, &due, now + m->reload_ms) &&
+	    pthread_mutex_trylock(&m->reload_mu) == 0) {
+		load_models(m, 0);
+		pthread_mutex_unlock(&m->reload_mu);
+	}
 	int64_t v = *version = kc_store_data_version(q->st, &err);
 	if (v < 0) {
 		kc__http_fail(r, (int)v, &err);
@@ -404,12 +481,6 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 	o.viewer_member = q->user.role != KC_ROLE_NONE;
 	o.viewer_org = q->user.org_id[0] ? q->user.org_id : NULL;
 	o.include_closed = p->include_closed;
-	o.assoc = m->assoc;
-	o.lsa = m->lsa;
-	o.vecs = m->vecs;
-	struct kc_match_store_docs sd = {q->st, m->ix, NULL}; /* the results' texts */
-	o.doc_text = kc_match_store_text;
-	o.doc_ud = &sd;
 	if (query_rec != NULL)
 		o.exclude_org = json_string_value(json_object_get(query_rec, "org_id"));
 	/* An answer reads ~30 records: one snapshot for all is consistent and takes the store's
@@ -421,6 +492,13 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 		kc_store_read_end(q->st);
 		return -1;
 	}
+	/* the models and the index as of now: held by the read lock until the answer is found */
+	o.assoc = m->assoc;
+	o.lsa = m->lsa;
+	o.vecs = m->vecs;
+	struct kc_match_store_docs sd = {q->st, m->ix, NULL}; /* the results' texts */
+	o.doc_text = kc_match_store_text;
+	o.doc_ud = &sd;
 	int rc = 0;
 	if (p->any) {
 		struct kc_filter f = p->f;

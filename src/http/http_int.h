@@ -84,6 +84,13 @@ struct kc_http_match {
 	struct kc_lsa *lsa;     /* DB.lsa (kechan match assoc) when there is one: reranking */
 	struct kc_match_vecs *vecs; /* the records' field vectors, for the index ix (replaced
 				       with it) */
+	/* DB.assoc and DB.lsa (NULL for a server database): looked at again at most every
+	 * reload_ms (kc_http_opts.reload), reloaded when their modification time changed */
+	char *assoc_path, *lsa_path;
+	int64_t reload_ms;
+	pthread_mutex_t reload_mu; /* one looks at a time */
+	int64_t assoc_mtime, lsa_mtime; /* ns; 0 = no file */
+	_Atomic int64_t next_check;     /* kc_now() in ms */
 	/* Display names of orgs and chain nodes for answers ("org:ID" / "node:ID" → name), valid
 	 * for one data version: cleared when the store moves on. */
 	pthread_mutex_t names_lock;

@@ -44,7 +44,7 @@ for u in u1 u-sec u-uni u-view u-lock; do
 done
 echo short | "$KECHAN" --db t.db user password u1 2>err.txt && bad "a short password was accepted"
 grep -q "at least 10" err.txt && ok || bad "short password message: $(cat err.txt)"
-"$KECHAN" --db t.db serve --listen 127.0.0.1:0 --access-log --no-web >serve.out 2>serve.err &
+"$KECHAN" --db t.db serve --listen 127.0.0.1:0 --access-log --no-web --reload 1 >serve.out 2>serve.err &
 pid=$!
 for _ in $(seq 100); do grep -q serving serve.out 2>/dev/null && break; sleep 0.1; done
 port=$(sed -n 's|.*127.0.0.1:\([0-9]*\)/.*|\1|p' serve.out)
@@ -302,6 +302,29 @@ while read -r method path; do
 		ok
 	fi
 done <routes.txt
+
+# DB.assoc and DB.lsa written while serving (kechan match assoc) are picked up by the next
+# match a --reload second later; a damaged one is named and the one before kept; a removed one
+# is dropped. Matching answers throughout.
+wait_log() { # wait_log PATTERN: a match request each 0.3 s until serve.err has it (6 s)
+	for _ in $(seq 20); do
+		get "$api/match/supplies/s1"
+		grep -q "$1" serve.err && return 0
+		sleep 0.3
+	done
+	return 1
+}
+"$KECHAN" --db t.db match assoc >/dev/null || bad "match assoc while serving"
+wait_log 't.db.lsa reloaded' && ok || bad "DB.lsa not reloaded: $(tail -3 serve.err)"
+grep -q 't.db.assoc reloaded' serve.err && ok || bad "DB.assoc not reloaded"
+expect 200 '"id":"d-pub"' "$api/match/supplies/s1"
+sleep 1.1 # a new modification time
+printf 'KCLSxxxx' >t.db.lsa
+wait_log 'not a kechan field vector model' && ok || bad "a damaged DB.lsa is not named: $(tail -3 serve.err)"
+expect 200 '"id":"d-pub"' "$api/match/supplies/s1"
+rm -f t.db.lsa
+wait_log 't.db.lsa gone' && ok || bad "a removed DB.lsa is not dropped: $(tail -3 serve.err)"
+expect 200 '"id":"d-pub"' "$api/match/supplies/s1"
 
 # Graceful stop.
 kill -TERM "$pid"
