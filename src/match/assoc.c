@@ -1,5 +1,4 @@
 /* Term associations by normalized PMI over texts (include/kechan/assoc.h). */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,8 +373,6 @@ static uint32_t partner_id(const struct kc_assoc *a, const struct kc_assoc_link 
 int kc_assoc_save(const struct kc_assoc *a, const char *path, struct kc_err *err)
 {
 	struct kc_buf b;
-	char tmp[4096];
-	FILE *f = NULL;
 	int rc = 0;
 	kc_buf_init(&b, 0);
 	if (!a->finished)
@@ -427,26 +424,8 @@ int kc_assoc_save(const struct kc_assoc *a, const char *path, struct kc_err *err
 		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 		goto out;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	uint32_t format = ASSOC_FORMAT;
-	uint64_t len = b.len, sum = kc_fnv1a(b.ptr, b.len, KC_FNV_OFFSET);
-	if ((f = fopen(tmp, "wb")) == NULL || fwrite(ASSOC_MAGIC, 4, 1, f) != 1 ||
-	    fwrite(&format, sizeof(format), 1, f) != 1 || fwrite(&len, sizeof(len), 1, f) != 1 ||
-	    fwrite(&sum, sizeof(sum), 1, f) != 1 || fwrite(b.ptr, 1, b.len, f) != b.len ||
-	    fflush(f) != 0) {
-		rc = kc_err_set(err, KC_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (fclose(f) != 0 || (f = NULL, rename(tmp, path) != 0)) {
-		f = NULL;
-		rc = kc_err_set(err, KC_EIO, "%s: cannot write: %s", path, strerror(errno));
-		goto out;
-	}
+	rc = kc__file_save(path, ASSOC_MAGIC, ASSOC_FORMAT, b.ptr, b.len, err);
 out:
-	if (f != NULL)
-		fclose(f);
-	if (rc != 0)
-		remove(tmp);
 	kc_buf_release(&b);
 	return rc;
 }
@@ -455,31 +434,12 @@ int kc_assoc_load(struct kc_assoc **out, const char *path, struct kc_err *err)
 {
 	struct kc_assoc *a = NULL;
 	unsigned char *body = NULL;
-	FILE *f = fopen(path, "rb");
-	char magic[4];
-	uint32_t format;
-	uint64_t len, sum;
-	int rc = 0;
+	size_t len;
 	*out = NULL;
-	if (f == NULL)
-		return kc_err_set(err, KC_EIO, "%s: cannot open: %s", path, strerror(errno));
-	if (fread(magic, 4, 1, f) != 1 || memcmp(magic, ASSOC_MAGIC, 4) != 0 ||
-	    fread(&format, sizeof(format), 1, f) != 1 || format != ASSOC_FORMAT ||
-	    fread(&len, sizeof(len), 1, f) != 1 || fread(&sum, sizeof(sum), 1, f) != 1 ||
-	    len > (1ull << 34)) {
-		rc = kc_err_set(err, KC_ECORRUPT, "%s: not a kechan association table (format %u)",
-				path, ASSOC_FORMAT);
-		goto out;
-	}
-	if ((body = malloc(len ? (size_t)len : 1)) == NULL) {
-		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (fread(body, 1, (size_t)len, f) != len || fgetc(f) != EOF ||
-	    kc_fnv1a(body, (size_t)len, KC_FNV_OFFSET) != sum) {
-		rc = kc_err_set(err, KC_ECORRUPT, "%s: damaged association table (checksum)", path);
-		goto out;
-	}
+	int rc = kc__file_load(path, ASSOC_MAGIC, ASSOC_FORMAT, "association table", &body, &len,
+			       err);
+	if (rc != 0)
+		return rc;
 	if ((rc = kc_assoc_new(&a, err)) != 0)
 		goto out;
 	struct kc__rd r = {body, body + len, 0};
@@ -546,7 +506,6 @@ nomem:
 out:
 	kc_assoc_free(a);
 	free(body);
-	fclose(f);
 	return rc;
 }
 
