@@ -17,7 +17,7 @@ DEMO_PASSWORD=kechan-demo-2026
 for u in u-admin u-yb-admin u-catl u-secret u-secret2 u-csu u-reviewer u-viewer; do
 	echo "$DEMO_PASSWORD" | "$K" --db kechan.db.new user password "$u" >/dev/null
 done
-rm -f kechan.db-wal kechan.db-shm
+rm -f kechan.db-wal kechan.db-shm kechan.db.assoc kechan.db.lsa
 mv kechan.db.new kechan.db
 export KECHAN_DB=kechan.db
 
@@ -31,6 +31,7 @@ step "供给 patents" "$K" list supplies --where kind=patent --limit 10
 step "榜单 open challenges (揭榜挂帅)" "$K" list challenges
 step "补链 Yibin's missing links of the lithium chain, ranked, with reasons" "$K" chain gaps chain-li 511500 --limit 5
 step "强链 Yibin's weak links" "$K" chain weak chain-li 511500 --limit 5
+step "学习 words that go together and field vectors, from the public records" "$K" match assoc
 step "匹配 产业出题、科技答题: who can answer the hard-carbon demand, and why" "$K" match demand dem-0059 --explain -k 5
 step "分词 text as matching sees it (traditional input, domain words kept whole)" \
 	bash -c "echo '鈉離子電池硬碳負極首效提升到90%以上，N型TOPCon電池效率26.5%' | '$K' text segment --mode index"
