@@ -126,6 +126,23 @@ KC_API int kc__put_str(struct kc_buf *b, const char *s); /* NULL is kept as NULL
 KC_API void kc__get(struct kc__rd *r, void *v, size_t n);
 KC_API char *kc__get_str(struct kc__rd *r); /* owned copy, NULL for NULL (and when bad) */
 KC_API const unsigned char *kc__get_bytes(struct kc__rd *r, size_t n);
+/* A table of distinct strings, each with an id (0, 1, … in the order they came): open
+ * addressing over FNV-1a (the word tables of assoc and lsa). Caller-owned struct, zeroed to
+ * start, kc__strtab_release to free. */
+struct kc__strtab {
+	char **strs; /* owned, NUL-terminated */
+	uint32_t *lens;
+	uint32_t n, cap;
+	uint32_t *slots; /* id + 1, 0 = empty */
+	size_t nslots;
+};
+/* *id = the id of s (n bytes); an absent s is added when create, else *id = UINT32_MAX.
+ * Returns 0 or KC_ENOMEM (the table unchanged). */
+KC_API int kc__strtab_id(struct kc__strtab *t, const char *s, size_t n, int create, uint32_t *id);
+/* The id of s, UINT32_MAX when absent (a lookup that never adds: for shared tables). */
+KC_API uint32_t kc__strtab_find(const struct kc__strtab *t, const char *s, size_t n);
+KC_API void kc__strtab_release(struct kc__strtab *t);
+
 /* A checksummed file: magic (4 bytes), format (u32), body length (u64), FNV-1a 64 of the body,
  * the body. Saved to path.tmp and renamed into place (nothing half-written); loaded whole:
  * *body is the caller's (free). A wrong magic or format, a short, long or damaged file is

@@ -454,3 +454,79 @@ out:
 	fclose(f);
 	return rc;
 }
+
+/* The slot of s: holding it, or the empty one where it belongs. */
+static size_t strtab_slot(const struct kc__strtab *t, const char *s, size_t n)
+{
+	size_t mask = t->nslots - 1, i = (size_t)kc_fnv1a(s, n, KC_FNV_OFFSET) & mask;
+	for (;;) {
+		uint32_t v = t->slots[i];
+		if (v == 0 || (t->lens[v - 1] == n && memcmp(t->strs[v - 1], s, n) == 0))
+			return i;
+		i = (i + 1) & mask;
+	}
+}
+
+int kc__strtab_id(struct kc__strtab *t, const char *s, size_t n, int create, uint32_t *id)
+{
+	*id = UINT32_MAX;
+	if (create && (size_t)(t->n + 1) * 2 > t->nslots) {
+		size_t ns = t->nslots ? t->nslots * 2 : 1024, old_n = t->nslots;
+		uint32_t *old = t->slots;
+		if ((t->slots = calloc(ns, sizeof(*t->slots))) == NULL) {
+			t->slots = old;
+			return KC_ENOMEM;
+		}
+		t->nslots = ns;
+		for (size_t i = 0; i < old_n; i++)
+			if (old[i])
+				t->slots[strtab_slot(t, t->strs[old[i] - 1], t->lens[old[i] - 1])] =
+					old[i];
+		free(old);
+	}
+	if (t->nslots == 0)
+		return 0;
+	size_t i = strtab_slot(t, s, n);
+	if (t->slots[i]) {
+		*id = t->slots[i] - 1;
+		return 0;
+	}
+	if (!create)
+		return 0;
+	if (t->n == t->cap) {
+		uint32_t cap = t->cap ? t->cap * 2 : 1024;
+		char **strs = realloc(t->strs, cap * sizeof(*strs));
+		if (strs == NULL)
+			return KC_ENOMEM;
+		t->strs = strs;
+		uint32_t *lens = realloc(t->lens, cap * sizeof(*lens));
+		if (lens == NULL)
+			return KC_ENOMEM;
+		t->lens = lens;
+		t->cap = cap;
+	}
+	if ((t->strs[t->n] = kc_strndup(s, n)) == NULL)
+		return KC_ENOMEM;
+	t->lens[t->n] = (uint32_t)n;
+	t->slots[i] = ++t->n;
+	*id = t->n - 1;
+	return 0;
+}
+
+uint32_t kc__strtab_find(const struct kc__strtab *t, const char *s, size_t n)
+{
+	if (t->nslots == 0)
+		return UINT32_MAX;
+	uint32_t v = t->slots[strtab_slot(t, s, n)];
+	return v ? v - 1 : UINT32_MAX;
+}
+
+void kc__strtab_release(struct kc__strtab *t)
+{
+	for (uint32_t i = 0; i < t->n; i++)
+		free(t->strs[i]);
+	free(t->strs);
+	free(t->lens);
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
+}

@@ -7,12 +7,9 @@
 #include "kechan/assoc.h"
 
 struct kc_assoc {
-	/* words: a hash table of ids into strs */
-	char **strs;
-	uint32_t *lens, *df;
-	uint32_t nwords, wcap;
-	uint32_t *slots; /* word id + 1, 0 = empty */
-	size_t nslots;
+	struct kc__strtab words;
+	uint32_t *df; /* per word, dfcap of them */
+	uint32_t dfcap;
 	/* the texts, as runs of distinct word ids */
 	uint32_t *ids;
 	size_t nids, icap;
@@ -34,76 +31,22 @@ void kc_assoc_params_default(struct kc_assoc_params *p)
 	p->per_term = 20;
 }
 
-static uint64_t hash(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h ^ (h >> 29);
-}
-
-/* The slot of word s: holding it, or the empty one where it belongs. */
-static size_t slot_of(const struct kc_assoc *a, const char *s, size_t n)
-{
-	size_t mask = a->nslots - 1, i = (size_t)hash(s, n) & mask;
-	for (;;) {
-		uint32_t v = a->slots[i];
-		if (v == 0 || (a->lens[v - 1] == n && memcmp(a->strs[v - 1], s, n) == 0))
-			return i;
-		i = (i + 1) & mask;
-	}
-}
-
-static int grow_slots(struct kc_assoc *a)
-{
-	size_t n = a->nslots ? a->nslots * 2 : 1024;
-	uint32_t *old = a->slots;
-	size_t oldn = a->nslots;
-	a->slots = calloc(n, sizeof(*a->slots));
-	if (a->slots == NULL) {
-		a->slots = old;
-		return KC_ENOMEM;
-	}
-	a->nslots = n;
-	for (size_t i = 0; i < oldn; i++)
-		if (old[i])
-			a->slots[slot_of(a, a->strs[old[i] - 1], a->lens[old[i] - 1])] = old[i];
-	free(old);
-	return 0;
-}
-
 /* The id of word s, added when new. */
 static int word_id(struct kc_assoc *a, const char *s, size_t n, uint32_t *id)
 {
-	if ((size_t)(a->nwords + 1) * 2 > a->nslots && grow_slots(a) != 0)
-		return KC_ENOMEM;
-	size_t i = slot_of(a, s, n);
-	if (a->slots[i]) {
-		*id = a->slots[i] - 1;
-		return 0;
+	if (a->words.n == a->dfcap) { /* room for a new word's df first */
+		uint32_t cap = a->dfcap ? a->dfcap * 2 : 1024;
+		uint32_t *df = realloc(a->df, cap * sizeof(*df));
+		if (df == NULL)
+			return KC_ENOMEM;
+		a->df = df;
+		a->dfcap = cap;
 	}
-	if (a->nwords == a->wcap) {
-		uint32_t cap = a->wcap ? a->wcap * 2 : 1024;
-		char **st = realloc(a->strs, cap * sizeof(*st));
-		if (st == NULL)
-			return KC_ENOMEM;
-		a->strs = st;
-		uint32_t *l = realloc(a->lens, cap * sizeof(*l));
-		if (l == NULL)
-			return KC_ENOMEM;
-		a->lens = l;
-		uint32_t *d = realloc(a->df, cap * sizeof(*d));
-		if (d == NULL)
-			return KC_ENOMEM;
-		a->df = d;
-		a->wcap = cap;
-	}
-	if ((a->strs[a->nwords] = strndup(s, n)) == NULL)
+	uint32_t before = a->words.n;
+	if (kc__strtab_id(&a->words, s, n, 1, id) != 0)
 		return KC_ENOMEM;
-	a->lens[a->nwords] = (uint32_t)n;
-	a->df[a->nwords] = 0;
-	*id = a->nwords++;
-	a->slots[i] = *id + 1;
+	if (a->words.n > before)
+		a->df[*id] = 0;
 	return 0;
 }
 
@@ -298,8 +241,8 @@ int kc_assoc_finish(struct kc_assoc *a, const struct kc_assoc_params *pp, struct
 	}
 	if (ncand > 1)
 		qsort(cands, ncand, sizeof(*cands), by_cand);
-	a->loff = calloc(a->nwords ? a->nwords : 1, sizeof(*a->loff));
-	a->lnum = calloc(a->nwords ? a->nwords : 1, sizeof(*a->lnum));
+	a->loff = calloc(a->words.n ? a->words.n : 1, sizeof(*a->loff));
+	a->lnum = calloc(a->words.n ? a->words.n : 1, sizeof(*a->lnum));
 	a->links = malloc((ncand ? ncand : 1) * sizeof(*a->links));
 	if (a->loff == NULL || a->lnum == NULL || a->links == NULL)
 		goto nomem;
@@ -309,8 +252,8 @@ int kc_assoc_finish(struct kc_assoc *a, const struct kc_assoc_params *pp, struct
 			a->loff[w] = (uint32_t)a->nlinks;
 		if (a->lnum[w] >= p.per_term)
 			continue;
-		a->links[a->nlinks++] = (struct kc_assoc_link){a->strs[cands[i].other],
-							     a->lens[cands[i].other],
+		a->links[a->nlinks++] = (struct kc_assoc_link){a->words.strs[cands[i].other],
+							     a->words.lens[cands[i].other],
 							     cands[i].npmi};
 		a->lnum[w]++;
 	}
@@ -340,19 +283,19 @@ size_t kc_assoc_get(const struct kc_assoc *a, const char *s, size_t len,
 		    const struct kc_assoc_link **out)
 {
 	*out = NULL;
-	if (a == NULL || !a->finished || a->nslots == 0)
+	if (a == NULL || !a->finished)
 		return 0;
-	uint32_t v = a->slots[slot_of(a, s, len)];
-	if (v == 0 || a->lnum[v - 1] == 0)
+	uint32_t v = kc__strtab_find(&a->words, s, len);
+	if (v == UINT32_MAX || a->lnum[v] == 0)
 		return 0;
-	*out = a->links + a->loff[v - 1];
-	return a->lnum[v - 1];
+	*out = a->links + a->loff[v];
+	return a->lnum[v];
 }
 
 void kc_assoc_stats(const struct kc_assoc *a, size_t *texts, size_t *words, size_t *links)
 {
 	size_t w = 0;
-	for (uint32_t i = 0; a->finished && i < a->nwords; i++)
+	for (uint32_t i = 0; a->finished && i < a->words.n; i++)
 		w += a->lnum[i] > 0;
 	*texts = a->ntexts;
 	*words = w;
@@ -364,7 +307,7 @@ void kc_assoc_stats(const struct kc_assoc *a, size_t *texts, size_t *words, size
 /* The word id of a link's partner (links hold the word's text, which is in the table). */
 static uint32_t partner_id(const struct kc_assoc *a, const struct kc_assoc_link *l)
 {
-	return a->slots[slot_of(a, l->term, l->len)] - 1;
+	return kc__strtab_find(&a->words, l->term, l->len);
 }
 
 #define ASSOC_MAGIC "KCAS"
@@ -379,11 +322,11 @@ int kc_assoc_save(const struct kc_assoc *a, const char *path, struct kc_err *err
 		return kc_err_set(err, KC_EINVAL, "association table not finished");
 	/* the words that have partners or are one, renumbered; then per word: its partner count
 	 * and (partner word, npmi) */
-	uint32_t *map = calloc(a->nwords ? a->nwords : 1, sizeof(*map)); /* new id + 1 */
+	uint32_t *map = calloc(a->words.n ? a->words.n : 1, sizeof(*map)); /* new id + 1 */
 	uint32_t n = 0;
 	if (map == NULL)
 		return kc_err_set(err, KC_ENOMEM, "out of memory");
-	for (uint32_t i = 0; i < a->nwords; i++) {
+	for (uint32_t i = 0; i < a->words.n; i++) {
 		for (uint32_t j = 0; j < a->lnum[i]; j++) {
 			uint32_t id = partner_id(a, &a->links[a->loff[i] + j]);
 			if (map[id] == 0)
@@ -397,14 +340,14 @@ int kc_assoc_save(const struct kc_assoc *a, const char *path, struct kc_err *err
 		free(map);
 		return kc_err_set(err, KC_ENOMEM, "out of memory");
 	}
-	for (uint32_t i = 0; i < a->nwords; i++)
+	for (uint32_t i = 0; i < a->words.n; i++)
 		if (map[i])
 			order[map[i] - 1] = i;
 	rc = kc_buf_add(&b, &n, sizeof(n));
 	for (uint32_t k = 0; rc == 0 && k < n; k++) {
 		uint32_t i = order[k];
-		rc = kc_buf_add(&b, &a->lens[i], sizeof(uint32_t));
-		rc = rc ? rc : kc_buf_add(&b, a->strs[i], a->lens[i]);
+		rc = kc_buf_add(&b, &a->words.lens[i], sizeof(uint32_t));
+		rc = rc ? rc : kc_buf_add(&b, a->words.strs[i], a->words.lens[i]);
 	}
 	for (uint32_t k = 0; rc == 0 && k < n; k++) {
 		uint32_t i = order[k];
@@ -484,7 +427,7 @@ int kc_assoc_load(struct kc_assoc **out, const char *path, struct kc_err *err)
 				a->links = v;
 				cap *= 2;
 			}
-			a->links[a->nlinks++] = (struct kc_assoc_link){a->strs[id], a->lens[id], w};
+			a->links[a->nlinks++] = (struct kc_assoc_link){a->words.strs[id], a->words.lens[id], w};
 			a->lnum[i]++;
 		}
 	}
@@ -513,12 +456,8 @@ void kc_assoc_free(struct kc_assoc *a)
 {
 	if (a == NULL)
 		return;
-	for (uint32_t i = 0; i < a->nwords; i++)
-		free(a->strs[i]);
-	free(a->strs);
-	free(a->lens);
+	kc__strtab_release(&a->words);
 	free(a->df);
-	free(a->slots);
 	free(a->ids);
 	free(a->starts);
 	free(a->links);

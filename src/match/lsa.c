@@ -17,12 +17,9 @@ struct tf {
 };
 
 struct kc_lsa {
-	/* terms: a hash table of ids into strs */
-	char **strs;
-	uint32_t *lens, *df;
-	uint32_t nterms, tcap;
-	uint32_t *slots; /* term id + 1, 0 = empty */
-	size_t nslots;
+	struct kc__strtab terms;
+	uint32_t *df; /* per term, dfcap of them */
+	uint32_t dfcap;
 	/* training texts: text i is tfs[starts[i] .. starts[i + 1]) */
 	struct tf *tfs;
 	size_t ntf, tfcap;
@@ -30,7 +27,7 @@ struct kc_lsa {
 	size_t ntexts, scap;
 	/* after finish: per term its idf (0 = left out) and vector */
 	float *idf;
-	float *vec; /* nterms × dims */
+	float *vec; /* terms.n × dims */
 	unsigned dims;
 	int finished;
 };
@@ -43,73 +40,22 @@ void kc_lsa_params_default(struct kc_lsa_params *p)
 	p->seed = 0x6b656368616e; /* "kechan" */
 }
 
-static size_t slot_of(const struct kc_lsa *m, const char *s, size_t n)
-{
-	size_t mask = m->nslots - 1, i = (size_t)kc_fnv1a(s, n, KC_FNV_OFFSET) & mask;
-	for (;;) {
-		uint32_t v = m->slots[i];
-		if (v == 0 || (m->lens[v - 1] == n && memcmp(m->strs[v - 1], s, n) == 0))
-			return i;
-		i = (i + 1) & mask;
-	}
-}
-
-static int grow_slots(struct kc_lsa *m)
-{
-	size_t n = m->nslots ? m->nslots * 2 : 1024, oldn = m->nslots;
-	uint32_t *old = m->slots;
-	if ((m->slots = calloc(n, sizeof(*m->slots))) == NULL) {
-		m->slots = old;
-		return KC_ENOMEM;
-	}
-	m->nslots = n;
-	for (size_t i = 0; i < oldn; i++)
-		if (old[i])
-			m->slots[slot_of(m, m->strs[old[i] - 1], m->lens[old[i] - 1])] = old[i];
-	free(old);
-	return 0;
-}
-
 /* The id of term s, added when new (create) or UINT32_MAX when unknown. */
 static int term_id(struct kc_lsa *m, const char *s, size_t n, int create, uint32_t *id)
 {
-	if (create && (size_t)(m->nterms + 1) * 2 > m->nslots && grow_slots(m) != 0)
-		return KC_ENOMEM;
-	if (m->nslots == 0) {
-		*id = UINT32_MAX;
-		return 0;
-	}
-	size_t i = slot_of(m, s, n);
-	if (m->slots[i]) {
-		*id = m->slots[i] - 1;
-		return 0;
-	}
-	if (!create) {
-		*id = UINT32_MAX;
-		return 0;
-	}
-	if (m->nterms == m->tcap) {
-		uint32_t cap = m->tcap ? m->tcap * 2 : 1024;
-		char **strs = realloc(m->strs, cap * sizeof(*strs));
-		if (strs == NULL)
-			return KC_ENOMEM;
-		m->strs = strs;
-		uint32_t *lens = realloc(m->lens, cap * sizeof(*lens));
-		if (lens == NULL)
-			return KC_ENOMEM;
-		m->lens = lens;
+	if (create && m->terms.n == m->dfcap) { /* room for a new term's df first */
+		uint32_t cap = m->dfcap ? m->dfcap * 2 : 1024;
 		uint32_t *df = realloc(m->df, cap * sizeof(*df));
 		if (df == NULL)
 			return KC_ENOMEM;
 		m->df = df;
-		m->tcap = cap;
+		m->dfcap = cap;
 	}
-	if ((m->strs[m->nterms] = kc_strndup(s, n)) == NULL)
+	uint32_t before = m->terms.n;
+	if (kc__strtab_id(&m->terms, s, n, create, id) != 0)
 		return KC_ENOMEM;
-	m->lens[m->nterms] = (uint32_t)n;
-	m->df[m->nterms] = 0;
-	m->slots[i] = ++m->nterms;
-	*id = m->nterms - 1;
+	if (m->terms.n > before)
+		m->df[*id] = 0;
 	return 0;
 }
 
@@ -125,12 +71,8 @@ void kc_lsa_free(struct kc_lsa *m)
 {
 	if (m == NULL)
 		return;
-	for (uint32_t i = 0; i < m->nterms; i++)
-		free(m->strs[i]);
-	free(m->strs);
-	free(m->lens);
+	kc__strtab_release(&m->terms);
 	free(m->df);
-	free(m->slots);
 	free(m->tfs);
 	free(m->starts);
 	free(m->idf);
@@ -305,7 +247,7 @@ int kc_lsa_finish(struct kc_lsa *m, const struct kc_lsa_params *p, struct kc_err
 	if (m->finished)
 		return kc_err_set(err, KC_EINVAL, "field vectors already computed");
 	m->finished = 1;
-	size_t nt = m->nterms ? m->nterms : 1;
+	size_t nt = m->terms.n ? m->terms.n : 1;
 	newid = malloc(nt * sizeof(*newid));
 	m->idf = calloc(nt, sizeof(*m->idf));
 	if (newid == NULL || m->idf == NULL)
@@ -313,7 +255,7 @@ int kc_lsa_finish(struct kc_lsa *m, const struct kc_lsa_params *p, struct kc_err
 	/* the kept terms, renumbered, and their idf */
 	size_t cols = 0;
 	double n = (double)m->ntexts;
-	for (uint32_t i = 0; i < m->nterms; i++) {
+	for (uint32_t i = 0; i < m->terms.n; i++) {
 		newid[i] = UINT32_MAX;
 		if (m->df[i] < (p->min_df ? p->min_df : 1))
 			continue;
@@ -386,7 +328,7 @@ int kc_lsa_finish(struct kc_lsa *m, const struct kc_lsa_params *p, struct kc_err
 		goto lapack;
 	if ((m->vec = malloc(nt * m->dims * sizeof(*m->vec))) == NULL)
 		goto nomem;
-	for (uint32_t i = 0; i < m->nterms; i++)
+	for (uint32_t i = 0; i < m->terms.n; i++)
 		for (unsigned c = 0; c < m->dims; c++)
 			m->vec[(size_t)i * m->dims + c] =
 				newid[i] == UINT32_MAX ? 0.0f
@@ -479,7 +421,7 @@ double kc_lsa_dot(const float *a, const float *b, unsigned dims)
 void kc_lsa_stats(const struct kc_lsa *m, size_t *texts, size_t *terms, unsigned *dims)
 {
 	size_t kept = 0;
-	for (uint32_t i = 0; m->idf != NULL && i < m->nterms; i++)
+	for (uint32_t i = 0; m->idf != NULL && i < m->terms.n; i++)
 		kept += m->idf[i] > 0 ? 1u : 0u;
 	*texts = m->ntexts;
 	*terms = kept;
@@ -495,16 +437,16 @@ int kc_lsa_save(const struct kc_lsa *m, const char *path, struct kc_err *err)
 	kc_buf_init(&b, 0);
 	uint32_t dims = kc_lsa_dims(m), kept = 0;
 	uint64_t texts = m->ntexts;
-	for (uint32_t i = 0; dims > 0 && i < m->nterms; i++)
+	for (uint32_t i = 0; dims > 0 && i < m->terms.n; i++)
 		kept += m->idf[i] > 0 ? 1u : 0u;
 	rc = kc_buf_add(&b, &dims, sizeof(dims));
 	rc = rc ? rc : kc_buf_add(&b, &texts, sizeof(texts));
 	rc = rc ? rc : kc_buf_add(&b, &kept, sizeof(kept));
-	for (uint32_t i = 0; rc == 0 && dims > 0 && i < m->nterms; i++) {
+	for (uint32_t i = 0; rc == 0 && dims > 0 && i < m->terms.n; i++) {
 		if (m->idf[i] <= 0)
 			continue;
-		rc = kc_buf_add(&b, &m->lens[i], sizeof(uint32_t));
-		rc = rc ? rc : kc_buf_add(&b, m->strs[i], m->lens[i]);
+		rc = kc_buf_add(&b, &m->terms.lens[i], sizeof(uint32_t));
+		rc = rc ? rc : kc_buf_add(&b, m->terms.strs[i], m->terms.lens[i]);
 		rc = rc ? rc : kc_buf_add(&b, &m->idf[i], sizeof(float));
 		rc = rc ? rc : kc_buf_add(&b, m->vec + (size_t)i * dims, dims * sizeof(float));
 	}

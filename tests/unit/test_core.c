@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -10,6 +11,35 @@
 #include "kechan/codes.h"
 #include "kechan/core.h"
 #include "core_int.h"
+
+static void test_strtab_gives_ids_in_order_and_finds_them_after_growing(void **state)
+{
+	(void)state;
+	struct kc__strtab t = {0};
+	uint32_t id;
+	char s[32];
+	assert_int_equal(kc__strtab_find(&t, "a", 1), UINT32_MAX); /* empty */
+	assert_int_equal(kc__strtab_id(&t, "a", 1, 0, &id), 0);
+	assert_int_equal(id, UINT32_MAX);
+	for (uint32_t i = 0; i < 5000; i++) { /* past the first table's 1,024 slots */
+		int n = snprintf(s, sizeof(s), "词%u", i);
+		assert_int_equal(kc__strtab_id(&t, s, (size_t)n, 1, &id), 0);
+		assert_int_equal(id, i);
+	}
+	assert_int_equal(t.n, 5000);
+	for (uint32_t i = 0; i < 5000; i += 7) {
+		int n = snprintf(s, sizeof(s), "词%u", i);
+		assert_int_equal(kc__strtab_find(&t, s, (size_t)n), i);
+		assert_int_equal(kc__strtab_id(&t, s, (size_t)n, 1, &id), 0); /* no second copy */
+		assert_int_equal(id, i);
+		assert_string_equal(t.strs[i], s);
+	}
+	assert_int_equal(t.n, 5000);
+	assert_int_equal(kc__strtab_find(&t, "词5000", strlen("词5000")), UINT32_MAX);
+	assert_int_equal(kc__strtab_find(&t, "词1", 2), UINT32_MAX); /* a prefix is another string */
+	kc__strtab_release(&t);
+	assert_int_equal(t.n, 0);
+}
 
 static void test_err_set_returns_code_and_keeps_message(void **state)
 {
@@ -143,6 +173,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_err_set_returns_code_and_keeps_message),
+		cmocka_unit_test(test_strtab_gives_ids_in_order_and_finds_them_after_growing),
 		cmocka_unit_test(test_exit_codes_follow_the_documented_table),
 		cmocka_unit_test(test_buf_grows_formats_and_hands_over),
 		cmocka_unit_test(test_buf_refuses_to_pass_its_cap),
