@@ -132,6 +132,7 @@ KC_API const unsigned char *kc__get_bytes(struct kc__rd *r, size_t n);
 struct kc__strtab {
 	char **strs; /* owned, NUL-terminated */
 	uint32_t *lens;
+	uint32_t *count; /* per string, the caller's to count with (0 when added) */
 	uint32_t n, cap;
 	uint32_t *slots; /* id + 1, 0 = empty */
 	size_t nslots;

@@ -503,11 +503,16 @@ int kc__strtab_id(struct kc__strtab *t, const char *s, size_t n, int create, uin
 		if (lens == NULL)
 			return KC_ENOMEM;
 		t->lens = lens;
+		uint32_t *count = realloc(t->count, cap * sizeof(*count));
+		if (count == NULL)
+			return KC_ENOMEM;
+		t->count = count;
 		t->cap = cap;
 	}
 	if ((t->strs[t->n] = kc_strndup(s, n)) == NULL)
 		return KC_ENOMEM;
 	t->lens[t->n] = (uint32_t)n;
+	t->count[t->n] = 0;
 	t->slots[i] = ++t->n;
 	*id = t->n - 1;
 	return 0;
@@ -527,6 +532,7 @@ void kc__strtab_release(struct kc__strtab *t)
 		free(t->strs[i]);
 	free(t->strs);
 	free(t->lens);
+	free(t->count);
 	free(t->slots);
 	memset(t, 0, sizeof(*t));
 }

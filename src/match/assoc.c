@@ -7,9 +7,7 @@
 #include "kechan/assoc.h"
 
 struct kc_assoc {
-	struct kc__strtab words;
-	uint32_t *df; /* per word, dfcap of them */
-	uint32_t dfcap;
+	struct kc__strtab words; /* count: texts holding the word */
 	/* the texts, as runs of distinct word ids */
 	uint32_t *ids;
 	size_t nids, icap;
@@ -34,20 +32,7 @@ void kc_assoc_params_default(struct kc_assoc_params *p)
 /* The id of word s, added when new. */
 static int word_id(struct kc_assoc *a, const char *s, size_t n, uint32_t *id)
 {
-	if (a->words.n == a->dfcap) { /* room for a new word's df first */
-		uint32_t cap = a->dfcap ? a->dfcap * 2 : 1024;
-		uint32_t *df = realloc(a->df, cap * sizeof(*df));
-		if (df == NULL)
-			return KC_ENOMEM;
-		a->df = df;
-		a->dfcap = cap;
-	}
-	uint32_t before = a->words.n;
-	if (kc__strtab_id(&a->words, s, n, 1, id) != 0)
-		return KC_ENOMEM;
-	if (a->words.n > before)
-		a->df[*id] = 0;
-	return 0;
+	return kc__strtab_id(&a->words, s, n, 1, id);
 }
 
 int kc_assoc_new(struct kc_assoc **out, struct kc_err *err)
@@ -116,7 +101,7 @@ int kc_assoc_add(struct kc_assoc *a, const struct kc_text *t, struct kc_text_run
 			a->ids[w++] = a->ids[i];
 	a->nids = w;
 	for (size_t i = start; i < a->nids; i++)
-		a->df[a->ids[i]]++;
+		a->words.count[a->ids[i]]++;
 	a->starts[++a->ntexts] = a->nids;
 	return 0;
 }
@@ -200,7 +185,7 @@ int kc_assoc_finish(struct kc_assoc *a, const struct kc_assoc_params *pp, struct
 	for (size_t t = 0; t < a->ntexts; t++) {
 		size_t m = 0;
 		for (size_t i = a->starts[t]; i < a->starts[t + 1]; i++) {
-			uint32_t df = a->df[a->ids[i]];
+			uint32_t df = a->words.count[a->ids[i]];
 			if (df >= p.min_df && (double)df <= maxdf)
 				keep[m++] = a->ids[i];
 		}
@@ -222,7 +207,7 @@ int kc_assoc_finish(struct kc_assoc *a, const struct kc_assoc_params *pp, struct
 		if (pc.keys[i] == 0 || pc.cnt[i] < p.min_pair)
 			continue;
 		uint32_t x = (uint32_t)(pc.keys[i] >> 32), y = (uint32_t)pc.keys[i];
-		double nab = pc.cnt[i], na = a->df[x], nb = a->df[y];
+		double nab = pc.cnt[i], na = a->words.count[x], nb = a->words.count[y];
 		if (nab >= n) /* in every text: no information */
 			continue;
 		double npmi = log(n * nab / (na * nb)) / -log(nab / n);
@@ -457,7 +442,6 @@ void kc_assoc_free(struct kc_assoc *a)
 	if (a == NULL)
 		return;
 	kc__strtab_release(&a->words);
-	free(a->df);
 	free(a->ids);
 	free(a->starts);
 	free(a->links);

@@ -17,9 +17,7 @@ struct tf {
 };
 
 struct kc_lsa {
-	struct kc__strtab terms;
-	uint32_t *df; /* per term, dfcap of them */
-	uint32_t dfcap;
+	struct kc__strtab terms; /* count: texts holding the term */
 	/* training texts: text i is tfs[starts[i] .. starts[i + 1]) */
 	struct tf *tfs;
 	size_t ntf, tfcap;
@@ -43,20 +41,7 @@ void kc_lsa_params_default(struct kc_lsa_params *p)
 /* The id of term s, added when new (create) or UINT32_MAX when unknown. */
 static int term_id(struct kc_lsa *m, const char *s, size_t n, int create, uint32_t *id)
 {
-	if (create && m->terms.n == m->dfcap) { /* room for a new term's df first */
-		uint32_t cap = m->dfcap ? m->dfcap * 2 : 1024;
-		uint32_t *df = realloc(m->df, cap * sizeof(*df));
-		if (df == NULL)
-			return KC_ENOMEM;
-		m->df = df;
-		m->dfcap = cap;
-	}
-	uint32_t before = m->terms.n;
-	if (kc__strtab_id(&m->terms, s, n, create, id) != 0)
-		return KC_ENOMEM;
-	if (m->terms.n > before)
-		m->df[*id] = 0;
-	return 0;
+	return kc__strtab_id(&m->terms, s, n, create, id);
 }
 
 int kc_lsa_new(struct kc_lsa **out, struct kc_err *err)
@@ -72,7 +57,6 @@ void kc_lsa_free(struct kc_lsa *m)
 	if (m == NULL)
 		return;
 	kc__strtab_release(&m->terms);
-	free(m->df);
 	free(m->tfs);
 	free(m->starts);
 	free(m->idf);
@@ -161,7 +145,7 @@ int kc_lsa_add(struct kc_lsa *m, const struct kc_text *t, struct kc_text_run *ru
 	m->ntf += n;
 	m->starts[++m->ntexts] = m->ntf;
 	for (size_t i = 0; i < n; i++)
-		m->df[v[i].id]++;
+		m->terms.count[v[i].id]++;
 	free(v);
 	return 0;
 nomem:
@@ -257,10 +241,10 @@ int kc_lsa_finish(struct kc_lsa *m, const struct kc_lsa_params *p, struct kc_err
 	double n = (double)m->ntexts;
 	for (uint32_t i = 0; i < m->terms.n; i++) {
 		newid[i] = UINT32_MAX;
-		if (m->df[i] < (p->min_df ? p->min_df : 1))
+		if (m->terms.count[i] < (p->min_df ? p->min_df : 1))
 			continue;
 		newid[i] = (uint32_t)cols++;
-		double df = m->df[i];
+		double df = m->terms.count[i];
 		m->idf[i] = (float)log(1 + (n - df + 0.5) / (df + 0.5));
 	}
 	size_t l = (size_t)p->dims + LSA_OVERSAMPLE;
