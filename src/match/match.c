@@ -319,23 +319,38 @@ static int usable(const struct kc_doc *d, uint32_t doc, const struct kc_match_op
 	       !(o->exclude_org && d->org_id && strcmp(o->exclude_org, d->org_id) == 0);
 }
 
+/* BM25F's settings for one query: field weights, length normalizations, the target kind's
+ * average field lengths (read once, not per posting), k1. */
+struct bm25f {
+	double w[KC_FIELD_COUNT], b[KC_FIELD_COUNT], avg[KC_FIELD_COUNT], k1;
+};
+
+static void bm25f_init(struct bm25f *s, const struct kc_index *ix, const struct kc_match_opts *o)
+{
+	for (int f = 0; f < KC_FIELD_COUNT; f++) {
+		s->w[f] = o->w[f];
+		s->b[f] = o->b[f];
+		s->avg[f] = kc_index_avglen(ix, (int)o->target, (enum kc_field_id)f);
+	}
+	s->k1 = o->k1;
+}
+
 /* A term's saturated weight in a document with field lengths lens and frequencies tf (BM25F:
  * tf summed over the weighted, length-normalized fields, then saturated once). Grows with
  * every tf and shrinks with every length, so the largest tfs and shortest lengths of a
  * posting list bound it. */
-static double term_weight(const struct kc_index *ix, const struct kc_match_opts *o,
-			  const uint16_t *lens, const uint16_t *tf)
+static double term_weight(const struct bm25f *s, const uint16_t *lens, const uint16_t *tf)
 {
 	double x = 0;
 	for (int f = 0; f < KC_FIELD_COUNT; f++) {
 		if (!tf[f])
 			continue;
-		double avg = kc_index_avglen(ix, (int)o->target, (enum kc_field_id)f);
-		double norm = 1 - o->b[f] + (avg > 0 ? o->b[f] * (double)lens[f] / avg : 0);
+		double avg = s->avg[f];
+		double norm = 1 - s->b[f] + (avg > 0 ? s->b[f] * (double)lens[f] / avg : 0);
 		double tn = (double)tf[f] / (norm > 0.05 ? norm : 0.05);
-		x += o->w[f] * tn;
+		x += s->w[f] * tn;
 	}
-	return x / (o->k1 + x);
+	return x / (s->k1 + x);
 }
 
 static double idf(const struct kc_index *ix, const struct kc_match_opts *o,
@@ -452,8 +467,8 @@ static void heap_push(struct heap_item *heap, size_t *hn, unsigned k, double sco
 }
 
 /* Exhaustive term-at-a-time scoring: every document of every query term. */
-static int score_exhaustive(const struct kc_index *ix, const struct query *q,
-			    const struct kc_match_opts *o, const double *tidf,
+static int score_exhaustive(const struct kc_index *ix, const struct bm25f *s,
+			    const struct query *q, const struct kc_match_opts *o, const double *tidf,
 			    struct heap_item *heap, size_t *hn, unsigned k, size_t *candidates)
 {
 	uint32_t cap = kc_index_capacity(ix);
@@ -471,7 +486,7 @@ static int score_exhaustive(const struct kc_index *ix, const struct query *q,
 			const struct kc_doc *d = kc_index_doc(ix, pc.doc);
 			if (d == NULL || !usable(d, pc.doc, o))
 				continue;
-			acc[pc.doc] += q->w[i] * tidf[i] * term_weight(ix, o, d->len, pc.tf);
+			acc[pc.doc] += q->w[i] * tidf[i] * term_weight(s, d->len, pc.tf);
 			if (!seen[pc.doc]) {
 				seen[pc.doc] = 1;
 				(*candidates)++;
@@ -516,20 +531,46 @@ static double max_bonus(const struct kc_match_opts *o)
 	return b > 0 ? b : 0;
 }
 
-/* An upper bound of term i's contribution to any document's text score, from the largest tf
- * and shortest field of its postings. */
-static double upper_bound(const struct kc_index *ix, const struct kc_match_opts *o,
-			  const struct kc_postings *pc, double qw, double tidf)
+/* An upper bound of a term's contribution to a document whose fields hold at most maxtf[f] of
+ * it and are at least minlen[f] long: a whole list's statistics or one skip block's. */
+static double bound_of(const struct bm25f *s, const uint16_t *minlen, const uint16_t *maxtf, double qw, double tidf)
 {
-	return qw * tidf * term_weight(ix, o, pc->minlen, pc->maxtf) * (1 + 1e-9) + 1e-12;
+	return qw * tidf * term_weight(s, minlen, maxtf) * (1 + 1e-9) + 1e-12;
 }
 
 struct cursor {
 	struct kc_postings pc;
 	size_t term; /* index into the query */
-	double ub;
+	double ub;   /* bound over the whole list */
+	double pw;   /* the weights of the pairs the term is in */
 	int live;
+	uint32_t sb; /* the skip block bub bounds (UINT32_MAX: none yet) */
+	double bub;
+	double bocc; /* the most positions a document of that block has (occurrences below) */
 };
+
+/* How many positions a posting with these tfs has (one per occurrence in a text field), or
+ * a huge number when a tf is saturated (then the positions may be more). */
+static double occurrences(const uint16_t *tf)
+{
+	double n = 0;
+	for (int f = 0; f < KC_FIELD_COUNT; f++) {
+		if (!(KC_FIELD_TEXT_MASK & (1u << f)))
+			continue;
+		if (tf[f] == UINT16_MAX)
+			return 1e300;
+		n += tf[f];
+	}
+	return n;
+}
+
+/* The most a pair of weight w adds to a document where its terms have at most na and nb
+ * positions: each of the na · nb pairs of occurrences adds at most 1 to closeness()'s acc. */
+static double pair_bound(double w, double na, double nb)
+{
+	double a = na * nb;
+	return w * (a / (PROX_K + a)) * (1 + 1e-9) + 1e-12;
+}
 
 static int by_ub(const void *a, const void *b)
 {
@@ -539,54 +580,120 @@ static int by_ub(const void *a, const void *b)
 	return x->term < y->term ? -1 : x->term > y->term;
 }
 
-/* MaxScore (Turtle & Flood), document at a time: terms sorted by their upper bound; the
- * lowest ones whose bounds together cannot lift a document into the top k (given the current
- * k-th score θ and the largest bonus) are non-essential: a document is only considered when an
- * essential term holds it, and non-essential lists are read only while the document can still
- * make it. Scores are summed in query-term order, as the exhaustive scorer does, so both give
- * identical results (a property test checks this). */
-static int score_maxscore(const struct kc_index *ix, const struct query *q,
-			  const struct kc_match_opts *o, const double *tidf,
+/* The bound of the skip block of c that holds doc, or would hold it; 0 when the list has
+ * nothing at or after doc. Moves only the cursor's shallow block index, never the cursor:
+ * doc must not go back. */
+static double block_bound(const struct bm25f *s, const struct query *q, const double *tidf,
+			  struct cursor *c, uint32_t doc)
+{
+	uint32_t from = c->sb == UINT32_MAX || c->sb < c->pc.bi ? c->pc.bi : c->sb;
+	uint32_t j = kc_postings_block_find(&c->pc, from, doc);
+	if (j >= c->pc.nblk) {
+		c->sb = j;
+		c->bub = 0;
+		c->bocc = 0;
+	} else if (j != c->sb) {
+		c->sb = j;
+		c->bub = bound_of(s, c->pc.blk[j].minlen, c->pc.blk[j].maxtf, q->w[c->term],
+				  tidf[c->term]);
+		c->bocc = occurrences(c->pc.blk[j].maxtf);
+	}
+	return c->bub;
+}
+
+/* A term's state in the document being scored. */
+enum { T_UNKNOWN = 0, T_HERE = 1, T_ABSENT = 2 };
+
+/* MaxScore (Turtle & Flood) with block-max bounds, document at a time. Terms are sorted by
+ * their upper bound; the lowest ones whose bounds together (with the pairs among them) cannot
+ * lift a document into the top k, given the current k-th score θ and the largest bonus, are
+ * non-essential: a document is only considered when an essential term holds it. Then, each
+ * cheaper than the next:
+ *  - a window up to the end of the essential lists' current skip blocks is skipped whole when
+ *    their block bounds cannot reach θ;
+ *  - a document is dropped when the essential terms it has (their tfs, with their blocks'
+ *    shortest field lengths), the pairs they could form and the non-essential bounds cannot
+ *    reach θ (the document itself is not read);
+ *  - the essential terms are scored exactly, the non-essential ones bounded by their blocks at
+ *    the document, pairs only counted while neither term is known to be absent; the
+ *    non-essential lists are then probed (skipping blocks), highest bound first, while the
+ *    document can still make it.
+ * A pair of neighbours adds only where both its terms are, at most w · A / (1 + A) with A the
+ * product of their numbers of positions (exact for terms read, from the block's largest tfs
+ * for terms not read yet): one occurrence each adds at most half the weight. Scores are
+ * summed in query-term order, as the exhaustive scorer does, so both give identical results
+ * (a property test checks this). */
+static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
+			  const struct query *q, const struct kc_match_opts *o, const double *tidf,
 			  struct heap_item *heap, size_t *hn, unsigned k, size_t *candidates)
 {
-	size_t n = q->n;
+	size_t n = q->n, np = q->npairs;
 	int rc = 0;
 	struct cursor *c = calloc(n ? n : 1, sizeof(*c));
-	double *cum = calloc(n + 1, sizeof(double)); /* cum[i] = Σ ub of c[0..i) */
+	double *cum = calloc(n + 1, sizeof(double)); /* Σ ub of c[0..i) and their pairs */
 	double *contrib = calloc(n ? n : 1, sizeof(double));
-	double *pub = calloc(n ? n : 1, sizeof(double)); /* pair bounds carried by each term */
+	double *bub = calloc(n ? n : 1, sizeof(double)); /* per cursor: its bound at the document */
+	size_t *pos = calloc(n ? n : 1, sizeof(size_t)); /* a term's place in c */
+	size_t *adj = calloc(n + 1 + 2 * np, sizeof(size_t)); /* per term, its pairs (CSR) */
 	const uint8_t **plo = calloc(n ? n : 1, sizeof(*plo)), **phi = calloc(n ? n : 1,
 									       sizeof(*phi));
-	uint8_t *here = calloc(n ? n : 1, 1); /* term found in the current document */
-	if (c == NULL || cum == NULL || contrib == NULL || pub == NULL || plo == NULL ||
-	    phi == NULL || here == NULL) {
+	uint8_t *state = calloc(n ? n : 1, 1); /* T_* per term for the current document */
+	double *cnt = calloc(n ? n : 1, sizeof(double)); /* per term: (the most) positions */
+	if (c == NULL || cum == NULL || contrib == NULL || bub == NULL || pos == NULL ||
+	    adj == NULL || plo == NULL || phi == NULL || state == NULL || cnt == NULL) {
 		rc = KC_ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		kc_index_postings(ix, q->terms[i], strlen(q->terms[i]), &c[i].pc);
 		c[i].term = i;
-		c[i].ub = upper_bound(ix, o, &c[i].pc, q->w[i], tidf[i]);
+		c[i].ub = bound_of(s, c[i].pc.minlen, c[i].pc.maxtf, q->w[i], tidf[i]);
+		c[i].sb = UINT32_MAX;
 		c[i].live = kc_postings_next(&c[i].pc);
 	}
-	/* a pair adds only where both its terms are: its bound rides on one of them (the one with
-	 * the larger bound, usually the rarer, whose list is read anyway) */
-	for (size_t p = 0; p < q->npairs; p++) {
-		const struct pair *pr = &q->pairs[p];
-		size_t t = c[pr->b].ub > c[pr->a].ub ? pr->b : pr->a;
-		pub[t] += pr->w;
+	/* the pairs of each term: adj[adj[t] .. adj[t + 1]) are pair indexes */
+	size_t *pstart = adj, *plist = adj + n + 1;
+	for (size_t p = 0; p < np; p++) {
+		pstart[q->pairs[p].a + 1]++;
+		pstart[q->pairs[p].b + 1]++;
 	}
-	for (size_t i = 0; i < n; i++)
-		c[i].ub += pub[i] * (1 + 1e-9);
+	for (size_t t = 0; t < n; t++)
+		pstart[t + 1] += pstart[t];
+	for (size_t t = 0; t < n; t++) /* pos serves as the fill counters for now */
+		pos[t] = pstart[t];
+	for (size_t p = 0; p < np; p++) {
+		plist[pos[q->pairs[p].a]++] = p;
+		plist[pos[q->pairs[p].b]++] = p;
+	}
+	for (size_t p = 0; p < np; p++) {
+		double w = q->pairs[p].w * (1 + 1e-9);
+		c[q->pairs[p].a].pw += w; /* c is still in term order */
+		c[q->pairs[p].b].pw += w;
+	}
 	qsort(c, n, sizeof(*c), by_ub);
 	for (size_t i = 0; i < n; i++)
+		pos[c[i].term] = i;
+	/* cum[i + 1]: a document holding none of c[i + 1..n) scores at most this */
+	for (size_t i = 0; i < n; i++) {
 		cum[i + 1] = cum[i] + c[i].ub;
-	double bmax = 1 + max_bonus(o);
+		size_t t = c[i].term;
+		for (size_t e = pstart[t]; e < pstart[t + 1]; e++) {
+			const struct pair *pr = &q->pairs[plist[e]];
+			size_t other = pr->a == t ? pr->b : pr->a;
+			if (pos[other] < i) /* both in c[0..i] now */
+				cum[i + 1] += pr->w * (1 + 1e-9);
+		}
+	}
+	double bmax = (1 + max_bonus(o)) * (1 + 1e-9);
 	size_t first_ess = 0; /* c[first_ess..n) are essential */
+	uint32_t win_end = 0; /* documents up to here passed the window test */
+	int in_win = 0;
 	for (;;) {
 		double theta = *hn < k ? -1 : heap[0].score;
-		while (first_ess < n && cum[first_ess + 1] * bmax < theta)
+		while (first_ess < n && cum[first_ess + 1] * bmax < theta) {
 			first_ess++;
+			in_win = 0;
+		}
 		if (first_ess == n)
 			break;
 		/* the next candidate: the smallest current document of the essential lists */
@@ -596,19 +703,68 @@ static int score_maxscore(const struct kc_index *ix, const struct query *q,
 				doc = c[i].pc.doc;
 		if (doc == UINT32_MAX)
 			break;
-		const struct kc_doc *d = kc_index_doc(ix, doc);
-		int use = d != NULL && usable(d, doc, o);
-		double essential = 0;
-		memset(contrib, 0, n * sizeof(double));
-		memset(here, 0, n);
-		for (size_t i = first_ess; i < n; i++) {
-			if (!c[i].live || c[i].pc.doc != doc)
+		if (theta > 0 && (!in_win || doc > win_end)) {
+			/* the window [doc, end]: every essential list's current block reaches end */
+			uint32_t end = UINT32_MAX;
+			for (size_t i = first_ess; i < n; i++)
+				if (c[i].live && c[i].pc.blk[c[i].pc.bi].last < end)
+					end = c[i].pc.blk[c[i].pc.bi].last;
+			double wb = cum[first_ess];
+			for (size_t i = first_ess; i < n; i++)
+				if (c[i].live && c[i].pc.doc <= end)
+					wb += block_bound(s, q, tidf, &c[i], c[i].pc.doc) + c[i].pw;
+			if (wb * bmax < theta) { /* nothing in the window can enter */
+				for (size_t i = first_ess; i < n; i++)
+					if (c[i].live && c[i].pc.doc <= end)
+						c[i].live = kc_postings_seek(&c[i].pc, end + 1);
 				continue;
-			if (use) {
+			}
+			in_win = 1;
+			win_end = end;
+		}
+		/* a bound without reading doc: the essential terms it has, with their tfs and
+		 * their blocks' shortest fields */
+		memset(state, T_UNKNOWN, n);
+		double eb = 0;
+		for (size_t i = first_ess; i < n; i++) {
+			if (c[i].live && c[i].pc.doc == doc) {
 				size_t t = c[i].term;
-				contrib[t] = q->w[t] * tidf[t] * term_weight(ix, o, d->len, c[i].pc.tf);
-				essential += contrib[t] + pub[t];
-				here[t] = 1;
+				state[t] = T_HERE;
+				cnt[t] = occurrences(c[i].pc.tf);
+				eb += bound_of(s, c[i].pc.blk[c[i].pc.bi].minlen, c[i].pc.tf, q->w[t],
+					       tidf[t]);
+			}
+		}
+		for (size_t i = first_ess; i < n; i++) {
+			size_t t = c[i].term;
+			if (state[t] != T_HERE)
+				continue;
+			for (size_t e = pstart[t]; e < pstart[t + 1]; e++) {
+				const struct pair *pr = &q->pairs[plist[e]];
+				size_t other = pr->a == t ? pr->b : pr->a;
+				if (pos[other] < first_ess) /* not read yet */
+					eb += pr->w * (1 + 1e-9);
+				else if (state[other] == T_HERE && t < other)
+					eb += pair_bound(pr->w, cnt[t], cnt[other]);
+			}
+		}
+		const struct kc_doc *d = NULL;
+		int use = (eb + cum[first_ess]) * bmax >= theta;
+		if (use) {
+			d = kc_index_doc(ix, doc);
+			use = d != NULL && usable(d, doc, o);
+		}
+		double bound = 0;
+		for (size_t i = first_ess; i < n; i++) {
+			size_t t = c[i].term;
+			if (state[t] != T_HERE) {
+				state[t] = T_ABSENT;
+				continue;
+			}
+			if (use) {
+				contrib[t] = q->w[t] * tidf[t] * term_weight(s, d->len, c[i].pc.tf);
+				bound += contrib[t];
+				cnt[t] = occurrences(c[i].pc.tf);
 				plo[t] = c[i].pc.pos;
 				phi[t] = c[i].pc.pos_end;
 			}
@@ -616,23 +772,63 @@ static int score_maxscore(const struct kc_index *ix, const struct query *q,
 		}
 		if (!use)
 			continue;
-		/* non-essential lists, highest bound first, while the document can still make it */
-		double bound = essential;
+		/* the non-essential terms: known where their cursor stands, else bounded by the
+		 * block that would hold doc */
+		for (size_t i = 0; i < first_ess; i++) {
+			size_t t = c[i].term;
+			if (!c[i].live || c[i].pc.doc > doc) {
+				state[t] = T_ABSENT;
+			} else if (c[i].pc.doc == doc) {
+				state[t] = T_HERE;
+				contrib[t] = q->w[t] * tidf[t] * term_weight(s, d->len, c[i].pc.tf);
+				bound += contrib[t];
+				cnt[t] = occurrences(c[i].pc.tf);
+				plo[t] = c[i].pc.pos;
+				phi[t] = c[i].pc.pos_end;
+			} else {
+				bub[i] = block_bound(s, q, tidf, &c[i], doc);
+				bound += bub[i];
+				cnt[t] = c[i].bocc;
+			}
+		}
+		for (size_t p = 0; p < np; p++) {
+			const struct pair *pr = &q->pairs[p];
+			if (state[pr->a] != T_ABSENT && state[pr->b] != T_ABSENT)
+				bound += pair_bound(pr->w, cnt[pr->a], cnt[pr->b]);
+		}
+		/* probe the unknown ones, highest bound first, while doc can still make it */
 		int pruned = 0;
 		for (size_t i = first_ess; i-- > 0;) {
-			if ((bound + cum[i + 1]) * bmax < theta) {
+			if (bound * bmax < theta) {
 				pruned = 1;
 				break;
 			}
-			if (c[i].live && c[i].pc.doc < doc)
-				c[i].live = kc_postings_seek(&c[i].pc, doc);
-			if (c[i].live && c[i].pc.doc == doc) {
-				size_t t = c[i].term;
-				contrib[t] = q->w[t] * tidf[t] * term_weight(ix, o, d->len, c[i].pc.tf);
-				bound += contrib[t] + pub[t]; /* exact for the term, bound for its pairs */
-				here[t] = 1;
+			size_t t = c[i].term;
+			if (state[t] != T_UNKNOWN)
+				continue;
+			c[i].live = kc_postings_seek(&c[i].pc, doc);
+			int here = c[i].live && c[i].pc.doc == doc;
+			double now = here ? occurrences(c[i].pc.tf) : 0;
+			/* its pairs: from the block's most positions to the document's (or none) */
+			for (size_t e = pstart[t]; e < pstart[t + 1]; e++) {
+				const struct pair *pr = &q->pairs[plist[e]];
+				size_t other = pr->a == t ? pr->b : pr->a;
+				if (state[other] == T_ABSENT)
+					continue;
+				bound -= pair_bound(pr->w, cnt[t], cnt[other]);
+				if (here)
+					bound += pair_bound(pr->w, now, cnt[other]);
+			}
+			cnt[t] = now;
+			if (here) {
+				state[t] = T_HERE;
+				contrib[t] = q->w[t] * tidf[t] * term_weight(s, d->len, c[i].pc.tf);
+				bound += contrib[t] - bub[i];
 				plo[t] = c[i].pc.pos;
 				phi[t] = c[i].pc.pos_end;
+			} else {
+				state[t] = T_ABSENT;
+				bound -= bub[i];
 			}
 		}
 		if (pruned)
@@ -640,18 +836,22 @@ static int score_maxscore(const struct kc_index *ix, const struct query *q,
 		(*candidates)++;
 		double score = 0, pairs = 0;
 		for (size_t t = 0; t < n; t++)
-			score += contrib[t];
-		for (size_t p = 0; p < q->npairs; p++)
-			if (q->pairs[p].w > 0 && here[q->pairs[p].a] && here[q->pairs[p].b])
-				pairs += q->pairs[p].w;
+			if (state[t] == T_HERE)
+				score += contrib[t];
+		for (size_t p = 0; p < np; p++) {
+			const struct pair *pr = &q->pairs[p];
+			if (pr->w > 0 && state[pr->a] == T_HERE && state[pr->b] == T_HERE)
+				pairs += pair_bound(pr->w, cnt[pr->a], cnt[pr->b]);
+		}
 		double f = 1 + bonuses(o, d, NULL);
 		/* the positions are read only when the pairs could lift the document into the
-		 * top k (each pair adds less than its weight) */
+		 * top k (each pair adds less than its weight, and less the fewer positions its
+		 * terms have) */
 		if ((score + pairs) * f * (1 + 1e-9) < theta)
 			continue;
-		for (size_t p = 0; p < q->npairs && pairs > 0; p++) {
+		for (size_t p = 0; p < np && pairs > 0; p++) {
 			const struct pair *pr = &q->pairs[p];
-			if (pr->w > 0 && here[pr->a] && here[pr->b])
+			if (pr->w > 0 && state[pr->a] == T_HERE && state[pr->b] == T_HERE)
 				score += pr->w * closeness(plo[pr->a], phi[pr->a], plo[pr->b],
 							   phi[pr->b], NULL);
 		}
@@ -661,10 +861,13 @@ out:
 	free(c);
 	free(cum);
 	free(contrib);
-	free(pub);
+	free(bub);
+	free(pos);
+	free(adj);
 	free(plo);
 	free(phi);
-	free(here);
+	free(state);
+	free(cnt);
 	return rc;
 }
 
@@ -697,8 +900,10 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 		double wa = q->w[pr->a] * tidf[pr->a], wb = q->w[pr->b] * tidf[pr->b];
 		pr->w = o->proximity > 0 ? o->proximity * (wa < wb ? wa : wb) : 0;
 	}
-	rc = o->exhaustive ? score_exhaustive(ix, q, o, tidf, heap, &hn, k, &out->candidates)
-			   : score_maxscore(ix, q, o, tidf, heap, &hn, k, &out->candidates);
+	struct bm25f s;
+	bm25f_init(&s, ix, o);
+	rc = o->exhaustive ? score_exhaustive(ix, &s, q, o, tidf, heap, &hn, k, &out->candidates)
+			   : score_maxscore(ix, &s, q, o, tidf, heap, &hn, k, &out->candidates);
 	if (rc != 0) {
 		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 		goto out;
@@ -754,7 +959,7 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 			struct kc_match_part *p = &hit->parts[hit->nparts++];
 			p->term = q->terms[i];
 			p->via = q->via[i] != SIZE_MAX ? q->terms[q->via[i]] : NULL;
-			p->score = q->w[i] * tidf[i] * term_weight(ix, o, d->len, pc.tf);
+			p->score = q->w[i] * tidf[i] * term_weight(&s, d->len, pc.tf);
 			memcpy(p->tf, pc.tf, sizeof(p->tf));
 			plo[order[j].doc * q->n + i] = pc.pos;
 			phi[order[j].doc * q->n + i] = pc.pos_end;
