@@ -183,6 +183,15 @@ KC_API size_t kc_index_code_term(char *buf, size_t cap, const char *prefix, cons
 /* Internal number of a live document by kind and id, or -1. */
 KC_API long kc_index_find(const struct kc_index *ix, enum kc_doc_kind kind, const char *id);
 KC_API const struct kc_doc *kc_index_doc(const struct kc_index *ix, uint32_t docno);
+/* What scoring reads of every candidate document, packed in 16 bytes beside the documents so
+ * that a scan over many candidates stays in cache: struct kc_doc's lengths and flags. */
+struct kc_doc_hot {
+	uint16_t len[KC_FIELD_COUNT];
+	uint8_t kind, vis, deleted, closed;
+};
+/* The packed records of documents 0 .. kc_index_capacity() - 1, borrowed (valid until the
+ * next write to the index). */
+KC_API const struct kc_doc_hot *kc_index_hot(const struct kc_index *ix);
 /* Number of internal document numbers handed out (live or deleted). */
 KC_API uint32_t kc_index_capacity(const struct kc_index *ix);
 /* Average length of a field over the live documents of a kind that have it (as Lucene's

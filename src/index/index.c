@@ -50,6 +50,7 @@ struct kc_index {
 	struct term *terms; /* hash table */
 	size_t term_cap, nterms;
 	struct kc_doc *docs;
+	struct kc_doc_hot *hot; /* docs' lengths and flags, packed (doc_cap of them) */
 	uint32_t ndocs;
 	size_t doc_cap;
 	struct idkey *ids; /* hash table: (kind, id) → doc */
@@ -114,6 +115,7 @@ void kc_index_free(struct kc_index *ix)
 	}
 	kc_free(ix->terms);
 	kc_free(ix->docs);
+	kc_free(ix->hot);
 	kc_free(ix->ids);
 	json_decref(ix->links);
 	json_decref(ix->named);
@@ -451,12 +453,25 @@ long kc_index_find(const struct kc_index *ix, enum kc_doc_kind kind, const char 
 	return (long)ix->ids[i].doc;
 }
 
+/* Copies document no's lengths and flags into its packed record. */
+static void set_hot(struct kc_index *ix, uint32_t no)
+{
+	const struct kc_doc *d = &ix->docs[no];
+	struct kc_doc_hot *h = &ix->hot[no];
+	memcpy(h->len, d->len, sizeof(h->len));
+	h->kind = d->kind;
+	h->vis = d->vis;
+	h->deleted = d->deleted;
+	h->closed = d->closed;
+}
+
 static void unlink_doc(struct kc_index *ix, uint32_t doc)
 {
 	struct kc_doc *d = &ix->docs[doc];
 	if (d->deleted)
 		return;
 	d->deleted = 1;
+	ix->hot[doc].deleted = 1;
 	kc__facets_unlink(ix->facets, doc, d->kind);
 	ix->live[d->kind]--;
 	for (int f = 0; f < KC_FIELD_COUNT; f++) {
@@ -620,6 +635,12 @@ static int commit(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 			goto fail;
 		}
 		ix->docs = v;
+		struct kc_doc_hot *h = kc_realloc(ix->hot, cap * sizeof(*h));
+		if (h == NULL) {
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+			goto fail;
+		}
+		ix->hot = h;
 		ix->doc_cap = cap;
 	}
 	/* replace: the old version becomes a tombstone */
@@ -687,6 +708,7 @@ static int commit(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 		t->df_kind[kind]++;
 	}
 	ix->docs[no] = doc;
+	set_hot(ix, no);
 	ix->ndocs++;
 	p->doc = (struct kc_doc){0}; /* the index owns the strings now */
 	dtab_release(&p->d);
@@ -694,6 +716,7 @@ static int commit(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 	    kc__facets_add(ix->facets, no, &ix->docs[no], rec) != 0) {
 		/* the postings name a document that is now a tombstone */
 		ix->docs[no].deleted = 1;
+		ix->hot[no].deleted = 1;
 		return kc_err_set(err, KC_ENOMEM, "out of memory");
 	}
 	ix->live[kind]++;
@@ -706,6 +729,7 @@ fail_doc:
 	/* postings written so far point at document no: keep it as a tombstone */
 	doc.deleted = 1;
 	ix->docs[no] = doc;
+	set_hot(ix, no);
 	ix->ndocs++;
 	p->doc = (struct kc_doc){0};
 fail:
@@ -1226,7 +1250,8 @@ int kc_index_load(struct kc_index **out, const struct kc_text *t, const char *pa
 	kc__get(&r, &ndocs, sizeof(ndocs));
 	if (!r.bad && ndocs > 0) {
 		ix->docs = kc_calloc(ndocs, sizeof(*ix->docs));
-		if (ix->docs == NULL) {
+		ix->hot = kc_calloc(ndocs, sizeof(*ix->hot));
+		if (ix->docs == NULL || ix->hot == NULL) {
 			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -1247,6 +1272,7 @@ int kc_index_load(struct kc_index **out, const struct kc_text *t, const char *pa
 		x->id = kc__get_str(&r);
 		x->org_id = kc__get_str(&r);
 		x->region = kc__get_str(&r);
+		set_hot(ix, d);
 		ix->ndocs = d + 1;
 		if (x->id == NULL || x->kind < 1 || x->kind > 2)
 			r.bad = 1;
@@ -1378,6 +1404,11 @@ size_t kc_index_bytes(const struct kc_index *ix)
 const struct kc_doc *kc_index_doc(const struct kc_index *ix, uint32_t docno)
 {
 	return docno < ix->ndocs ? &ix->docs[docno] : NULL;
+}
+
+const struct kc_doc_hot *kc_index_hot(const struct kc_index *ix)
+{
+	return ix->hot;
 }
 
 uint32_t kc_index_capacity(const struct kc_index *ix)

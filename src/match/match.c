@@ -90,7 +90,7 @@ static double bonuses(const struct kc_match_opts *o, const struct kc_doc *d,
 		}
 	}
 	/* maturity: a supply's TRL, or else the typical TRL of its stage */
-	int dtrl = d->trl ? d->trl : stage_trl(d->stage);
+	int dtrl = o->trl <= 0 ? 0 : d->trl ? d->trl : stage_trl(d->stage);
 	if (o->trl > 0 && dtrl > 0) {
 		/* who needs, who has: a demand's trl_min against a supply's trl */
 		int by_stage = o->target == KC_DOC_SUPPLY ? !d->trl : o->trl_from_stage;
@@ -335,6 +335,19 @@ static void bm25f_init(struct bm25f *s, const struct kc_index *ix, const struct 
 	s->k1 = o->k1;
 }
 
+/* usable() from the document's packed record: the document itself is read only when the
+ * query needs more (a filter, an exclusion, a demand that is not public). */
+static int usable_hot(const struct kc_index *ix, const struct kc_doc_hot *h, uint32_t doc,
+		      const struct kc_match_opts *o)
+{
+	if (h->deleted || h->kind != o->target || (h->closed && !o->include_closed))
+		return 0;
+	if (o->only == NULL && o->exclude_id == NULL && o->exclude_org == NULL &&
+	    (h->vis == KC_VIS_PUBLIC || o->viewer_admin))
+		return 1;
+	return usable(kc_index_doc(ix, doc), doc, o);
+}
+
 /* A term's saturated weight in a document with field lengths lens and frequencies tf (BM25F:
  * tf summed over the weighted, length-normalized fields, then saturated once). Grows with
  * every tf and shrinks with every length, so the largest tfs and shortest lengths of a
@@ -546,11 +559,12 @@ struct cursor {
 	int live;
 	uint32_t sb; /* the skip block bub bounds (UINT32_MAX: none yet) */
 	double bub;
-	double bocc; /* the most positions a document of that block has (occurrences below) */
 };
 
+#define OCC_MANY 1e300 /* any number of positions */
+
 /* How many positions a posting with these tfs has (one per occurrence in a text field), or
- * a huge number when a tf is saturated (then the positions may be more). */
+ * OCC_MANY when a tf is saturated (then the positions may be more). */
 static double occurrences(const uint16_t *tf)
 {
 	double n = 0;
@@ -558,7 +572,7 @@ static double occurrences(const uint16_t *tf)
 		if (!(KC_FIELD_TEXT_MASK & (1u << f)))
 			continue;
 		if (tf[f] == UINT16_MAX)
-			return 1e300;
+			return OCC_MANY;
 		n += tf[f];
 	}
 	return n;
@@ -568,6 +582,8 @@ static double occurrences(const uint16_t *tf)
  * positions: each of the na · nb pairs of occurrences adds at most 1 to closeness()'s acc. */
 static double pair_bound(double w, double na, double nb)
 {
+	if (na >= OCC_MANY || nb >= OCC_MANY)
+		return w * (1 + 1e-9) + 1e-12;
 	double a = na * nb;
 	return w * (a / (PROX_K + a)) * (1 + 1e-9) + 1e-12;
 }
@@ -591,12 +607,10 @@ static double block_bound(const struct bm25f *s, const struct query *q, const do
 	if (j >= c->pc.nblk) {
 		c->sb = j;
 		c->bub = 0;
-		c->bocc = 0;
 	} else if (j != c->sb) {
 		c->sb = j;
 		c->bub = bound_of(s, c->pc.blk[j].minlen, c->pc.blk[j].maxtf, q->w[c->term],
 				  tidf[c->term]);
-		c->bocc = occurrences(c->pc.blk[j].maxtf);
 	}
 	return c->bub;
 }
@@ -619,8 +633,8 @@ enum { T_UNKNOWN = 0, T_HERE = 1, T_ABSENT = 2 };
  *    non-essential lists are then probed (skipping blocks), highest bound first, while the
  *    document can still make it.
  * A pair of neighbours adds only where both its terms are, at most w · A / (1 + A) with A the
- * product of their numbers of positions (exact for terms read, from the block's largest tfs
- * for terms not read yet): one occurrence each adds at most half the weight. Scores are
+ * product of their numbers of positions (known from the tfs of the postings read; w for a term
+ * not read yet): one occurrence each adds at most half the weight. Scores are
  * summed in query-term order, as the exhaustive scorer does, so both give identical results
  * (a property test checks this). */
 static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
@@ -632,14 +646,13 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 	struct cursor *c = calloc(n ? n : 1, sizeof(*c));
 	double *cum = calloc(n + 1, sizeof(double)); /* Σ ub of c[0..i) and their pairs */
 	double *contrib = calloc(n ? n : 1, sizeof(double));
-	double *bub = calloc(n ? n : 1, sizeof(double)); /* per cursor: its bound at the document */
 	size_t *pos = calloc(n ? n : 1, sizeof(size_t)); /* a term's place in c */
 	size_t *adj = calloc(n + 1 + 2 * np, sizeof(size_t)); /* per term, its pairs (CSR) */
 	const uint8_t **plo = calloc(n ? n : 1, sizeof(*plo)), **phi = calloc(n ? n : 1,
 									       sizeof(*phi));
 	uint8_t *state = calloc(n ? n : 1, 1); /* T_* per term for the current document */
 	double *cnt = calloc(n ? n : 1, sizeof(double)); /* per term: (the most) positions */
-	if (c == NULL || cum == NULL || contrib == NULL || bub == NULL || pos == NULL ||
+	if (c == NULL || cum == NULL || contrib == NULL || pos == NULL ||
 	    adj == NULL || plo == NULL || phi == NULL || state == NULL || cnt == NULL) {
 		rc = KC_ENOMEM;
 		goto out;
@@ -681,10 +694,12 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 			const struct pair *pr = &q->pairs[plist[e]];
 			size_t other = pr->a == t ? pr->b : pr->a;
 			if (pos[other] < i) /* both in c[0..i] now */
-				cum[i + 1] += pr->w * (1 + 1e-9);
+				cum[i + 1] += pair_bound(pr->w, OCC_MANY, OCC_MANY);
 		}
 	}
 	double bmax = (1 + max_bonus(o)) * (1 + 1e-9);
+	const struct kc_doc_hot *hot = kc_index_hot(ix);
+	uint32_t ndocs = kc_index_capacity(ix);
 	size_t first_ess = 0; /* c[first_ess..n) are essential */
 	uint32_t win_end = 0; /* documents up to here passed the window test */
 	int in_win = 0;
@@ -743,17 +758,14 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 				const struct pair *pr = &q->pairs[plist[e]];
 				size_t other = pr->a == t ? pr->b : pr->a;
 				if (pos[other] < first_ess) /* not read yet */
-					eb += pr->w * (1 + 1e-9);
+					eb += pair_bound(pr->w, cnt[t], OCC_MANY);
 				else if (state[other] == T_HERE && t < other)
 					eb += pair_bound(pr->w, cnt[t], cnt[other]);
 			}
 		}
-		const struct kc_doc *d = NULL;
-		int use = (eb + cum[first_ess]) * bmax >= theta;
-		if (use) {
-			d = kc_index_doc(ix, doc);
-			use = d != NULL && usable(d, doc, o);
-		}
+		const struct kc_doc_hot *h = doc < ndocs ? &hot[doc] : NULL;
+		int use = (eb + cum[first_ess]) * bmax >= theta && h != NULL &&
+			  usable_hot(ix, h, doc, o);
 		double bound = 0;
 		for (size_t i = first_ess; i < n; i++) {
 			size_t t = c[i].term;
@@ -762,7 +774,7 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 				continue;
 			}
 			if (use) {
-				contrib[t] = q->w[t] * tidf[t] * term_weight(s, d->len, c[i].pc.tf);
+				contrib[t] = q->w[t] * tidf[t] * term_weight(s, h->len, c[i].pc.tf);
 				bound += contrib[t];
 				cnt[t] = occurrences(c[i].pc.tf);
 				plo[t] = c[i].pc.pos;
@@ -772,31 +784,26 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 		}
 		if (!use)
 			continue;
-		/* the non-essential terms: known where their cursor stands, else bounded by the
-		 * block that would hold doc */
-		for (size_t i = 0; i < first_ess; i++) {
+		/* the non-essential terms, lazily: first their lists' bounds and the pairs they
+		 * could form (cum[first_ess], and with the essential terms doc has) */
+		bound += cum[first_ess];
+		for (size_t i = first_ess; i < n; i++) {
 			size_t t = c[i].term;
-			if (!c[i].live || c[i].pc.doc > doc) {
-				state[t] = T_ABSENT;
-			} else if (c[i].pc.doc == doc) {
-				state[t] = T_HERE;
-				contrib[t] = q->w[t] * tidf[t] * term_weight(s, d->len, c[i].pc.tf);
-				bound += contrib[t];
-				cnt[t] = occurrences(c[i].pc.tf);
-				plo[t] = c[i].pc.pos;
-				phi[t] = c[i].pc.pos_end;
-			} else {
-				bub[i] = block_bound(s, q, tidf, &c[i], doc);
-				bound += bub[i];
-				cnt[t] = c[i].bocc;
+			if (state[t] != T_HERE)
+				continue;
+			for (size_t e = pstart[t]; e < pstart[t + 1]; e++) {
+				const struct pair *pr = &q->pairs[plist[e]];
+				size_t other = pr->a == t ? pr->b : pr->a;
+				if (pos[other] < first_ess)
+					bound += pair_bound(pr->w, cnt[t], OCC_MANY);
+				else if (state[other] == T_HERE && t < other)
+					bound += pair_bound(pr->w, cnt[t], cnt[other]);
 			}
 		}
-		for (size_t p = 0; p < np; p++) {
-			const struct pair *pr = &q->pairs[p];
-			if (state[pr->a] != T_ABSENT && state[pr->b] != T_ABSENT)
-				bound += pair_bound(pr->w, cnt[pr->a], cnt[pr->b]);
-		}
-		/* probe the unknown ones, highest bound first, while doc can still make it */
+		for (size_t i = 0; i < first_ess; i++)
+			cnt[c[i].term] = OCC_MANY;
+		/* then each, highest bound first, while doc can still make it: the bound of the
+		 * block that would hold doc, then its posting (through the skips) */
 		int pruned = 0;
 		for (size_t i = first_ess; i-- > 0;) {
 			if (bound * bmax < theta) {
@@ -804,12 +811,20 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 				break;
 			}
 			size_t t = c[i].term;
-			if (state[t] != T_UNKNOWN)
-				continue;
-			c[i].live = kc_postings_seek(&c[i].pc, doc);
+			double cur = c[i].ub;
+			if (c[i].live && c[i].pc.doc < doc) {
+				double bb = block_bound(s, q, tidf, &c[i], doc);
+				bound += bb - cur;
+				cur = bb;
+				if (bound * bmax < theta) {
+					pruned = 1;
+					break;
+				}
+				c[i].live = kc_postings_seek(&c[i].pc, doc);
+			}
 			int here = c[i].live && c[i].pc.doc == doc;
 			double now = here ? occurrences(c[i].pc.tf) : 0;
-			/* its pairs: from the block's most positions to the document's (or none) */
+			/* its pairs: from "any number of positions" to the document's (or none) */
 			for (size_t e = pstart[t]; e < pstart[t + 1]; e++) {
 				const struct pair *pr = &q->pairs[plist[e]];
 				size_t other = pr->a == t ? pr->b : pr->a;
@@ -822,13 +837,13 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 			cnt[t] = now;
 			if (here) {
 				state[t] = T_HERE;
-				contrib[t] = q->w[t] * tidf[t] * term_weight(s, d->len, c[i].pc.tf);
-				bound += contrib[t] - bub[i];
+				contrib[t] = q->w[t] * tidf[t] * term_weight(s, h->len, c[i].pc.tf);
+				bound += contrib[t] - cur;
 				plo[t] = c[i].pc.pos;
 				phi[t] = c[i].pc.pos_end;
 			} else {
 				state[t] = T_ABSENT;
-				bound -= bub[i];
+				bound -= cur;
 			}
 		}
 		if (pruned)
@@ -843,7 +858,8 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 			if (pr->w > 0 && state[pr->a] == T_HERE && state[pr->b] == T_HERE)
 				pairs += pair_bound(pr->w, cnt[pr->a], cnt[pr->b]);
 		}
-		double f = 1 + bonuses(o, d, NULL);
+		double f = 1 + bonuses(o, kc_index_doc(ix, doc), NULL); /* reads it only for a
+									     region or a TRL */
 		/* the positions are read only when the pairs could lift the document into the
 		 * top k (each pair adds less than its weight, and less the fewer positions its
 		 * terms have) */
@@ -861,7 +877,6 @@ out:
 	free(c);
 	free(cum);
 	free(contrib);
-	free(bub);
 	free(pos);
 	free(adj);
 	free(plo);

@@ -140,6 +140,16 @@ struct lpost {
 static void check_blocks_and_seeks(const struct kc_index *ix, uint32_t block, unsigned *seed)
 {
 	static struct lpost lp[4096];
+	/* the packed records scoring reads agree with the documents (tombstones included) */
+	const struct kc_doc_hot *hot = kc_index_hot(ix);
+	for (uint32_t d = 0; d < kc_index_capacity(ix); d++) {
+		const struct kc_doc *x = kc_index_doc(ix, d);
+		assert_memory_equal(hot[d].len, x->len, sizeof(x->len));
+		assert_int_equal(hot[d].kind, x->kind);
+		assert_int_equal(hot[d].vis, x->vis);
+		assert_int_equal(hot[d].deleted, x->deleted);
+		assert_int_equal(hot[d].closed, x->closed);
+	}
 	for (size_t w = 0; w < NBWORDS; w++) {
 		struct kc_postings pc;
 		size_t n = 0;
