@@ -615,6 +615,38 @@ static double block_bound(const struct bm25f *s, const struct query *q, const do
 	return c->bub;
 }
 
+/* An essential list in the min-heap of current documents: (its document, its cursor). */
+struct eh_item {
+	uint32_t doc, i;
+};
+
+static void eh_down(struct eh_item *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && h[l].doc < h[m].doc)
+			m = l;
+		if (r < n && h[r].doc < h[m].doc)
+			m = r;
+		if (m == i)
+			return;
+		struct eh_item t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+static void eh_up(struct eh_item *h, size_t i)
+{
+	while (i > 0 && h[i].doc < h[(i - 1) / 2].doc) {
+		struct eh_item t = h[i];
+		h[i] = h[(i - 1) / 2];
+		h[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
 /* A term's state in the document being scored. */
 enum { T_UNKNOWN = 0, T_HERE = 1, T_ABSENT = 2 };
 
@@ -652,8 +684,10 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 									       sizeof(*phi));
 	uint8_t *state = calloc(n ? n : 1, 1); /* T_* per term for the current document */
 	double *cnt = calloc(n ? n : 1, sizeof(double)); /* per term: (the most) positions */
-	if (c == NULL || cum == NULL || contrib == NULL || pos == NULL ||
-	    adj == NULL || plo == NULL || phi == NULL || state == NULL || cnt == NULL) {
+	struct eh_item *eh = calloc(n ? n : 1, sizeof(*eh)); /* essential lists, a min-heap */
+	size_t *at = calloc(n ? n : 1, sizeof(*at));         /* the lists at the candidate */
+	if (c == NULL || cum == NULL || contrib == NULL || pos == NULL || adj == NULL ||
+	    plo == NULL || phi == NULL || state == NULL || cnt == NULL || eh == NULL || at == NULL) {
 		rc = KC_ENOMEM;
 		goto out;
 	}
@@ -702,22 +736,30 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 	uint32_t ndocs = kc_index_capacity(ix);
 	size_t first_ess = 0; /* c[first_ess..n) are essential */
 	uint32_t win_end = 0; /* documents up to here passed the window test */
-	int in_win = 0;
+	int in_win = 0, rebuild = 1, dirty = 0;
+	size_t neh = 0, nat;
 	for (;;) {
 		double theta = *hn < k ? -1 : heap[0].score;
 		while (first_ess < n && cum[first_ess + 1] * bmax < theta) {
 			first_ess++;
 			in_win = 0;
+			rebuild = 1;
 		}
 		if (first_ess == n)
 			break;
-		/* the next candidate: the smallest current document of the essential lists */
-		uint32_t doc = UINT32_MAX;
-		for (size_t i = first_ess; i < n; i++)
-			if (c[i].live && c[i].pc.doc < doc)
-				doc = c[i].pc.doc;
-		if (doc == UINT32_MAX)
+		if (rebuild) { /* the essential lists by their current document */
+			neh = 0;
+			for (size_t i = first_ess; i < n; i++)
+				if (c[i].live)
+					eh[neh++] = (struct eh_item){c[i].pc.doc, (uint32_t)i};
+			for (size_t j = neh / 2; j-- > 0;)
+				eh_down(eh, neh, j);
+			rebuild = 0;
+		}
+		if (neh == 0)
 			break;
+		/* the next candidate: the smallest current document of the essential lists */
+		uint32_t doc = eh[0].doc;
 		if (theta > 0 && (!in_win || doc > win_end)) {
 			/* the window [doc, end]: every essential list's current block reaches end */
 			uint32_t end = UINT32_MAX;
@@ -732,28 +774,31 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 				for (size_t i = first_ess; i < n; i++)
 					if (c[i].live && c[i].pc.doc <= end)
 						c[i].live = kc_postings_seek(&c[i].pc, end + 1);
+				rebuild = 1;
 				continue;
 			}
 			in_win = 1;
 			win_end = end;
 		}
-		/* a bound without reading doc: the essential terms it has, with their tfs and
-		 * their blocks' shortest fields */
-		memset(state, T_UNKNOWN, n);
-		double eb = 0;
-		for (size_t i = first_ess; i < n; i++) {
-			if (c[i].live && c[i].pc.doc == doc) {
-				size_t t = c[i].term;
-				state[t] = T_HERE;
-				cnt[t] = occurrences(c[i].pc.tf);
-				eb += bound_of(s, c[i].pc.blk[c[i].pc.bi].minlen, c[i].pc.tf, q->w[t],
-					       tidf[t]);
-			}
+		if (dirty) { /* the last document set every term's state */
+			memset(state, T_UNKNOWN, n);
+			dirty = 0;
 		}
-		for (size_t i = first_ess; i < n; i++) {
-			size_t t = c[i].term;
-			if (state[t] != T_HERE)
-				continue;
+		/* the essential lists at doc; a bound without reading doc: their tfs with their
+		 * blocks' shortest fields */
+		nat = 0;
+		double eb = 0;
+		while (neh > 0 && eh[0].doc == doc) {
+			size_t i = eh[0].i, t = c[i].term;
+			at[nat++] = i;
+			eh[0] = eh[--neh];
+			eh_down(eh, neh, 0);
+			state[t] = T_HERE;
+			cnt[t] = occurrences(c[i].pc.tf);
+			eb += bound_of(s, c[i].pc.blk[c[i].pc.bi].minlen, c[i].pc.tf, q->w[t], tidf[t]);
+		}
+		for (size_t j = 0; j < nat; j++) {
+			size_t t = c[at[j]].term;
 			for (size_t e = pstart[t]; e < pstart[t + 1]; e++) {
 				const struct pair *pr = &q->pairs[plist[e]];
 				size_t other = pr->a == t ? pr->b : pr->a;
@@ -767,20 +812,31 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 		int use = (eb + cum[first_ess]) * bmax >= theta && h != NULL &&
 			  usable_hot(ix, h, doc, o);
 		double bound = 0;
-		for (size_t i = first_ess; i < n; i++) {
-			size_t t = c[i].term;
-			if (state[t] != T_HERE) {
-				state[t] = T_ABSENT;
-				continue;
-			}
+		if (use) {
+			dirty = 1;
+			for (size_t i = first_ess; i < n; i++)
+				if (state[c[i].term] != T_HERE)
+					state[c[i].term] = T_ABSENT;
+		}
+		for (size_t j = 0; j < nat; j++) {
+			size_t i = at[j], t = c[i].term;
 			if (use) {
 				contrib[t] = q->w[t] * tidf[t] * term_weight(s, h->len, c[i].pc.tf);
 				bound += contrib[t];
-				cnt[t] = occurrences(c[i].pc.tf);
 				plo[t] = c[i].pc.pos;
 				phi[t] = c[i].pc.pos_end;
+			} else {
+				state[t] = T_UNKNOWN;
 			}
 			c[i].live = kc_postings_next(&c[i].pc);
+			if (c[i].live) {
+				/* the record of this list's next candidate: fetched while others are
+				 * scored */
+				if (c[i].pc.doc < ndocs)
+					__builtin_prefetch(&hot[c[i].pc.doc]);
+				eh[neh] = (struct eh_item){c[i].pc.doc, (uint32_t)i};
+				eh_up(eh, neh++);
+			}
 		}
 		if (!use)
 			continue;
@@ -883,6 +939,8 @@ out:
 	free(phi);
 	free(state);
 	free(cnt);
+	free(eh);
+	free(at);
 	return rc;
 }
 
