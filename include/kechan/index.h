@@ -13,8 +13,13 @@
  * keywords, a gap of 64 between fields and between list items; a word found inside a longer
  * word stands where that word stands.
  *
+ * Skip blocks: every KC_INDEX_BLOCK postings of a term form a block whose last document, byte
+ * offsets into both streams and raw bound statistics (largest tf and shortest length per field
+ * among its postings) are kept beside the stream, so kc_postings_seek jumps over blocks and
+ * match can bound a block's scores (block-max) with the query's own weights.
+ *
  * Built from the store at start-up and kept current by kc_index_put/kc_index_delete;
- * snapshots (kc_index_save/load). Not yet: block-max metadata for pruning.
+ * snapshots (kc_index_save/load).
  *
  * Thread safety: readers may share an index while no writer runs; writers need exclusion
  * (the HTTP server will hold a read/write lock). */
@@ -178,11 +183,33 @@ KC_API size_t kc_index_code_term(char *buf, size_t cap, const char *prefix, cons
 /* Internal number of a live document by kind and id, or -1. */
 KC_API long kc_index_find(const struct kc_index *ix, enum kc_doc_kind kind, const char *id);
 KC_API const struct kc_doc *kc_index_doc(const struct kc_index *ix, uint32_t docno);
+/* What scoring reads of every candidate document, packed in 16 bytes beside the documents so
+ * that a scan over many candidates stays in cache: struct kc_doc's lengths and flags. */
+struct kc_doc_hot {
+	uint16_t len[KC_FIELD_COUNT];
+	uint8_t kind, vis, deleted, closed;
+};
+/* The packed records of documents 0 .. kc_index_capacity() - 1, borrowed (valid until the
+ * next write to the index). */
+KC_API const struct kc_doc_hot *kc_index_hot(const struct kc_index *ix);
 /* Number of internal document numbers handed out (live or deleted). */
 KC_API uint32_t kc_index_capacity(const struct kc_index *ix);
 /* Average length of a field over the live documents of a kind that have it (as Lucene's
  * BM25 does: documents without a title do not make every title look long). */
 KC_API double kc_index_avglen(const struct kc_index *ix, int kind, enum kc_field_id f);
+
+/* Postings per skip block (kc__index_set_block changes it for tests). */
+#define KC_INDEX_BLOCK 128
+
+/* One skip block of a term's postings: documents (prev block's last, last], the byte offsets of
+ * its first posting in the postings and positions streams, and for bounds the largest tf and
+ * the shortest field length per field among its postings (0 where none has the field). */
+struct kc_postings_block {
+	uint32_t last;
+	uint32_t off, poff;
+	uint16_t maxtf[KC_FIELD_COUNT];
+	uint16_t minlen[KC_FIELD_COUNT];
+};
 
 /* A term's postings: *df live-or-deleted documents (the caller skips deleted ones). Returns 0
  * and an empty cursor when the term is unknown. */
@@ -197,13 +224,23 @@ struct kc_postings {
 	int done;     /* the end was reached */
 	const uint8_t *pp, *pend;     /* positions stream: the next document's, the end */
 	const uint8_t *pos, *pos_end; /* the current document's positions */
+	const struct kc_postings_block *blk; /* the term's skip blocks (borrowed from the index) */
+	uint32_t nblk;
+	uint32_t bi;                  /* the block of the current (or next) document */
+	const uint8_t *base, *pbase;  /* the streams' starts, for block offsets */
+	const uint8_t *bnext;         /* where block bi + 1 starts (end for the last block) */
 };
 KC_API void kc_index_postings(const struct kc_index *ix, const char *term, size_t len,
 			      struct kc_postings *pc);
 /* Advances to the next document; returns 0 at the end. */
 KC_API int kc_postings_next(struct kc_postings *pc);
-/* Advances to the first document >= target (stays when the current one is); 0 at the end. */
+/* Advances to the first document >= target (stays when the current one is); 0 at the end.
+ * Skips whole blocks (binary search over the skip blocks), decodes within one. */
 KC_API int kc_postings_seek(struct kc_postings *pc, uint32_t target);
+/* The first block at or after from (an index into pc->blk) whose last document is >= target;
+ * pc->nblk when there is none. Moves nothing (a shallow advance for block bounds). */
+KC_API uint32_t kc_postings_block_find(const struct kc_postings *pc, uint32_t from,
+				       uint32_t target);
 /* Decodes a document's positions of a term (a cursor's [pos, pos_end) after
  * kc_postings_next), ascending: the first cap of them are written to out; returns how many. */
 KC_API size_t kc_positions_decode(const uint8_t *p, const uint8_t *end, uint32_t *out,

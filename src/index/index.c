@@ -6,7 +6,13 @@
  * Positions live in a second stream per term (read only for the documents being scored):
  * delta + varint, one word counter over the document's text fields, with a gap of POS_GAP
  * between fields and between the items of a list (keywords), so no phrase spans two. A word
- * found inside a longer word (KC_TERM_SUB) has the position of that word. */
+ * found inside a longer word (KC_TERM_SUB) has the position of that word.
+ *
+ * Skip blocks: every ix->block postings of a term start a block (struct kc_postings_block):
+ * its last document, where its first posting starts in both streams (decoded as a delta from
+ * the previous block's last document), the largest tf and shortest field length per field
+ * among its postings. Appending a posting extends the last block or starts one; deletes leave
+ * them alone (a tombstone only loosens a bound). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -28,6 +34,8 @@ struct term {
 	uint32_t df_kind[3];
 	uint16_t maxtf[KC_FIELD_COUNT];  /* for upper bounds (pruning) */
 	uint16_t minlen[KC_FIELD_COUNT]; /* shortest field among documents with the term there */
+	struct kc_postings_block *blk;   /* skip blocks: ceil(df / block) of them */
+	uint32_t nblk, blkcap;
 };
 
 struct idkey {
@@ -42,6 +50,7 @@ struct kc_index {
 	struct term *terms; /* hash table */
 	size_t term_cap, nterms;
 	struct kc_doc *docs;
+	struct kc_doc_hot *hot; /* docs' lengths and flags, packed (doc_cap of them) */
 	uint32_t ndocs;
 	size_t doc_cap;
 	struct idkey *ids; /* hash table: (kind, id) → doc */
@@ -55,6 +64,7 @@ struct kc_index {
 	double sumlen[3][KC_FIELD_COUNT];
 	size_t nfield[3][KC_FIELD_COUNT]; /* live documents with the field (length > 0) */
 	size_t bytes;
+	uint32_t block; /* postings per skip block */
 };
 
 static uint64_t hash(const char *s, size_t n, uint64_t seed)
@@ -70,6 +80,7 @@ int kc_index_new(struct kc_index **out, const struct kc_text *t, struct kc_err *
 	if (ix == NULL)
 		return kc_err_set(err, KC_ENOMEM, "out of memory");
 	ix->text = t;
+	ix->block = KC_INDEX_BLOCK;
 	ix->term_cap = 1 << 14;
 	ix->terms = kc_calloc(ix->term_cap, sizeof(*ix->terms));
 	ix->id_cap = 1 << 12;
@@ -95,6 +106,7 @@ void kc_index_free(struct kc_index *ix)
 		kc_free(ix->terms[i].s);
 		kc_free(ix->terms[i].buf);
 		kc_free(ix->terms[i].pbuf);
+		kc_free(ix->terms[i].blk);
 	}
 	for (uint32_t d = 0; d < ix->ndocs; d++) {
 		kc_free(ix->docs[d].id);
@@ -103,6 +115,7 @@ void kc_index_free(struct kc_index *ix)
 	}
 	kc_free(ix->terms);
 	kc_free(ix->docs);
+	kc_free(ix->hot);
 	kc_free(ix->ids);
 	json_decref(ix->links);
 	json_decref(ix->named);
@@ -440,12 +453,25 @@ long kc_index_find(const struct kc_index *ix, enum kc_doc_kind kind, const char 
 	return (long)ix->ids[i].doc;
 }
 
+/* Copies document no's lengths and flags into its packed record. */
+static void set_hot(struct kc_index *ix, uint32_t no)
+{
+	const struct kc_doc *d = &ix->docs[no];
+	struct kc_doc_hot *h = &ix->hot[no];
+	memcpy(h->len, d->len, sizeof(h->len));
+	h->kind = d->kind;
+	h->vis = d->vis;
+	h->deleted = d->deleted;
+	h->closed = d->closed;
+}
+
 static void unlink_doc(struct kc_index *ix, uint32_t doc)
 {
 	struct kc_doc *d = &ix->docs[doc];
 	if (d->deleted)
 		return;
 	d->deleted = 1;
+	ix->hot[doc].deleted = 1;
 	kc__facets_unlink(ix->facets, doc, d->kind);
 	ix->live[d->kind]--;
 	for (int f = 0; f < KC_FIELD_COUNT; f++) {
@@ -568,6 +594,29 @@ fail:
 	return rc;
 }
 
+/* Starts a skip block at byte offsets off (postings) and poff (positions) of term t. */
+static int block_start(struct term *t, size_t off, size_t poff)
+{
+	if (t->nblk == t->blkcap) {
+		uint32_t cap = t->blkcap ? t->blkcap * 2 : 1;
+		struct kc_postings_block *v = kc_realloc(t->blk, cap * sizeof(*v));
+		if (v == NULL)
+			return KC_ENOMEM;
+		t->blk = v;
+		t->blkcap = cap;
+	}
+	t->blk[t->nblk++] = (struct kc_postings_block){.off = (uint32_t)off, .poff = (uint32_t)poff};
+	return 0;
+}
+
+int kc__index_set_block(struct kc_index *ix, uint32_t n)
+{
+	if (n == 0 || ix->ndocs > 0)
+		return KC_EINVAL;
+	ix->block = n;
+	return 0;
+}
+
 /* Appends a prepared document; takes its strings (p is released either way). */
 static int commit(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec, struct prep *p,
 		  struct kc_err *err)
@@ -586,6 +635,12 @@ static int commit(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 			goto fail;
 		}
 		ix->docs = v;
+		struct kc_doc_hot *h = kc_realloc(ix->hot, cap * sizeof(*h));
+		if (h == NULL) {
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+			goto fail;
+		}
+		ix->hot = h;
 		ix->doc_cap = cap;
 	}
 	/* replace: the old version becomes a tombstone */
@@ -622,6 +677,10 @@ static int commit(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 			rc = rc ? rc
 				: put_varint(&t->buf, &t->n, &t->cap, (uint32_t)(t->pn - pbefore));
 		}
+		if (rc == 0 && (t->n > UINT32_MAX || t->pn > UINT32_MAX))
+			rc = KC_ENOMEM; /* block offsets are 32-bit */
+		if (rc == 0 && t->df % ix->block == 0)
+			rc = block_start(t, before, pbefore);
 		if (rc != 0) {
 			t->n = before;
 			t->pn = pbefore;
@@ -629,6 +688,8 @@ static int commit(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 			goto fail_doc;
 		}
 		ix->bytes += t->n - before + t->pn - pbefore;
+		struct kc_postings_block *bk = &t->blk[t->nblk - 1];
+		bk->last = no;
 		for (int f = 0; f < KC_FIELD_COUNT; f++) {
 			uint16_t tf = d->v[i].tf[f];
 			if (tf == 0)
@@ -637,12 +698,17 @@ static int commit(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 				t->maxtf[f] = tf;
 			if (t->minlen[f] == 0 || doc.len[f] < t->minlen[f])
 				t->minlen[f] = doc.len[f];
+			if (tf > bk->maxtf[f])
+				bk->maxtf[f] = tf;
+			if (bk->minlen[f] == 0 || doc.len[f] < bk->minlen[f])
+				bk->minlen[f] = doc.len[f];
 		}
 		t->last = no + 1;
 		t->df++;
 		t->df_kind[kind]++;
 	}
 	ix->docs[no] = doc;
+	set_hot(ix, no);
 	ix->ndocs++;
 	p->doc = (struct kc_doc){0}; /* the index owns the strings now */
 	dtab_release(&p->d);
@@ -650,6 +716,7 @@ static int commit(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 	    kc__facets_add(ix->facets, no, &ix->docs[no], rec) != 0) {
 		/* the postings name a document that is now a tombstone */
 		ix->docs[no].deleted = 1;
+		ix->hot[no].deleted = 1;
 		return kc_err_set(err, KC_ENOMEM, "out of memory");
 	}
 	ix->live[kind]++;
@@ -662,6 +729,7 @@ fail_doc:
 	/* postings written so far point at document no: keep it as a tombstone */
 	doc.deleted = 1;
 	ix->docs[no] = doc;
+	set_hot(ix, no);
 	ix->ndocs++;
 	p->doc = (struct kc_doc){0};
 fail:
@@ -1028,7 +1096,9 @@ int kc_index_build(struct kc_index *ix, struct kc_store *st, struct kc_err *err)
  * build, never exchanged. */
 
 #define SNAP_MAGIC "KCIX"
-#define SNAP_FORMAT 3u /* 2: term positions; 3: chain nodes' one-word names */
+#define SNAP_FORMAT 4u /* 2: term positions; 3: chain nodes' one-word names; 4: skip blocks */
+
+_Static_assert(sizeof(struct kc_postings_block) == 36, "skip blocks are written as they are");
 
 
 int kc_index_save(const struct kc_index *ix, const char *path, int64_t store_version,
@@ -1056,6 +1126,7 @@ int kc_index_save(const struct kc_index *ix, const char *path, int64_t store_ver
 	rc = rc ? rc : kc_buf_add(&b, ix->sumlen, sizeof(ix->sumlen));
 	rc = rc ? rc : kc_buf_add(&b, &bytes, sizeof(bytes));
 	rc = rc ? rc : kc_buf_add(&b, &nterms, sizeof(nterms));
+	rc = rc ? rc : kc_buf_add(&b, &ix->block, sizeof(ix->block));
 	for (size_t i = 0; rc == 0 && i < ix->term_cap; i++) {
 		const struct term *t = &ix->terms[i];
 		if (t->s == NULL)
@@ -1072,6 +1143,8 @@ int kc_index_save(const struct kc_index *ix, const char *path, int64_t store_ver
 		rc = rc ? rc : kc_buf_add(&b, t->buf, t->n);
 		rc = rc ? rc : kc_buf_add(&b, &pn, sizeof(pn));
 		rc = rc ? rc : kc_buf_add(&b, t->pbuf, t->pn);
+		rc = rc ? rc : kc_buf_add(&b, &t->nblk, sizeof(t->nblk));
+		rc = rc ? rc : kc_buf_add(&b, t->blk, t->nblk * sizeof(*t->blk));
 	}
 	links = json_dumps(ix->links, JSON_COMPACT);
 	if (rc == 0 && links == NULL)
@@ -1110,6 +1183,24 @@ out:
 	free(links);
 	kc_buf_release(&b);
 	return rc;
+}
+
+/* Whether a loaded term's skip blocks fit its streams: one per block of postings, documents
+ * and offsets ascending, inside the streams, the last block ending at the term's last
+ * document (so a seek never jumps outside the buffers). */
+static int blocks_valid(const struct term *t, uint32_t block)
+{
+	if (t->nblk != (t->df + block - 1) / block || (t->df > 0 && t->last == 0))
+		return 0;
+	for (uint32_t j = 0; j < t->nblk; j++) {
+		const struct kc_postings_block *b = &t->blk[j];
+		if (b->off >= t->n || b->poff > t->pn ||
+		    (j == 0 && (b->off != 0 || b->poff != 0)) ||
+		    (j > 0 && (b->last <= t->blk[j - 1].last || b->off <= t->blk[j - 1].off ||
+			       b->poff < t->blk[j - 1].poff)))
+			return 0;
+	}
+	return t->nblk == 0 || t->blk[t->nblk - 1].last == t->last - 1;
 }
 
 int kc_index_load(struct kc_index **out, const struct kc_text *t, const char *path,
@@ -1159,7 +1250,8 @@ int kc_index_load(struct kc_index **out, const struct kc_text *t, const char *pa
 	kc__get(&r, &ndocs, sizeof(ndocs));
 	if (!r.bad && ndocs > 0) {
 		ix->docs = kc_calloc(ndocs, sizeof(*ix->docs));
-		if (ix->docs == NULL) {
+		ix->hot = kc_calloc(ndocs, sizeof(*ix->hot));
+		if (ix->docs == NULL || ix->hot == NULL) {
 			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -1180,6 +1272,7 @@ int kc_index_load(struct kc_index **out, const struct kc_text *t, const char *pa
 		x->id = kc__get_str(&r);
 		x->org_id = kc__get_str(&r);
 		x->region = kc__get_str(&r);
+		set_hot(ix, d);
 		ix->ndocs = d + 1;
 		if (x->id == NULL || x->kind < 1 || x->kind > 2)
 			r.bad = 1;
@@ -1195,6 +1288,9 @@ int kc_index_load(struct kc_index **out, const struct kc_text *t, const char *pa
 	kc__get(&r, ix->sumlen, sizeof(ix->sumlen));
 	kc__get(&r, &bytes, sizeof(bytes));
 	kc__get(&r, &nterms, sizeof(nterms));
+	kc__get(&r, &ix->block, sizeof(ix->block));
+	if (ix->block == 0)
+		r.bad = 1;
 	for (int k = 0; k < 3; k++)
 		ix->live[k] = (size_t)live[k];
 	ix->bytes = (size_t)bytes;
@@ -1235,6 +1331,20 @@ int kc_index_load(struct kc_index **out, const struct kc_text *t, const char *pa
 		}
 		memcpy(tm->pbuf, p, pn);
 		tm->pn = tm->pcap = (size_t)pn;
+		uint32_t nblk = 0;
+		kc__get(&r, &nblk, sizeof(nblk));
+		p = kc__get_bytes(&r, (size_t)nblk * sizeof(*tm->blk));
+		if (p == NULL)
+			break;
+		tm->blk = kc_malloc(nblk ? nblk * sizeof(*tm->blk) : 1);
+		if (tm->blk == NULL) {
+			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(tm->blk, p, (size_t)nblk * sizeof(*tm->blk));
+		tm->nblk = tm->blkcap = nblk;
+		if (!blocks_valid(tm, ix->block))
+			r.bad = 1;
 	}
 	links = kc__get_str(&r);
 	if (!r.bad) {
@@ -1296,6 +1406,11 @@ const struct kc_doc *kc_index_doc(const struct kc_index *ix, uint32_t docno)
 	return docno < ix->ndocs ? &ix->docs[docno] : NULL;
 }
 
+const struct kc_doc_hot *kc_index_hot(const struct kc_index *ix)
+{
+	return ix->hot;
+}
+
 uint32_t kc_index_capacity(const struct kc_index *ix)
 {
 	return ix->ndocs;
@@ -1324,6 +1439,11 @@ void kc_index_postings(const struct kc_index *ix, const char *term, size_t len,
 	memcpy(pc->maxtf, t->maxtf, sizeof(pc->maxtf));
 	memcpy(pc->minlen, t->minlen, sizeof(pc->minlen));
 	pc->doc = UINT32_MAX; /* before the first: the first delta is doc + 1 */
+	pc->blk = t->blk;
+	pc->nblk = t->nblk;
+	pc->base = t->buf;
+	pc->pbase = t->pbuf;
+	pc->bnext = t->nblk > 1 ? t->buf + t->blk[1].off : pc->end;
 }
 
 int kc_postings_next(struct kc_postings *pc)
@@ -1331,6 +1451,10 @@ int kc_postings_next(struct kc_postings *pc)
 	if (pc->p == NULL || pc->p >= pc->end) {
 		pc->done = 1;
 		return 0;
+	}
+	if (pc->p >= pc->bnext) { /* into the next block */
+		pc->bi++;
+		pc->bnext = pc->bi + 1 < pc->nblk ? pc->base + pc->blk[pc->bi + 1].off : pc->end;
 	}
 	uint32_t delta = get_varint(&pc->p, pc->end);
 	pc->doc = pc->doc + delta; /* UINT32_MAX + (doc + 1) wraps to doc */
@@ -1358,12 +1482,55 @@ size_t kc_positions_decode(const uint8_t *p, const uint8_t *end, uint32_t *out, 
 	return n;
 }
 
+uint32_t kc_postings_block_find(const struct kc_postings *pc, uint32_t from, uint32_t target)
+{
+	uint32_t lo = from, step = 1, hi;
+	if (lo >= pc->nblk || pc->blk[lo].last >= target)
+		return lo;
+	/* gallop: blk[lo].last < target; find hi with blk[hi].last >= target */
+	for (;;) {
+		hi = lo + step;
+		if (hi >= pc->nblk) {
+			hi = pc->nblk;
+			break;
+		}
+		if (pc->blk[hi].last >= target)
+			break;
+		lo = hi;
+		step *= 2;
+	}
+	/* binary: blk[lo].last < target, blk[hi].last >= target (or hi == nblk) */
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (pc->blk[mid].last >= target)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return hi;
+}
+
 int kc_postings_seek(struct kc_postings *pc, uint32_t target)
 {
 	if (pc->done || pc->p == NULL)
 		return 0;
 	if (pc->doc != UINT32_MAX && pc->doc >= target)
 		return 1;
+	if (pc->nblk > 0 && pc->blk[pc->bi].last < target) {
+		/* the target is past this block: jump to the start of the block that holds it */
+		uint32_t j = kc_postings_block_find(pc, pc->bi, target);
+		if (j >= pc->nblk) {
+			pc->p = pc->end;
+			pc->done = 1;
+			return 0;
+		}
+		/* j > bi >= 0: its first delta counts from the previous block's last document */
+		pc->bi = j;
+		pc->doc = pc->blk[j - 1].last;
+		pc->p = pc->base + pc->blk[j].off;
+		pc->pp = pc->pbase + pc->blk[j].poff;
+		pc->bnext = j + 1 < pc->nblk ? pc->base + pc->blk[j + 1].off : pc->end;
+	}
 	while (kc_postings_next(pc)) {
 		if (pc->doc >= target)
 			return 1;

@@ -20,6 +20,10 @@ int kc__facets_filter(const struct kc__facets *fc, const struct kc_doc *docs,
 		      const struct kc_filter *f, struct kc_docset **out, struct kc_err *err);
 size_t kc__facets_bytes(const struct kc__facets *fc);
 
+/* Sets the skip block size of an empty index (tests: lists of a few documents span many
+ * blocks). KC_EINVAL when the index has documents or n is 0. */
+KC_API int kc__index_set_block(struct kc_index *ix, uint32_t n);
+
 int kc__facets_save(const struct kc__facets *fc, struct kc_buf *b);
 int kc__facets_load(struct kc__facets *fc, struct kc__rd *r);
 

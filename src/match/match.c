@@ -94,7 +94,7 @@ static double bonuses(const struct kc_match_opts *o, const struct kc_doc *d,
 		}
 	}
 	/* maturity: a supply's TRL, or else the typical TRL of its stage */
-	int dtrl = d->trl ? d->trl : stage_trl(d->stage);
+	int dtrl = o->trl <= 0 ? 0 : d->trl ? d->trl : stage_trl(d->stage);
 	if (o->trl > 0 && dtrl > 0) {
 		/* who needs, who has: a demand's trl_min against a supply's trl */
 		int by_stage = o->target == KC_DOC_SUPPLY ? !d->trl : o->trl_from_stage;
@@ -323,23 +323,51 @@ static int usable(const struct kc_doc *d, uint32_t doc, const struct kc_match_op
 	       !(o->exclude_org && d->org_id && strcmp(o->exclude_org, d->org_id) == 0);
 }
 
+/* BM25F's settings for one query: field weights, length normalizations, the target kind's
+ * average field lengths (read once, not per posting), k1. */
+struct bm25f {
+	double w[KC_FIELD_COUNT], b[KC_FIELD_COUNT], avg[KC_FIELD_COUNT], k1;
+};
+
+static void bm25f_init(struct bm25f *s, const struct kc_index *ix, const struct kc_match_opts *o)
+{
+	for (int f = 0; f < KC_FIELD_COUNT; f++) {
+		s->w[f] = o->w[f];
+		s->b[f] = o->b[f];
+		s->avg[f] = kc_index_avglen(ix, (int)o->target, (enum kc_field_id)f);
+	}
+	s->k1 = o->k1;
+}
+
+/* usable() from the document's packed record: the document itself is read only when the
+ * query needs more (a filter, an exclusion, a demand that is not public). */
+static int usable_hot(const struct kc_index *ix, const struct kc_doc_hot *h, uint32_t doc,
+		      const struct kc_match_opts *o)
+{
+	if (h->deleted || h->kind != o->target || (h->closed && !o->include_closed))
+		return 0;
+	if (o->only == NULL && o->exclude_id == NULL && o->exclude_org == NULL &&
+	    (h->vis == KC_VIS_PUBLIC || o->viewer_admin))
+		return 1;
+	return usable(kc_index_doc(ix, doc), doc, o);
+}
+
 /* A term's saturated weight in a document with field lengths lens and frequencies tf (BM25F:
  * tf summed over the weighted, length-normalized fields, then saturated once). Grows with
  * every tf and shrinks with every length, so the largest tfs and shortest lengths of a
  * posting list bound it. */
-static double term_weight(const struct kc_index *ix, const struct kc_match_opts *o,
-			  const uint16_t *lens, const uint16_t *tf)
+static double term_weight(const struct bm25f *s, const uint16_t *lens, const uint16_t *tf)
 {
 	double x = 0;
 	for (int f = 0; f < KC_FIELD_COUNT; f++) {
 		if (!tf[f])
 			continue;
-		double avg = kc_index_avglen(ix, (int)o->target, (enum kc_field_id)f);
-		double norm = 1 - o->b[f] + (avg > 0 ? o->b[f] * (double)lens[f] / avg : 0);
+		double avg = s->avg[f];
+		double norm = 1 - s->b[f] + (avg > 0 ? s->b[f] * (double)lens[f] / avg : 0);
 		double tn = (double)tf[f] / (norm > 0.05 ? norm : 0.05);
-		x += o->w[f] * tn;
+		x += s->w[f] * tn;
 	}
-	return x / (o->k1 + x);
+	return x / (s->k1 + x);
 }
 
 static double idf(const struct kc_index *ix, const struct kc_match_opts *o,
@@ -456,8 +484,8 @@ static void heap_push(struct heap_item *heap, size_t *hn, unsigned k, double sco
 }
 
 /* Exhaustive term-at-a-time scoring: every document of every query term. */
-static int score_exhaustive(const struct kc_index *ix, const struct query *q,
-			    const struct kc_match_opts *o, const double *tidf,
+static int score_exhaustive(const struct kc_index *ix, const struct bm25f *s,
+			    const struct query *q, const struct kc_match_opts *o, const double *tidf,
 			    struct heap_item *heap, size_t *hn, unsigned k, size_t *candidates)
 {
 	uint32_t cap = kc_index_capacity(ix);
@@ -475,7 +503,7 @@ static int score_exhaustive(const struct kc_index *ix, const struct query *q,
 			const struct kc_doc *d = kc_index_doc(ix, pc.doc);
 			if (d == NULL || !usable(d, pc.doc, o))
 				continue;
-			acc[pc.doc] += q->w[i] * tidf[i] * term_weight(ix, o, d->len, pc.tf);
+			acc[pc.doc] += q->w[i] * tidf[i] * term_weight(s, d->len, pc.tf);
 			if (!seen[pc.doc]) {
 				seen[pc.doc] = 1;
 				(*candidates)++;
@@ -520,20 +548,49 @@ static double max_bonus(const struct kc_match_opts *o)
 	return b > 0 ? b : 0;
 }
 
-/* An upper bound of term i's contribution to any document's text score, from the largest tf
- * and shortest field of its postings. */
-static double upper_bound(const struct kc_index *ix, const struct kc_match_opts *o,
-			  const struct kc_postings *pc, double qw, double tidf)
+/* An upper bound of a term's contribution to a document whose fields hold at most maxtf[f] of
+ * it and are at least minlen[f] long: a whole list's statistics or one skip block's. */
+static double bound_of(const struct bm25f *s, const uint16_t *minlen, const uint16_t *maxtf, double qw, double tidf)
 {
-	return qw * tidf * term_weight(ix, o, pc->minlen, pc->maxtf) * (1 + 1e-9) + 1e-12;
+	return qw * tidf * term_weight(s, minlen, maxtf) * (1 + 1e-9) + 1e-12;
 }
 
 struct cursor {
 	struct kc_postings pc;
 	size_t term; /* index into the query */
-	double ub;
+	double ub;   /* bound over the whole list */
+	double pw;   /* the weights of the pairs the term is in */
 	int live;
+	uint32_t sb; /* the skip block bub bounds (UINT32_MAX: none yet) */
+	double bub;
 };
+
+#define OCC_MANY 1e300 /* any number of positions */
+
+/* How many positions a posting with these tfs has (one per occurrence in a text field), or
+ * OCC_MANY when a tf is saturated (then the positions may be more). */
+static double occurrences(const uint16_t *tf)
+{
+	double n = 0;
+	for (int f = 0; f < KC_FIELD_COUNT; f++) {
+		if (!(KC_FIELD_TEXT_MASK & (1u << f)))
+			continue;
+		if (tf[f] == UINT16_MAX)
+			return OCC_MANY;
+		n += tf[f];
+	}
+	return n;
+}
+
+/* The most a pair of weight w adds to a document where its terms have at most na and nb
+ * positions: each of the na · nb pairs of occurrences adds at most 1 to closeness()'s acc. */
+static double pair_bound(double w, double na, double nb)
+{
+	if (na >= OCC_MANY || nb >= OCC_MANY)
+		return w * (1 + 1e-9) + 1e-12;
+	double a = na * nb;
+	return w * (a / (PROX_K + a)) * (1 + 1e-9) + 1e-12;
+}
 
 static int by_ub(const void *a, const void *b)
 {
@@ -543,100 +600,310 @@ static int by_ub(const void *a, const void *b)
 	return x->term < y->term ? -1 : x->term > y->term;
 }
 
-/* MaxScore (Turtle & Flood), document at a time: terms sorted by their upper bound; the
- * lowest ones whose bounds together cannot lift a document into the top k (given the current
- * k-th score θ and the largest bonus) are non-essential: a document is only considered when an
- * essential term holds it, and non-essential lists are read only while the document can still
- * make it. Scores are summed in query-term order, as the exhaustive scorer does, so both give
- * identical results (a property test checks this). */
-static int score_maxscore(const struct kc_index *ix, const struct query *q,
-			  const struct kc_match_opts *o, const double *tidf,
+/* The bound of the skip block of c that holds doc, or would hold it; 0 when the list has
+ * nothing at or after doc. Moves only the cursor's shallow block index, never the cursor:
+ * doc must not go back. */
+static double block_bound(const struct bm25f *s, const struct query *q, const double *tidf,
+			  struct cursor *c, uint32_t doc)
+{
+	uint32_t from = c->sb == UINT32_MAX || c->sb < c->pc.bi ? c->pc.bi : c->sb;
+	uint32_t j = kc_postings_block_find(&c->pc, from, doc);
+	if (j >= c->pc.nblk) {
+		c->sb = j;
+		c->bub = 0;
+	} else if (j != c->sb) {
+		c->sb = j;
+		c->bub = bound_of(s, c->pc.blk[j].minlen, c->pc.blk[j].maxtf, q->w[c->term],
+				  tidf[c->term]);
+	}
+	return c->bub;
+}
+
+/* An essential list in the min-heap of current documents: (its document, its cursor). */
+struct eh_item {
+	uint32_t doc, i;
+};
+
+static void eh_down(struct eh_item *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && h[l].doc < h[m].doc)
+			m = l;
+		if (r < n && h[r].doc < h[m].doc)
+			m = r;
+		if (m == i)
+			return;
+		struct eh_item t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+static void eh_up(struct eh_item *h, size_t i)
+{
+	while (i > 0 && h[i].doc < h[(i - 1) / 2].doc) {
+		struct eh_item t = h[i];
+		h[i] = h[(i - 1) / 2];
+		h[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+/* A term's state in the document being scored. */
+enum { T_UNKNOWN = 0, T_HERE = 1, T_ABSENT = 2 };
+
+/* MaxScore (Turtle & Flood) with block-max bounds, document at a time. Terms are sorted by
+ * their upper bound; the lowest ones whose bounds together (with the pairs among them) cannot
+ * lift a document into the top k, given the current k-th score θ and the largest bonus, are
+ * non-essential: a document is only considered when an essential term holds it. Then, each
+ * cheaper than the next:
+ *  - a window up to the end of the essential lists' current skip blocks is skipped whole when
+ *    their block bounds cannot reach θ;
+ *  - a document is dropped when the essential terms it has (their tfs, with their blocks'
+ *    shortest field lengths), the pairs they could form and the non-essential bounds cannot
+ *    reach θ (the document itself is not read);
+ *  - the essential terms are scored exactly, the non-essential ones bounded by their blocks at
+ *    the document, pairs only counted while neither term is known to be absent; the
+ *    non-essential lists are then probed (skipping blocks), highest bound first, while the
+ *    document can still make it.
+ * A pair of neighbours adds only where both its terms are, at most w · A / (1 + A) with A the
+ * product of their numbers of positions (known from the tfs of the postings read; w for a term
+ * not read yet): one occurrence each adds at most half the weight. Scores are
+ * summed in query-term order, as the exhaustive scorer does, so both give identical results
+ * (a property test checks this). */
+static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
+			  const struct query *q, const struct kc_match_opts *o, const double *tidf,
 			  struct heap_item *heap, size_t *hn, unsigned k, size_t *candidates)
 {
-	size_t n = q->n;
+	size_t n = q->n, np = q->npairs;
 	int rc = 0;
 	struct cursor *c = calloc(n ? n : 1, sizeof(*c));
-	double *cum = calloc(n + 1, sizeof(double)); /* cum[i] = Σ ub of c[0..i) */
+	double *cum = calloc(n + 1, sizeof(double)); /* Σ ub of c[0..i) and their pairs */
 	double *contrib = calloc(n ? n : 1, sizeof(double));
-	double *pub = calloc(n ? n : 1, sizeof(double)); /* pair bounds carried by each term */
+	size_t *pos = calloc(n ? n : 1, sizeof(size_t)); /* a term's place in c */
+	size_t *adj = calloc(n + 1 + 2 * np, sizeof(size_t)); /* per term, its pairs (CSR) */
 	const uint8_t **plo = calloc(n ? n : 1, sizeof(*plo)), **phi = calloc(n ? n : 1,
 									       sizeof(*phi));
-	uint8_t *here = calloc(n ? n : 1, 1); /* term found in the current document */
-	if (c == NULL || cum == NULL || contrib == NULL || pub == NULL || plo == NULL ||
-	    phi == NULL || here == NULL) {
+	uint8_t *state = calloc(n ? n : 1, 1); /* T_* per term for the current document */
+	double *cnt = calloc(n ? n : 1, sizeof(double)); /* per term: (the most) positions */
+	struct eh_item *eh = calloc(n ? n : 1, sizeof(*eh)); /* essential lists, a min-heap */
+	size_t *at = calloc(n ? n : 1, sizeof(*at));         /* the lists at the candidate */
+	if (c == NULL || cum == NULL || contrib == NULL || pos == NULL || adj == NULL ||
+	    plo == NULL || phi == NULL || state == NULL || cnt == NULL || eh == NULL || at == NULL) {
 		rc = KC_ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		kc_index_postings(ix, q->terms[i], strlen(q->terms[i]), &c[i].pc);
 		c[i].term = i;
-		c[i].ub = upper_bound(ix, o, &c[i].pc, q->w[i], tidf[i]);
+		c[i].ub = bound_of(s, c[i].pc.minlen, c[i].pc.maxtf, q->w[i], tidf[i]);
+		c[i].sb = UINT32_MAX;
 		c[i].live = kc_postings_next(&c[i].pc);
 	}
-	/* a pair adds only where both its terms are: its bound rides on one of them (the one with
-	 * the larger bound, usually the rarer, whose list is read anyway) */
-	for (size_t p = 0; p < q->npairs; p++) {
-		const struct pair *pr = &q->pairs[p];
-		size_t t = c[pr->b].ub > c[pr->a].ub ? pr->b : pr->a;
-		pub[t] += pr->w;
+	/* the pairs of each term: adj[adj[t] .. adj[t + 1]) are pair indexes */
+	size_t *pstart = adj, *plist = adj + n + 1;
+	for (size_t p = 0; p < np; p++) {
+		pstart[q->pairs[p].a + 1]++;
+		pstart[q->pairs[p].b + 1]++;
 	}
-	for (size_t i = 0; i < n; i++)
-		c[i].ub += pub[i] * (1 + 1e-9);
+	for (size_t t = 0; t < n; t++)
+		pstart[t + 1] += pstart[t];
+	for (size_t t = 0; t < n; t++) /* pos serves as the fill counters for now */
+		pos[t] = pstart[t];
+	for (size_t p = 0; p < np; p++) {
+		plist[pos[q->pairs[p].a]++] = p;
+		plist[pos[q->pairs[p].b]++] = p;
+	}
+	for (size_t p = 0; p < np; p++) {
+		double w = q->pairs[p].w * (1 + 1e-9);
+		c[q->pairs[p].a].pw += w; /* c is still in term order */
+		c[q->pairs[p].b].pw += w;
+	}
 	qsort(c, n, sizeof(*c), by_ub);
 	for (size_t i = 0; i < n; i++)
+		pos[c[i].term] = i;
+	/* cum[i + 1]: a document holding none of c[i + 1..n) scores at most this */
+	for (size_t i = 0; i < n; i++) {
 		cum[i + 1] = cum[i] + c[i].ub;
-	double bmax = 1 + max_bonus(o);
+		size_t t = c[i].term;
+		for (size_t e = pstart[t]; e < pstart[t + 1]; e++) {
+			const struct pair *pr = &q->pairs[plist[e]];
+			size_t other = pr->a == t ? pr->b : pr->a;
+			if (pos[other] < i) /* both in c[0..i] now */
+				cum[i + 1] += pair_bound(pr->w, OCC_MANY, OCC_MANY);
+		}
+	}
+	double bmax = (1 + max_bonus(o)) * (1 + 1e-9);
+	const struct kc_doc_hot *hot = kc_index_hot(ix);
+	uint32_t ndocs = kc_index_capacity(ix);
 	size_t first_ess = 0; /* c[first_ess..n) are essential */
+	uint32_t win_end = 0; /* documents up to here passed the window test */
+	int in_win = 0, rebuild = 1, dirty = 0;
+	size_t neh = 0, nat;
 	for (;;) {
 		double theta = *hn < k ? -1 : heap[0].score;
-		while (first_ess < n && cum[first_ess + 1] * bmax < theta)
+		while (first_ess < n && cum[first_ess + 1] * bmax < theta) {
 			first_ess++;
+			in_win = 0;
+			rebuild = 1;
+		}
 		if (first_ess == n)
 			break;
-		/* the next candidate: the smallest current document of the essential lists */
-		uint32_t doc = UINT32_MAX;
-		for (size_t i = first_ess; i < n; i++)
-			if (c[i].live && c[i].pc.doc < doc)
-				doc = c[i].pc.doc;
-		if (doc == UINT32_MAX)
+		if (rebuild) { /* the essential lists by their current document */
+			neh = 0;
+			for (size_t i = first_ess; i < n; i++)
+				if (c[i].live)
+					eh[neh++] = (struct eh_item){c[i].pc.doc, (uint32_t)i};
+			for (size_t j = neh / 2; j-- > 0;)
+				eh_down(eh, neh, j);
+			rebuild = 0;
+		}
+		if (neh == 0)
 			break;
-		const struct kc_doc *d = kc_index_doc(ix, doc);
-		int use = d != NULL && usable(d, doc, o);
-		double essential = 0;
-		memset(contrib, 0, n * sizeof(double));
-		memset(here, 0, n);
-		for (size_t i = first_ess; i < n; i++) {
-			if (!c[i].live || c[i].pc.doc != doc)
+		/* the next candidate: the smallest current document of the essential lists */
+		uint32_t doc = eh[0].doc;
+		if (theta > 0 && (!in_win || doc > win_end)) {
+			/* the window [doc, end]: every essential list's current block reaches end */
+			uint32_t end = UINT32_MAX;
+			for (size_t i = first_ess; i < n; i++)
+				if (c[i].live && c[i].pc.blk[c[i].pc.bi].last < end)
+					end = c[i].pc.blk[c[i].pc.bi].last;
+			double wb = cum[first_ess];
+			for (size_t i = first_ess; i < n; i++)
+				if (c[i].live && c[i].pc.doc <= end)
+					wb += block_bound(s, q, tidf, &c[i], c[i].pc.doc) + c[i].pw;
+			if (wb * bmax < theta) { /* nothing in the window can enter */
+				for (size_t i = first_ess; i < n; i++)
+					if (c[i].live && c[i].pc.doc <= end)
+						c[i].live = kc_postings_seek(&c[i].pc, end + 1);
+				rebuild = 1;
 				continue;
+			}
+			in_win = 1;
+			win_end = end;
+		}
+		if (dirty) { /* the last document set every term's state */
+			memset(state, T_UNKNOWN, n);
+			dirty = 0;
+		}
+		/* the essential lists at doc; a bound without reading doc: their tfs with their
+		 * blocks' shortest fields */
+		nat = 0;
+		double eb = 0;
+		while (neh > 0 && eh[0].doc == doc) {
+			size_t i = eh[0].i, t = c[i].term;
+			at[nat++] = i;
+			eh[0] = eh[--neh];
+			eh_down(eh, neh, 0);
+			state[t] = T_HERE;
+			cnt[t] = occurrences(c[i].pc.tf);
+			eb += bound_of(s, c[i].pc.blk[c[i].pc.bi].minlen, c[i].pc.tf, q->w[t], tidf[t]);
+		}
+		for (size_t j = 0; j < nat; j++) {
+			size_t t = c[at[j]].term;
+			for (size_t e = pstart[t]; e < pstart[t + 1]; e++) {
+				const struct pair *pr = &q->pairs[plist[e]];
+				size_t other = pr->a == t ? pr->b : pr->a;
+				if (pos[other] < first_ess) /* not read yet */
+					eb += pair_bound(pr->w, cnt[t], OCC_MANY);
+				else if (state[other] == T_HERE && t < other)
+					eb += pair_bound(pr->w, cnt[t], cnt[other]);
+			}
+		}
+		const struct kc_doc_hot *h = doc < ndocs ? &hot[doc] : NULL;
+		int use = (eb + cum[first_ess]) * bmax >= theta && h != NULL &&
+			  usable_hot(ix, h, doc, o);
+		double bound = 0;
+		if (use) {
+			dirty = 1;
+			for (size_t i = first_ess; i < n; i++)
+				if (state[c[i].term] != T_HERE)
+					state[c[i].term] = T_ABSENT;
+		}
+		for (size_t j = 0; j < nat; j++) {
+			size_t i = at[j], t = c[i].term;
 			if (use) {
-				size_t t = c[i].term;
-				contrib[t] = q->w[t] * tidf[t] * term_weight(ix, o, d->len, c[i].pc.tf);
-				essential += contrib[t] + pub[t];
-				here[t] = 1;
+				contrib[t] = q->w[t] * tidf[t] * term_weight(s, h->len, c[i].pc.tf);
+				bound += contrib[t];
 				plo[t] = c[i].pc.pos;
 				phi[t] = c[i].pc.pos_end;
+			} else {
+				state[t] = T_UNKNOWN;
 			}
 			c[i].live = kc_postings_next(&c[i].pc);
+			if (c[i].live) {
+				/* the record of this list's next candidate: fetched while others are
+				 * scored */
+				if (c[i].pc.doc < ndocs)
+					__builtin_prefetch(&hot[c[i].pc.doc]);
+				eh[neh] = (struct eh_item){c[i].pc.doc, (uint32_t)i};
+				eh_up(eh, neh++);
+			}
 		}
 		if (!use)
 			continue;
-		/* non-essential lists, highest bound first, while the document can still make it */
-		double bound = essential;
+		/* the non-essential terms, lazily: first their lists' bounds and the pairs they
+		 * could form (cum[first_ess], and with the essential terms doc has) */
+		bound += cum[first_ess];
+		for (size_t i = first_ess; i < n; i++) {
+			size_t t = c[i].term;
+			if (state[t] != T_HERE)
+				continue;
+			for (size_t e = pstart[t]; e < pstart[t + 1]; e++) {
+				const struct pair *pr = &q->pairs[plist[e]];
+				size_t other = pr->a == t ? pr->b : pr->a;
+				if (pos[other] < first_ess)
+					bound += pair_bound(pr->w, cnt[t], OCC_MANY);
+				else if (state[other] == T_HERE && t < other)
+					bound += pair_bound(pr->w, cnt[t], cnt[other]);
+			}
+		}
+		for (size_t i = 0; i < first_ess; i++)
+			cnt[c[i].term] = OCC_MANY;
+		/* then each, highest bound first, while doc can still make it: the bound of the
+		 * block that would hold doc, then its posting (through the skips) */
 		int pruned = 0;
 		for (size_t i = first_ess; i-- > 0;) {
-			if ((bound + cum[i + 1]) * bmax < theta) {
+			if (bound * bmax < theta) {
 				pruned = 1;
 				break;
 			}
-			if (c[i].live && c[i].pc.doc < doc)
+			size_t t = c[i].term;
+			double cur = c[i].ub;
+			if (c[i].live && c[i].pc.doc < doc) {
+				double bb = block_bound(s, q, tidf, &c[i], doc);
+				bound += bb - cur;
+				cur = bb;
+				if (bound * bmax < theta) {
+					pruned = 1;
+					break;
+				}
 				c[i].live = kc_postings_seek(&c[i].pc, doc);
-			if (c[i].live && c[i].pc.doc == doc) {
-				size_t t = c[i].term;
-				contrib[t] = q->w[t] * tidf[t] * term_weight(ix, o, d->len, c[i].pc.tf);
-				bound += contrib[t] + pub[t]; /* exact for the term, bound for its pairs */
-				here[t] = 1;
+			}
+			int here = c[i].live && c[i].pc.doc == doc;
+			double now = here ? occurrences(c[i].pc.tf) : 0;
+			/* its pairs: from "any number of positions" to the document's (or none) */
+			for (size_t e = pstart[t]; e < pstart[t + 1]; e++) {
+				const struct pair *pr = &q->pairs[plist[e]];
+				size_t other = pr->a == t ? pr->b : pr->a;
+				if (state[other] == T_ABSENT)
+					continue;
+				bound -= pair_bound(pr->w, cnt[t], cnt[other]);
+				if (here)
+					bound += pair_bound(pr->w, now, cnt[other]);
+			}
+			cnt[t] = now;
+			if (here) {
+				state[t] = T_HERE;
+				contrib[t] = q->w[t] * tidf[t] * term_weight(s, h->len, c[i].pc.tf);
+				bound += contrib[t] - cur;
 				plo[t] = c[i].pc.pos;
 				phi[t] = c[i].pc.pos_end;
+			} else {
+				state[t] = T_ABSENT;
+				bound -= cur;
 			}
 		}
 		if (pruned)
@@ -644,18 +911,23 @@ static int score_maxscore(const struct kc_index *ix, const struct query *q,
 		(*candidates)++;
 		double score = 0, pairs = 0;
 		for (size_t t = 0; t < n; t++)
-			score += contrib[t];
-		for (size_t p = 0; p < q->npairs; p++)
-			if (q->pairs[p].w > 0 && here[q->pairs[p].a] && here[q->pairs[p].b])
-				pairs += q->pairs[p].w;
-		double f = 1 + bonuses(o, d, NULL);
+			if (state[t] == T_HERE)
+				score += contrib[t];
+		for (size_t p = 0; p < np; p++) {
+			const struct pair *pr = &q->pairs[p];
+			if (pr->w > 0 && state[pr->a] == T_HERE && state[pr->b] == T_HERE)
+				pairs += pair_bound(pr->w, cnt[pr->a], cnt[pr->b]);
+		}
+		double f = 1 + bonuses(o, kc_index_doc(ix, doc), NULL); /* reads it only for a
+									     region or a TRL */
 		/* the positions are read only when the pairs could lift the document into the
-		 * top k (each pair adds less than its weight) */
+		 * top k (each pair adds less than its weight, and less the fewer positions its
+		 * terms have) */
 		if ((score + pairs) * f * (1 + 1e-9) < theta)
 			continue;
-		for (size_t p = 0; p < q->npairs && pairs > 0; p++) {
+		for (size_t p = 0; p < np && pairs > 0; p++) {
 			const struct pair *pr = &q->pairs[p];
-			if (pr->w > 0 && here[pr->a] && here[pr->b])
+			if (pr->w > 0 && state[pr->a] == T_HERE && state[pr->b] == T_HERE)
 				score += pr->w * closeness(plo[pr->a], phi[pr->a], plo[pr->b],
 							   phi[pr->b], NULL);
 		}
@@ -665,10 +937,14 @@ out:
 	free(c);
 	free(cum);
 	free(contrib);
-	free(pub);
+	free(pos);
+	free(adj);
 	free(plo);
 	free(phi);
-	free(here);
+	free(state);
+	free(cnt);
+	free(eh);
+	free(at);
 	return rc;
 }
 
@@ -883,8 +1159,10 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 		double wa = q->w[pr->a] * tidf[pr->a], wb = q->w[pr->b] * tidf[pr->b];
 		pr->w = o->proximity > 0 ? o->proximity * (wa < wb ? wa : wb) : 0;
 	}
-	rc = o->exhaustive ? score_exhaustive(ix, q, o, tidf, heap, &hn, want, &out->candidates)
-			   : score_maxscore(ix, q, o, tidf, heap, &hn, want, &out->candidates);
+	struct bm25f s;
+	bm25f_init(&s, ix, o);
+	rc = o->exhaustive ? score_exhaustive(ix, &s, q, o, tidf, heap, &hn, want, &out->candidates)
+			   : score_maxscore(ix, &s, q, o, tidf, heap, &hn, want, &out->candidates);
 	if (rc != 0) {
 		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 		goto out;
@@ -950,7 +1228,7 @@ static int run_query(const struct kc_index *ix, struct query *q, const struct kc
 			struct kc_match_part *p = &hit->parts[hit->nparts++];
 			p->term = q->terms[i];
 			p->via = q->via[i] != SIZE_MAX ? q->terms[q->via[i]] : NULL;
-			p->score = q->w[i] * tidf[i] * term_weight(ix, o, d->len, pc.tf);
+			p->score = q->w[i] * tidf[i] * term_weight(&s, d->len, pc.tf);
 			memcpy(p->tf, pc.tf, sizeof(p->tf));
 			plo[order[j].doc * q->n + i] = pc.pos;
 			phi[order[j].doc * q->n + i] = pc.pos_end;

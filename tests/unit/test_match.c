@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "kechan/match.h"
+#include "index/index_int.h" /* kc__index_set_block */
 
 static struct kc_text *g_text;
 
@@ -20,14 +21,15 @@ static struct kc_assoc *trained(void);
 static struct kc_lsa *trained_lsa(void);
 
 /* doc_text for tests: texts by document number */
+#define TEXTS_MAX 4096
 struct texts {
-	char *v[512];
+	char *v[TEXTS_MAX];
 };
 
 static int texts_of(void *ud, uint32_t doc, char **text)
 {
 	struct texts *t = ud;
-	*text = doc < 512 && t->v[doc] ? strdup(t->v[doc]) : NULL;
+	*text = doc < TEXTS_MAX && t->v[doc] ? strdup(t->v[doc]) : NULL;
 	return 0;
 }
 
@@ -200,7 +202,7 @@ static void test_rerank_by_field_vectors(void **state)
 	for (size_t i = 0; i < r.n; i++)
 		assert_true(r.hits[i].field_score == 0);
 	kc_match_result_free(&r);
-	for (size_t i = 0; i < 512; i++)
+	for (size_t i = 0; i < TEXTS_MAX; i++)
 		free(tx.v[i]);
 	kc_index_free(ix);
 	kc_lsa_free(m);
@@ -288,6 +290,156 @@ static void test_postings_hold_documents_in_order_with_field_counts(void **state
 	kc_index_postings(ix, "no-such-term", 12, &pc);
 	assert_int_equal(kc_postings_next(&pc), 0);
 	kc_index_free(ix);
+}
+
+/* Documents of random words from a small vocabulary, so each word's list spans many blocks
+ * of a small block size. */
+static const char *const bwords[] = {"硬碳", "负极", "首效", "钠离子电池", "正极", "电解液",
+				     "隔膜", "钙钛矿", "银浆", "回收", "储能", "快充"};
+#define NBWORDS (sizeof(bwords) / sizeof(bwords[0]))
+
+static void put_random_words(struct kc_index *ix, int i, unsigned *seed)
+{
+	char title[256] = "", desc[1024] = "", id[16];
+	size_t tl = 0, dl = 0;
+	for (unsigned w = (unsigned)rand_r(seed) % 3 + 1; w > 0; w--)
+		tl += (size_t)snprintf(title + tl, sizeof(title) - tl, "%s ",
+				       bwords[(unsigned)rand_r(seed) % NBWORDS]);
+	for (unsigned w = (unsigned)rand_r(seed) % 30; w > 0; w--)
+		dl += (size_t)snprintf(desc + dl, sizeof(desc) - dl, "%s，",
+				       bwords[(unsigned)rand_r(seed) % NBWORDS]);
+	snprintf(id, sizeof(id), "b%d", i);
+	json_t *rec = json_pack("{s:s, s:s, s:s, s:[s]}", "id", id, "title", title, "description",
+				desc, "keywords", bwords[(unsigned)rand_r(seed) % NBWORDS]);
+	struct kc_err err = KC_ERR_INIT;
+	assert_int_equal(kc_index_put(ix, KC_DOC_SUPPLY, rec, NULL, &err), 0);
+	json_decref(rec);
+}
+
+/* One posting as a linear reading sees it. */
+struct lpost {
+	uint32_t doc;
+	uint16_t tf[KC_FIELD_COUNT];
+	const uint8_t *pos, *pos_end;
+};
+
+/* Every list of ix: its skip blocks hold their postings' last document and bounds, and seeks
+ * to random targets land where a linear reading does, with the same frequencies and
+ * positions; next() after a seek goes on as the linear reading does. */
+static void check_blocks_and_seeks(const struct kc_index *ix, uint32_t block, unsigned *seed)
+{
+	static struct lpost lp[4096];
+	/* the packed records scoring reads agree with the documents (tombstones included) */
+	const struct kc_doc_hot *hot = kc_index_hot(ix);
+	for (uint32_t d = 0; d < kc_index_capacity(ix); d++) {
+		const struct kc_doc *x = kc_index_doc(ix, d);
+		assert_memory_equal(hot[d].len, x->len, sizeof(x->len));
+		assert_int_equal(hot[d].kind, x->kind);
+		assert_int_equal(hot[d].vis, x->vis);
+		assert_int_equal(hot[d].deleted, x->deleted);
+		assert_int_equal(hot[d].closed, x->closed);
+	}
+	for (size_t w = 0; w < NBWORDS; w++) {
+		struct kc_postings pc;
+		size_t n = 0;
+		kc_index_postings(ix, bwords[w], strlen(bwords[w]), &pc);
+		while (kc_postings_next(&pc)) {
+			assert_true(n < 4096);
+			lp[n].doc = pc.doc;
+			memcpy(lp[n].tf, pc.tf, sizeof(pc.tf));
+			lp[n].pos = pc.pos;
+			lp[n].pos_end = pc.pos_end;
+			assert_int_equal(pc.bi, n / block); /* the cursor knows its block */
+			n++;
+		}
+		assert_int_equal(n, pc.df);
+		assert_int_equal(pc.nblk, (n + block - 1) / block);
+		for (uint32_t j = 0; j < pc.nblk; j++) {
+			const struct kc_postings_block *b = &pc.blk[j];
+			size_t from = (size_t)j * block, to = from + block < n ? from + block : n;
+			assert_int_equal(b->last, lp[to - 1].doc);
+			for (int f = 0; f < KC_FIELD_COUNT; f++) {
+				uint16_t maxtf = 0, minlen = 0;
+				for (size_t k = from; k < to; k++) {
+					uint16_t len = kc_index_doc(ix, lp[k].doc)->len[f];
+					if (lp[k].tf[f] == 0)
+						continue;
+					if (lp[k].tf[f] > maxtf)
+						maxtf = lp[k].tf[f];
+					if (minlen == 0 || len < minlen)
+						minlen = len;
+				}
+				assert_int_equal(b->maxtf[f], maxtf);
+				assert_int_equal(b->minlen[f], minlen);
+			}
+		}
+		for (int round = 0; round < 20; round++) {
+			kc_index_postings(ix, bwords[w], strlen(bwords[w]), &pc);
+			uint32_t target = 0;
+			size_t k = 0; /* lp[k]: the first document >= target */
+			for (;;) {
+				target += (uint32_t)((unsigned)rand_r(seed) % (4 * block + 2));
+				while (k < n && lp[k].doc < target)
+					k++;
+				int got = kc_postings_seek(&pc, target);
+				if (k == n) {
+					assert_int_equal(got, 0);
+					break;
+				}
+				assert_int_equal(got, 1);
+				assert_int_equal(pc.doc, lp[k].doc);
+				assert_memory_equal(pc.tf, lp[k].tf, sizeof(pc.tf));
+				assert_ptr_equal(pc.pos, lp[k].pos);
+				assert_ptr_equal(pc.pos_end, lp[k].pos_end);
+				assert_int_equal(kc_postings_block_find(&pc, 0, target), k / block);
+				if ((unsigned)rand_r(seed) % 3 == 0) { /* and on, one by one */
+					int more = kc_postings_next(&pc);
+					assert_int_equal(more, k + 1 < n);
+					if (!more)
+						break;
+					k++;
+					assert_int_equal(pc.doc, lp[k].doc);
+					assert_ptr_equal(pc.pos, lp[k].pos);
+					target = pc.doc;
+				}
+			}
+		}
+	}
+}
+
+static void test_seeks_skip_blocks_and_read_what_a_linear_reading_reads(void **state)
+{
+	(void)state;
+	static const uint32_t sizes[] = {1, 2, 3, 8, KC_INDEX_BLOCK};
+	unsigned seed = 11;
+	char path[] = "/tmp/kc_blk_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		struct kc_index *ix = NULL, *b = NULL;
+		struct kc_err err = KC_ERR_INIT;
+		assert_int_equal(kc_index_new(&ix, g_text, &err), 0);
+		assert_int_equal(kc__index_set_block(ix, sizes[s]), 0);
+		int i = 0;
+		for (; i < 500; i++)
+			put_random_words(ix, i, &seed);
+		assert_int_equal(kc__index_set_block(ix, 4), KC_EINVAL); /* not once it has documents */
+		check_blocks_and_seeks(ix, sizes[s], &seed);
+		/* a snapshot keeps the blocks; appending to a loaded index extends them */
+		assert_int_equal(kc_index_save(ix, path, 1, &err), 0);
+		assert_int_equal(kc_index_load(&b, g_text, path, 1, &err), 0);
+		check_blocks_and_seeks(b, sizes[s], &seed);
+		for (; i < 700; i++) {
+			put_random_words(b, i, &seed);
+			if (i % 7 == 0) /* replaced: a tombstone and new postings */
+				put_random_words(b, i - 50, &seed);
+		}
+		check_blocks_and_seeks(b, sizes[s], &seed);
+		kc_index_free(b);
+		kc_index_free(ix);
+	}
+	unlink(path);
 }
 
 /* One node term against three supplies: codes and nodes fields have b = 0, weight 2 for nodes,
@@ -512,8 +664,9 @@ static void test_confidential_demands_only_for_their_org_or_admins(void **state)
 	kc_index_free(ix);
 }
 
-/* Property: MaxScore gives exactly the exhaustive scorer's results (ids, order and scores) on
- * random corpora and queries, with bonuses, visibility, exclusions and deletes in play. */
+/* Property: MaxScore with block-max bounds gives exactly the exhaustive scorer's results (ids,
+ * order and scores) on random corpora and queries, with bonuses, visibility, exclusions and
+ * deletes in play, with skip blocks of 1 to 128 postings. */
 static void test_pruned_equals_exhaustive_on_random_queries(void **state)
 {
 	(void)state;
@@ -528,8 +681,10 @@ static void test_pruned_equals_exhaustive_on_random_queries(void **state)
 	const size_t nw = sizeof(words) / sizeof(words[0]);
 	struct kc_assoc *assoc = trained();
 	struct kc_lsa *lsa = trained_lsa();
+	/* skip blocks of a few postings: block-max bounds and block skipping over many blocks */
+	static const uint32_t blocks[] = {1, 2, 4, 16, KC_INDEX_BLOCK, 3, 8, 32};
 	srand(42);
-	for (int round = 0; round < 6; round++) {
+	for (int round = 0; round < 8; round++) {
 		struct texts tx = {{0}};
 		struct kc_match_vecs *vecs = NULL; /* kept vectors give the same as fresh ones */
 		struct kc_err verr = KC_ERR_INIT;
@@ -537,13 +692,14 @@ static void test_pruned_equals_exhaustive_on_random_queries(void **state)
 		struct kc_index *ix = NULL;
 		struct kc_err err = KC_ERR_INIT;
 		assert_int_equal(kc_index_new(&ix, g_text, &err), 0);
+		assert_int_equal(kc__index_set_block(ix, blocks[round]), 0);
 		json_t *node = json_pack("{s:s, s:s, s:[s]}", "id", "li-lfp", "name", "磷酸铁锂",
 					 "aliases", "LiFePO4");
 		assert_int_equal(kc_index_add_node(ix, node, &err), 0);
 		json_decref(node);
 		kc_index_add_edge(ix, "li-lfp", "li-cell");
 		kc_index_add_edge(ix, "na-hardcarbon", "na-cell");
-		int ndocs = 150 + rand() % 150;
+		int ndocs = round < 6 ? 150 + rand() % 150 : 2000; /* the last rounds: long lists */
 		for (int i = 0; i < ndocs; i++) {
 			char title[256] = "", desc[1024] = "";
 			size_t tl = 0, dl = 0;
@@ -564,7 +720,7 @@ static void test_pruned_equals_exhaustive_on_random_queries(void **state)
 						rand() % 4 ? "public" : "confidential");
 			assert_int_equal(kc_index_put(ix, kind, rec, NULL, &err), 0);
 			long dn = kc_index_find(ix, kind, id);
-			assert_true(dn >= 0 && dn < 512);
+			assert_true(dn >= 0 && dn < TEXTS_MAX);
 			free(tx.v[dn]);
 			tx.v[dn] = kc_match_record_text(rec);
 			json_decref(rec);
@@ -621,7 +777,7 @@ static void test_pruned_equals_exhaustive_on_random_queries(void **state)
 			json_decref(q);
 		}
 		kc_index_free(ix);
-		for (size_t i = 0; i < 512; i++)
+		for (size_t i = 0; i < TEXTS_MAX; i++)
 			free(tx.v[i]);
 		kc_match_vecs_free(vecs);
 	}
@@ -1074,6 +1230,16 @@ static void test_snapshot_loads_the_same_index_and_refuses_damage(void **state)
 	fclose(f);
 	assert_int_equal(kc_index_load(&b, g_text, path, 42, &err), KC_ECORRUPT);
 	assert_non_null(strstr(err.msg, "checksum"));
+	/* a snapshot of an older format (3: no skip blocks) is refused, not misread */
+	assert_int_equal(kc_index_save(a, path, 42, &err), 0);
+	f = fopen(path, "r+b");
+	assert_non_null(f);
+	uint32_t old_format = 3;
+	fseek(f, 4, SEEK_SET);
+	assert_int_equal(fwrite(&old_format, sizeof(old_format), 1, f), 1);
+	fclose(f);
+	assert_int_equal(kc_index_load(&b, g_text, path, 42, &err), KC_ECORRUPT);
+	assert_null(b);
 	assert_int_equal(kc_index_save(a, path, 42, &err), 0);
 	assert_int_equal(truncate(path, size - 10), 0);
 	assert_int_equal(kc_index_load(&b, g_text, path, 42, &err), KC_ECORRUPT);
@@ -1322,6 +1488,7 @@ int main(void)
 		cmocka_unit_test(test_explanations_add_up_and_rank_is_by_score),
 		cmocka_unit_test(test_update_and_delete_take_effect_without_rebuild),
 		cmocka_unit_test(test_confidential_demands_only_for_their_org_or_admins),
+		cmocka_unit_test(test_seeks_skip_blocks_and_read_what_a_linear_reading_reads),
 		cmocka_unit_test(test_pruned_equals_exhaustive_on_random_queries),
 		cmocka_unit_test(test_near_duplicates_are_found_and_verified),
 		cmocka_unit_test(test_filters_equal_a_plain_reading_on_random_documents),
