@@ -1,7 +1,7 @@
 /* bench/match_speed: index build time, memory and top-10 latency of kechan's matching engine
  * against SQLite FTS5 (bm25()) and Xapian (BM25), on the same documents and terms, in one run.
  *
- *   match_speed_bench [--docs N] [--queries N] [--no-xapian] [--no-fts5]
+ *   match_speed_bench [--docs N] [--queries N] [--no-xapian] [--no-fts5] [--lsa]
  *
  * Documents (default 1,000,000): generated from the CSL literature set (bench/csl.c: 1,000
  * papers, 8,000 titles, 1,784 abstracts). Each is a copy of a random real document whose words
@@ -19,6 +19,11 @@
  * Xapian an OP_OR query with BM25Weight (python3-xapian, Debian's python3; bench/match_speed.py
  * times each get_mset() inside Python).
  *
+ * --lsa: field vectors (include/kechan/lsa.h) learned from every document as `kechan match
+ * assoc` would (time, peak resident set above what the process held), then the long queries
+ * again, each reranked (lsa_min 0): once computing the results' vectors from their texts, once
+ * with them kept (kc_match_vecs), as a running server has them.
+ *
  * Memory: the growth of the process's resident set during the build (FTS5 and Xapian also
  * write their index to disk: its size is shown). Release build; never a timed test. */
 #include <jansson.h>
@@ -31,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kechan/lsa.h"
 #include "kechan/match.h"
 #include "csl.h"
 
@@ -41,17 +47,24 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static double rss_mb(void)
+/* A line of /proc/self/status in MB: "VmRSS:" (now) or "VmHWM:" (the peak so far). */
+static double status_mb(const char *key)
 {
 	FILE *f = fopen("/proc/self/status", "r");
 	char line[256];
 	double kb = 0;
+	size_t n = strlen(key);
 	while (f && fgets(line, sizeof(line), f))
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			kb = strtod(line + 6, NULL);
+		if (strncmp(line, key, n) == 0)
+			kb = strtod(line + n, NULL);
 	if (f)
 		fclose(f);
 	return kb / 1024.0;
+}
+
+static double rss_mb(void)
+{
+	return status_mb("VmRSS:");
 }
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
@@ -128,6 +141,31 @@ struct gdoc {
 	char *ttitle, *tdesc, *tkw; /* analyzed, space-separated */
 };
 
+/* A generated document's text as kc_match_record_text lays a record out (the caller frees). */
+static char *gdoc_text(const struct gdoc *d)
+{
+	size_t n = (d->title ? strlen(d->title) : 0) + (d->kw ? strlen(d->kw) : 0) +
+		   (d->desc ? strlen(d->desc) : 0) + 4;
+	char *x = malloc(n);
+	if (x != NULL)
+		snprintf(x, n, "%s\n%s\n%s\n", d->title ? d->title : "", d->kw ? d->kw : "",
+			 d->desc ? d->desc : "");
+	return x;
+}
+
+struct gdocs {
+	const struct gdoc *v;
+	size_t n;
+};
+
+/* doc_text for the field vectors: documents were indexed in order, so number i is v[i] */
+static int gdocs_text(void *ud, uint32_t doc, char **text)
+{
+	const struct gdocs *g = ud;
+	*text = doc < g->n ? gdoc_text(&g->v[doc]) : NULL;
+	return 0;
+}
+
 static char *analyzed(const struct kc_text *t, struct kc_text_run *run, const char *s)
 {
 	json_t *a = json_array();
@@ -191,7 +229,7 @@ static double dir_mb(const char *dir)
 int main(int argc, char **argv)
 {
 	size_t ndocs = 1000000, nq = 1000;
-	int xapian = 1, fts5 = 1;
+	int xapian = 1, fts5 = 1, with_lsa = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--docs") == 0 && i + 1 < argc)
 			ndocs = strtoul(argv[++i], NULL, 10);
@@ -201,9 +239,11 @@ int main(int argc, char **argv)
 			xapian = 0;
 		else if (strcmp(argv[i], "--no-fts5") == 0)
 			fts5 = 0;
+		else if (strcmp(argv[i], "--lsa") == 0)
+			with_lsa = 1;
 		else {
 			fprintf(stderr, "usage: match_speed_bench [--docs N] [--queries N] "
-					"[--no-xapian] [--no-fts5]\n");
+					"[--no-xapian] [--no-fts5] [--lsa]\n");
 			return 2;
 		}
 	}
@@ -362,6 +402,69 @@ int main(int argc, char **argv)
 	e[0].s = lat_of(lat, nq);
 	e[0].l = lat_of(lat + nq, nq);
 	e[0].ok = 1;
+	/* --lsa: field vectors learned from every document as kechan match assoc would, then the
+	 * long queries reranked by them (all of them: lsa_min 0), first with the vectors computed
+	 * from the results' texts, then kept (kc_match_vecs) */
+	double t_lsa = 0, lsa_peak = 0;
+	struct lat lc = {0}, lw = {0};
+	size_t lsa_texts = 0, lsa_terms = 0;
+	unsigned lsa_dims = 0, lsa_pool = 0;
+	if (with_lsa) {
+		struct kc_lsa *m = NULL;
+		struct kc_match_vecs *vecs = NULL;
+		struct gdocs gd = {g, ndocs};
+		double hwm0 = status_mb("VmHWM:"), rss0 = rss_mb();
+		t0 = now();
+		kc_lsa_new(&m, &err);
+		for (size_t i = 0; i < ndocs; i++) {
+			char *x = gdoc_text(&g[i]);
+			if (x == NULL || kc_lsa_add(m, t, run, x, strlen(x), &err) != 0) {
+				fprintf(stderr, "match_speed: field vectors: %s\n", err.msg);
+				return 1;
+			}
+			free(x);
+			if (i % 100000 == 99999)
+				fprintf(stderr, "\rfield vectors: %zu documents", i + 1);
+		}
+		if (kc_lsa_finish(m, NULL, &err) != 0 || kc_match_vecs_new(&vecs, m, &err) != 0) {
+			fprintf(stderr, "match_speed: field vectors: %s\n", err.msg);
+			return 1;
+		}
+		t_lsa = now() - t0;
+		/* the peak above what the process held before (its earlier peak may be higher) */
+		lsa_peak = status_mb("VmHWM:") > hwm0 ? status_mb("VmHWM:") - rss0 : 0;
+		kc_lsa_stats(m, &lsa_texts, &lsa_terms, &lsa_dims);
+		fprintf(stderr, "\rfield vectors: learned in %.1f s       \n", t_lsa);
+		struct kc_match_opts lo = o;
+		lo.lsa = m;
+		lo.lsa_min = 0;
+		lo.vecs = vecs;
+		if ((ev = getenv("KC_SPEED_LSA_POOL")) != NULL) /* diagnosis: a smaller pool */
+			lo.lsa_pool = (unsigned)strtoul(ev, NULL, 10);
+		lsa_pool = lo.lsa_pool;
+		lo.doc_text = gdocs_text;
+		lo.doc_ud = &gd;
+		for (int pass = 0; pass < 2; pass++) {
+			for (size_t qi = nq; qi < 2 * nq; qi++) {
+				char *text = joined(qs[qi]);
+				struct kc_match_result r = {0};
+				double q0 = now();
+				if (kc_match_text(ix, t, text, &lo, &r, &err) != 0) {
+					fprintf(stderr, "match_speed: kechan query: %s\n", err.msg);
+					return 1;
+				}
+				lat[qi] = now() - q0;
+				kc_match_result_free(&r);
+				free(text);
+			}
+			if (pass == 0)
+				lc = lat_of(lat + nq, nq);
+			else
+				lw = lat_of(lat + nq, nq);
+		}
+		kc_match_vecs_free(vecs);
+		kc_lsa_free(m);
+	}
 	size_t kterms = kc_index_terms(ix), kbytes = kc_index_bytes(ix);
 	/* snapshot: save, then load as a restart would */
 	char snap[4200];
@@ -494,6 +597,13 @@ xapian_peer:
 		printf("kechan snapshot: %.0f MB, saved in %.2f s, loaded in %.2f s (%.0f%% of the "
 		       "build)\n",
 		       snap_mb, t_save, t_load, 100.0 * t_load / e[0].build_s);
+	if (with_lsa)
+		printf("kechan field vectors: learned from %zu documents in %.1f s (peak RSS +%.0f MB), "
+		       "%zu terms, %u dims; long queries reranked: p50 / p99 %.2f / %.2f ms with the "
+		       "vectors computed from the results' texts, %.2f / %.2f ms with them kept "
+		       "(without field vectors: %.2f / %.2f; pool %u)\n",
+		       lsa_texts, t_lsa, lsa_peak, lsa_terms, lsa_dims, lc.p50, lc.p99, lw.p50, lw.p99,
+		       e[0].l.p50, e[0].l.p99, lsa_pool);
 	if (!e[fb].ok) {
 		printf("no peer ran: no ratios\n");
 		goto done;
