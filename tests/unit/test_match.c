@@ -727,19 +727,29 @@ static void test_pruned_equals_exhaustive_on_random_queries(void **state)
 			if (rand() % 10 == 0) /* some are updated, some deleted */
 				kc_index_delete(ix, kind, id, &err);
 		}
-		for (int qn = 0; qn < 40; qn++) {
+		for (int qn = 0; qn < 60; qn++) {
 			char text[512] = "";
 			size_t ql = 0;
-			for (int w = rand() % 12 + 1; w > 0; w--)
-				ql += (size_t)snprintf(text + ql, sizeof(text) - ql, "%s ",
-						       words[(size_t)rand() % nw]);
+			if (qn % 3 == 2) {
+				/* a phrase: runs of neighbouring words, found side by side in many
+				 * documents (their titles are words written together), so pair bounds
+				 * decide what is pruned */
+				size_t at = (size_t)rand() % nw;
+				for (int w = rand() % 6 + 2; w > 0; w--, at = (at + 1 + (size_t)(rand() % 2)) % nw)
+					ql += (size_t)snprintf(text + ql, sizeof(text) - ql, "%s%s",
+							       words[at], rand() % 3 ? "" : " ");
+			} else {
+				for (int w = rand() % 12 + 1; w > 0; w--)
+					ql += (size_t)snprintf(text + ql, sizeof(text) - ql, "%s ",
+							       words[(size_t)rand() % nw]);
+			}
 			json_t *q = json_pack("{s:s, s:s, s:s, s:[s], s:s, s:i}", "id", "q", "title",
 					      text, "org_id", "o3", "nodes", nodes[rand() % 5], "region",
 					      regions[rand() % 5], "trl", rand() % 9 + 1);
 			struct kc_match_opts o;
 			kc_match_opts_default(&o, rand() % 2 ? KC_DOC_SUPPLY : KC_DOC_DEMAND);
 			o.k = (unsigned)(rand() % 20 + 1);
-			o.proximity = (double)(rand() % 4); /* 0 (off) .. 3: pair bounds must hold */
+			o.proximity = (double)(rand() % 6); /* 0 (off) .. 5: pair bounds must hold */
 			o.assoc = rand() % 2 ? assoc : NULL; /* expansion words are terms like any */
 			o.expand_min = (unsigned)(rand() % 3);
 			o.alias_weight = rand() % 2 ? KC_MATCH_ALIAS_WEIGHT : 0;
