@@ -26,8 +26,9 @@ int kc_cli_usage_error(const char *cmd, const char *fmt, ...) KC_PRINTF(2, 3);
 int kc_cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
 /* 1 when argv[i] is -h or --help. */
 int kc_cli_is_help(const char *arg);
-/* The path of a file kept beside an SQLite database (cli->db + ext: ".index", ".assoc") in
- * buf; 0 when the database is not a file (a server URL) or the path does not fit. */
+/* The path of a file kept beside an SQLite database (cli->db without a "sqlite:" prefix, + ext:
+ * ".index", ".assoc", ".lsa") in buf; 0 when the database is not a file (a server URL) or the
+ * path does not fit. */
 int kc_cli_beside_db(const struct kc_cli *cli, const char *ext, char *buf, size_t cap);
 /* Opens the store at cli->db (creating it when create is set). Prints the error itself. */
 int kc_cli_open(struct kc_cli *cli, int create, struct kc_store **out);

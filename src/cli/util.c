@@ -53,8 +53,12 @@ int kc_cli_is_help(const char *arg)
 
 int kc_cli_beside_db(const struct kc_cli *cli, const char *ext, char *buf, size_t cap)
 {
-	return strstr(cli->db, "://") == NULL &&
-	       (size_t)snprintf(buf, cap, "%s%s", cli->db, ext) < cap;
+	const char *db = cli->db;
+	if (strstr(db, "://") != NULL)
+		return 0;
+	if (strncmp(db, "sqlite:", 7) == 0) /* as kc_store_open and the server read it */
+		db += 7;
+	return (size_t)snprintf(buf, cap, "%s%s", db, ext) < cap;
 }
 
 int kc_cli_open(struct kc_cli *cli, int create, struct kc_store **out)

@@ -129,6 +129,9 @@ expect 1 "--no-store needs at least one --texts FILE" -- "$K" --db demo.db match
 expect 0 "5 texts (0 from the store, 5 from files)" -- "$K" --db demo.db match assoc --no-store --texts texts.jsonl --fields title --out t.assoc
 expect 0 "→ demo.db.assoc" -- "$K" --db demo.db match assoc --texts texts.jsonl
 [[ -s demo.db.assoc ]] && kc_ok || kc_fail "match assoc wrote no DB.assoc"
+# an sqlite: URL names the same files beside the database as the server reads
+expect 0 "→ demo.db.assoc" -- "$K" --db sqlite:demo.db match assoc --texts texts.jsonl
+[[ ! -e sqlite:demo.db.assoc ]] && kc_ok || kc_fail "match assoc wrote sqlite:demo.db.assoc"
 # Field vectors: learned beside the table, rerank a record's results, each says how close.
 [[ -s demo.db.lsa ]] && kc_ok || kc_fail "match assoc wrote no DB.lsa"
 expect 0 "领域相近 field similarity" -- "$K" --db demo.db match demand dem-0001 -k 3 --explain
