@@ -138,6 +138,9 @@ expect 0 "领域相近 field similarity" -- "$K" --db demo.db match demand dem-0
 "$K" --db demo.db --json match demand dem-0001 -k 3 | python3 -c 'import json,sys; d=json.load(sys.stdin); r=d["results"]; assert r and all(0 < x["field"]["similarity"] <= 1.0001 and x["field"]["score"] > 0 for x in r), r' &&
 	kc_ok || kc_fail "match --json field similarity"
 [[ $("$K" --db demo.db match demand dem-0001 -k 3 --explain --no-expand) != *"领域相近"* ]] && kc_ok || kc_fail "--no-expand still reranks by field vectors"
+# batch on all cores: the workers share the store (under a lock) and the kept vectors
+"$K" --db demo.db match batch --out fv.jsonl -k 3 >/dev/null && grep -q '"field":{"similarity"' fv.jsonl &&
+	kc_ok || kc_fail "match batch with field vectors"
 expect 1 "--dims takes a number from 8 to 512" -- "$K" --db demo.db match assoc --dims 4
 expect 0 "32 dims → l.lsa" -- "$K" --db demo.db match assoc --dims 32 --out t.assoc --lsa-out l.lsa
 printf 'KCLSxxxx' >bad.lsa
