@@ -208,22 +208,10 @@ static struct kc_assoc *task_assoc(const struct task *tk, const struct corpus *c
 		const struct doc *d = &c->v[i];
 		if (!in_task(tk, d))
 			continue;
-		int f = fields_of(tk, d);
-		struct kc_buf b;
-		kc_buf_init(&b, 0);
-		if ((f & F_TITLE) && d->title)
-			kc_buf_adds(&b, d->title);
-		if ((f & F_ABS) && d->abs) {
-			kc_buf_addc(&b, ' ');
-			kc_buf_adds(&b, d->abs);
-		}
-		if ((f & F_KW) && d->kw) {
-			kc_buf_addc(&b, ' ');
-			kc_buf_adds(&b, d->kw);
-		}
-		if (b.len)
-			kc_assoc_add(a, t, run, kc_buf_cstr(&b), b.len, &err);
-		kc_buf_release(&b);
+		char *x = doc_text_of(d, fields_of(tk, d));
+		if (strspn(x, "\n") < strlen(x)) /* a document with none of the fields: no text */
+			kc_assoc_add(a, t, run, x, strlen(x), &err);
+		free(x);
 	}
 	size_t i;
 	const json_t *x;

@@ -140,8 +140,6 @@ struct kc_match_vecs;
 KC_API int kc_match_vecs_new(struct kc_match_vecs **out, const struct kc_lsa *lsa,
 			     struct kc_err *err);
 KC_API void kc_match_vecs_free(struct kc_match_vecs *v);
-/* Vectors kept (for stats). */
-KC_API size_t kc_match_vecs_count(struct kc_match_vecs *v);
 
 /* A record's text as the field vectors read it: title, keywords and description,
  * one per line. The caller frees it; NULL when out of memory. */

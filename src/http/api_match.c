@@ -73,11 +73,11 @@ static void load_models(struct kc_http_match *m, int first)
 		return;
 	if (new_a && at != 0 && kc_assoc_load(&a, m->assoc_path, &err) != 0) {
 		fprintf(stderr, "kechan serve: %s; matching without query expansion\n", err.msg);
-		new_a = !first ? 0 : 1; /* keep the table loaded before */
+		new_a = first; /* else keep the table loaded before */
 	}
 	if (new_l && lt != 0 && kc_lsa_load(&l, m->lsa_path, &err) != 0) {
 		fprintf(stderr, "kechan serve: %s; matching without field vectors\n", err.msg);
-		new_l = !first ? 0 : 1;
+		new_l = first;
 	}
 	if (new_l && l != NULL && kc_match_vecs_new(&v, l, &err) != 0) {
 		kc_lsa_free(l);

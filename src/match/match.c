@@ -956,7 +956,7 @@ struct kc_match_vecs {
 	pthread_mutex_t mu;
 	float **pages;    /* VEC_PAGE vectors each, allocated on first use */
 	uint8_t **have;   /* per page: which are there (0 = not yet, 1 = there, 2 = no text) */
-	size_t npages, count;
+	size_t npages;
 };
 
 int kc_match_vecs_new(struct kc_match_vecs **out, const struct kc_lsa *lsa, struct kc_err *err)
@@ -984,14 +984,6 @@ void kc_match_vecs_free(struct kc_match_vecs *v)
 	free(v->have);
 	pthread_mutex_destroy(&v->mu);
 	free(v);
-}
-
-size_t kc_match_vecs_count(struct kc_match_vecs *v)
-{
-	pthread_mutex_lock(&v->mu);
-	size_t n = v->count;
-	pthread_mutex_unlock(&v->mu);
-	return n;
 }
 
 /* Copies doc's vector into out: 1 when there, 2 when the document has no text, 0 when not
@@ -1043,7 +1035,6 @@ static void vecs_put(struct kc_match_vecs *v, uint32_t doc, const float *vec)
 		if (vec != NULL)
 			memcpy(v->pages[pg] + i * v->dims, vec, v->dims * sizeof(*vec));
 		v->have[pg][i] = vec != NULL ? 1 : 2;
-		v->count++;
 	}
 out:
 	pthread_mutex_unlock(&v->mu);
@@ -1053,6 +1044,7 @@ out:
 struct ritem {
 	struct heap_item h;
 	double sim, fs;
+	double f;   /* 1 + its bonuses: the factor its text score is multiplied by */
 	int strong; /* a strong match by its words: stays ahead of the reranked */
 };
 
@@ -1081,7 +1073,8 @@ static int rerank(const struct kc_index *ix, const struct kc_text *t, const stru
 	}
 	for (size_t h = 0; h < *hn; h++) {
 		double f = 1 + bonuses(o, kc_index_doc(ix, heap[h].doc), NULL);
-		r[h] = (struct ritem){heap[h], 0, 0, heap[h].score / f >= KC_BAND_STRONG_MIN * qmax};
+		r[h] = (struct ritem){heap[h], 0, 0, f,
+				      heap[h].score / f >= KC_BAND_STRONG_MIN * qmax};
 	}
 	/* a cache of another model would give vectors of another space */
 	struct kc_match_vecs *vc = o->vecs != NULL && o->vecs->lsa == o->lsa ? o->vecs : NULL;
@@ -1109,10 +1102,9 @@ static int rerank(const struct kc_index *ix, const struct kc_text *t, const stru
 		double c = kc_lsa_dot(qvec, v, d);
 		if (c <= 0)
 			continue;
-		double f = 1 + bonuses(o, kc_index_doc(ix, heap[h].doc), NULL);
 		r[h].sim = c;
 		r[h].fs = o->lsa_weight * qmax * c;
-		r[h].h.score += r[h].fs * f;
+		r[h].h.score += r[h].fs * r[h].f;
 	}
 	qsort(r, *hn, sizeof(*r), by_ritem);
 	if (*hn > k)
@@ -1538,24 +1530,29 @@ int kc_match_store_text(void *ud, uint32_t doc, char **text)
 }
 
 /* The field vector of a long query's text (KC_MATCH_LSA_WEIGHT in match.h) into *out (the
- * caller frees it), NULL when there is none to use. */
+ * caller frees it), NULL when there is none to use. The text is text, else the record rec's
+ * (kc_match_record_text, built only when a vector is wanted). */
 static int query_vector(const struct kc_match_opts *o, const struct kc_text *t, size_t nwords,
-			const char *text, float **out, struct kc_err *err)
+			const char *text, const json_t *rec, float **out, struct kc_err *err)
 {
 	unsigned d = kc_lsa_dims(o->lsa);
 	size_t known = 0;
+	char *own = NULL;
 	*out = NULL;
 	if (d == 0 || o->doc_text == NULL || o->lsa_weight <= 0 || nwords < o->lsa_min ||
-	    text == NULL)
+	    (text == NULL && rec == NULL))
 		return 0;
 	struct kc_text_run *run = kc_text_run_new();
 	float *v = malloc(d * sizeof(*v));
 	int rc = 0;
-	if (run == NULL || v == NULL)
+	if (text == NULL)
+		text = own = kc_match_record_text(rec);
+	if (run == NULL || v == NULL || text == NULL)
 		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 	else
 		rc = kc_lsa_vector(o->lsa, t, run, text, strlen(text), v, &known, err);
 	kc_text_run_free(run);
+	free(own);
 	if (rc == 0 && known > 0)
 		*out = v;
 	else
@@ -1572,7 +1569,7 @@ int kc_match_text(const struct kc_index *ix, const struct kc_text *t, const char
 	memset(out, 0, sizeof(*out));
 	int rc = build_query(&q, ix, t, text, NULL, o, &nw, err);
 	if (rc == 0)
-		rc = query_vector(o, t, nw, text, &qvec, err);
+		rc = query_vector(o, t, nw, text, NULL, &qvec, err);
 	if (rc == 0)
 		rc = run_query(ix, &q, o, t, qvec, out, err);
 	free(qvec);
@@ -1602,15 +1599,11 @@ int kc_match_record(const struct kc_index *ix, const struct kc_text *t, const js
 	}
 	size_t nw;
 	float *qvec = NULL;
-	char *text = NULL;
 	int rc = build_query(&q, ix, t, NULL, rec, o, &nw, err);
-	if (rc == 0 && (text = kc_match_record_text(rec)) == NULL)
-		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = query_vector(&ro, t, nw, text, &qvec, err);
+		rc = query_vector(&ro, t, nw, NULL, rec, &qvec, err);
 	if (rc == 0)
 		rc = run_query(ix, &q, &ro, t, qvec, out, err);
-	free(text);
 	free(qvec);
 	q_free(&q);
 	return rc;
