@@ -524,6 +524,17 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 			kc_match_result_free(&r);
 		}
 		score_list(tk, c, q, ids, n, relevant, &mk);
+		if (!tk->field_task && getenv("KC_EVAL_MISSES") && (n == 0 || strcmp(ids[0], q->answer) != 0)) {
+			/* study: a known item not ranked first */
+			printf("MISS %s | %s\n", q->answer, q->text);
+			for (size_t i = 0; i < n && i < 3; i++)
+				for (size_t j = 0; j < c->n; j++)
+					if (strcmp(c->v[j].id, ids[i]) == 0)
+						printf("  %zu %s%s | %s | %s\n", i + 1, ids[i], strcmp(ids[i], q->answer) == 0 ? "*" : "", c->v[j].title ? c->v[j].title : "", c->v[j].kw ? c->v[j].kw : "");
+			for (size_t j = 0; j < c->n; j++)
+				if (strcmp(c->v[j].id, q->answer) == 0)
+					printf("  want %s | %s\n", c->v[j].title, c->v[j].kw ? c->v[j].kw : "");
+		}
 		/* FTS5 */
 		json_t *qt = json_array();
 		terms_of(t, run, q->text, qt);
