@@ -429,6 +429,9 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 		const char *k3env = getenv("KC_EVAL_K3"); /* tuning: query-term saturation */
 		if (k3env)
 			o.k3 = atof(k3env);
+		const char *idfenv = getenv("KC_EVAL_IDF_POWER"); /* tuning: idf^p */
+		if (idfenv)
+			o.idf_power = atof(idfenv);
 		const char *wenv = getenv("KC_EVAL_WEIGHTS"); /* tuning: title,desc,keywords[,k1,b] */
 		if (wenv) {
 			double wt = 0, wd = 0, wk = 0, k1 = 0, bb = -1;
@@ -534,6 +537,20 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 			for (size_t j = 0; j < c->n; j++)
 				if (strcmp(c->v[j].id, q->answer) == 0)
 					printf("  want %s | %s\n", c->v[j].title, c->v[j].kw ? c->v[j].kw : "");
+			struct kc_match_opts o2 = o;
+			o2.k = 200;
+			if (kc_match_text(ix, t, q->text, &o2, &r, &err) == 0) {
+				for (size_t i = 0; i < r.n; i++) {
+					const char *id = kc_index_doc(ix, r.hits[i].doc)->id;
+					if (i > 0 && strcmp(id, q->answer) != 0)
+						continue;
+					printf("  #%zu %s %.2f phr %.2f fld %.2f:", i + 1, id, r.hits[i].score, r.hits[i].phrase_score, r.hits[i].field_score);
+					for (size_t j = 0; j < r.hits[i].nparts; j++)
+						printf(" %s=%.2f[%u,%u,%u]", r.hits[i].parts[j].term, r.hits[i].parts[j].score, r.hits[i].parts[j].tf[KC_FIELD_TITLE], r.hits[i].parts[j].tf[KC_FIELD_DESC], r.hits[i].parts[j].tf[KC_FIELD_KEYWORDS]);
+					printf("\n");
+				}
+				kc_match_result_free(&r);
+			}
 		}
 		/* FTS5 */
 		json_t *qt = json_array();

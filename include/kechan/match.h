@@ -35,10 +35,13 @@
 struct kc_match_opts {
 	enum kc_doc_kind target; /* what to return */
 	unsigned k;              /* results wanted (default 10) */
-	double k1;               /* default 2 */
+	double k1;               /* default 4 */
 	double k3;               /* query-term saturation: a term's weight w in the query counts
 				    w(k3+1)/(k3+w), so a word repeated through a long text does not
 				    drown the rest; default 3, 0 = linear */
+	double idf_power;        /* a term's idf counts as idf^idf_power: above 1, a rare word
+				    weighs more against several common ones (default
+				    KC_MATCH_IDF_POWER; 1 or 0 = plain BM25) */
 	double w[KC_FIELD_COUNT]; /* field weights; all 0 = the defaults below */
 	double b[KC_FIELD_COUNT];
 	/* who is asking: confidential demands are returned only to their own org and admins,
@@ -92,7 +95,12 @@ struct kc_match_opts {
  * (KC_BAND_STRONG_MIN) stay ahead of the others. The pool is the exact top of the text ranking,
  * so pruning still returns what exhaustive scoring would. Measured (docs/match.md): field task
  * P@10 +0.031, known-item task MRR −0.005; at 1,000,000 documents a long query's p50 11 → 21 ms. */
-#define KC_MATCH_LSA_WEIGHT 0.2
+/* idf^1.5: a long query text's rare words (the thing asked about) count for more against
+ * its common ones (作为, 重要, 组成部分), which a long description shares with many queries.
+ * Measured on bench/match_eval with k1 4 and the description's weight 0.8 (docs/match.md). */
+#define KC_MATCH_IDF_POWER 1.5
+
+#define KC_MATCH_LSA_WEIGHT 0.15
 #define KC_MATCH_LSA_POOL 50
 #define KC_MATCH_LSA_MIN 40
 
@@ -118,7 +126,7 @@ struct kc_match_opts {
  *   proximity · min(q_a · idf_a, q_b · idf_b) · acc / (1 + acc),  acc = Σ 1/d²
  * over their occurrences d = 1..5 words apart: a phrase of the query found as a phrase. One
  * adjacent occurrence adds half the weaker term's weight times proximity. */
-#define KC_MATCH_PROXIMITY 1.0
+#define KC_MATCH_PROXIMITY 0.5
 
 /* doc_text from a store (kc_match_opts.doc_ud is a struct kc_match_store_docs): the record's
  * title, keywords and description, read with kc_store_get_fields; a record gone from the store
@@ -177,8 +185,8 @@ enum kc_match_band {
 	KC_BAND_POSSIBLE = 1,
 	KC_BAND_STRONG = 2,
 };
-#define KC_BAND_STRONG_MIN 0.25
-#define KC_BAND_POSSIBLE_MIN 0.12
+#define KC_BAND_STRONG_MIN 0.15
+#define KC_BAND_POSSIBLE_MIN 0.05
 /* "strong" / "possible" / "weak" and 强 / 中 / 弱 */
 KC_API const char *kc_match_band_name(enum kc_match_band b);
 KC_API const char *kc_match_band_zh(enum kc_match_band b);

@@ -25,13 +25,14 @@ const char *kc_match_field_zh(enum kc_field_id f)
 
 void kc_match_opts_default(struct kc_match_opts *o, enum kc_doc_kind target)
 {
-	static const double w[KC_FIELD_COUNT] = {3.0, 1.0, 3.0, 1.5, 2.0, 0.5};
+	static const double w[KC_FIELD_COUNT] = {3.0, 0.8, 3.0, 1.5, 2.0, 0.5};
 	static const double b[KC_FIELD_COUNT] = {0.75, 0.75, 0.75, 0.0, 0.0, 0.75};
 	memset(o, 0, sizeof(*o));
 	o->target = target;
 	o->k = 10;
-	o->k1 = 2.0;
+	o->k1 = 4.0;
 	o->k3 = 3.0;
+	o->idf_power = KC_MATCH_IDF_POWER;
 	memcpy(o->w, w, sizeof(w));
 	memcpy(o->b, b, sizeof(b));
 	o->neighbor_weight = 0.4;
@@ -377,7 +378,8 @@ static double idf(const struct kc_index *ix, const struct kc_match_opts *o,
 	double df = (double)pc->df_kind[o->target];
 	if (df > n)
 		df = n;
-	return log(1 + (n - df + 0.5) / (df + 0.5));
+	double v = log(1 + (n - df + 0.5) / (df + 0.5));
+	return o->idf_power > 0 && o->idf_power != 1 ? pow(v, o->idf_power) : v;
 }
 
 /* ---- proximity: neighbours in the query found close together in the document */

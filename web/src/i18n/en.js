@@ -185,7 +185,7 @@ export default {
     band: { strong: 'strong', possible: 'possible', weak: 'weak' },
     bandLong: { strong: 'Strong match', possible: 'Possible match', weak: 'Weak match' },
     confidence: 'Text match',
-    confidenceTitle: 'How much of the query’s weighted words this record matches — not a probability. Bands on the evaluation data: strong ≥ 25% (the first result was the record sought in 98–99% of queries), possible 12–25% (75–87%), weak below 12%.',
+    confidenceTitle: 'How much of the query’s weighted words this record matches — not a probability. Bands on the evaluation data: strong ≥ 15% (the first result was the record sought in 98–99% of queries), possible 5–15% (about 82%), weak below 5%.',
     why: 'Why',
     foundIn: 'found in',
     bonuses: 'Bonuses',

@@ -185,7 +185,7 @@ export default {
     band: { strong: '强', possible: '中', weak: '弱' },
     bandLong: { strong: '强匹配', possible: '可能匹配', weak: '弱匹配' },
     confidence: '文本匹配度',
-    confidenceTitle: '该记录覆盖查询加权用词的比例，不是概率。评测数据上的分档：强 ≥ 25%（排第一的结果有 98–99% 是要找的记录），中 12–25%（75–87%），弱 低于 12%。',
+    confidenceTitle: '该记录覆盖查询加权用词的比例，不是概率。评测数据上的分档：强 ≥ 15%（排第一的结果有 98–99% 是要找的记录），中 5–15%（约 82%），弱 低于 5%。',
     why: '匹配依据',
     foundIn: '出现在',
     bonuses: '加权',
