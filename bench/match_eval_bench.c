@@ -25,8 +25,9 @@
  * task's documents as indexed, as `kechan match assoc` learns them from a store; each task
  * reports kechan without them too. Tuning: KC_EVAL_LSA_W / _POOL / _MIN / _DIMS / _ITERS,
  * KC_EVAL_LSA_EXT=1 (learn from the FewCLUE abstracts too), KC_EVAL_NOLSA=1;
- * KC_EVAL_TASKS=23 runs tasks 2 and 3 only; KC_EVAL_KEEP=1 keeps the last task's documents
- * and queries (JSON Lines with labels) in the temporary directory for study.
+ * KC_EVAL_MISSES=1 prints the known items kechan did not rank first, with the results above
+ * them and their term parts; KC_EVAL_IDF_POWER tunes idf^p; KC_EVAL_TASKS=23 runs tasks 2 and
+ * 3 only; KC_EVAL_KEEP=1 keeps the last task's documents and queries (JSON Lines with labels) in the temporary directory for study.
  * Release build; never a timed test. */
 #include <jansson.h>
 #include <math.h>
@@ -320,6 +321,52 @@ static void score_list(const struct task *tk, const struct corpus *c, const stru
 	m->b += idcg > 0 ? dcg / idcg : 0;
 }
 
+/* KC_EVAL_MISSES=1, for study: a known item kechan did not rank first, the first three results
+ * (* marks the one sought), then the scores and term parts of the first result and of the one
+ * sought (when it is in the first 200). */
+static void print_miss(const struct kc_index *ix, const struct kc_text *t,
+		       const struct corpus *c, const struct query *q,
+		       const struct kc_match_opts *o, const char (*ids)[32], size_t n)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_match_result r;
+	printf("MISS %s | %s\n", q->answer, q->text);
+	for (size_t i = 0; i <= n && i <= 3; i++) { /* the first three, then the one sought */
+		const char *id = i < n && i < 3 ? ids[i] : q->answer;
+		for (size_t j = 0; j < c->n; j++) {
+			const struct doc *d = &c->v[j];
+			if (strcmp(d->id, id) != 0)
+				continue;
+			if (id == q->answer)
+				printf("  want");
+			else
+				printf("  %zu %s%s", i + 1, id, strcmp(id, q->answer) == 0 ? "*" : "");
+			printf(" | %s | %s\n", d->title ? d->title : "", d->kw ? d->kw : "");
+			break;
+		}
+		if (id == q->answer)
+			break;
+	}
+	struct kc_match_opts o2 = *o;
+	o2.k = 200;
+	if (kc_match_text(ix, t, q->text, &o2, &r, &err) != 0)
+		return;
+	for (size_t i = 0; i < r.n; i++) {
+		const struct kc_match_hit *h = &r.hits[i];
+		const char *id = kc_index_doc(ix, h->doc)->id;
+		if (i > 0 && strcmp(id, q->answer) != 0)
+			continue;
+		printf("  #%zu %s %.2f phrases %.2f field %.2f:", i + 1, id, h->score,
+		       h->phrase_score, h->field_score);
+		for (size_t j = 0; j < h->nparts; j++)
+			printf(" %s=%.2f[title %u, desc %u, kw %u]", h->parts[j].term,
+			       h->parts[j].score, h->parts[j].tf[KC_FIELD_TITLE],
+			       h->parts[j].tf[KC_FIELD_DESC], h->parts[j].tf[KC_FIELD_KEYWORDS]);
+		printf("\n");
+	}
+	kc_match_result_free(&r);
+}
+
 static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t, int xapian,
 		     const char *tmpdir, const json_t *ext)
 {
@@ -527,31 +574,9 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 			kc_match_result_free(&r);
 		}
 		score_list(tk, c, q, ids, n, relevant, &mk);
-		if (!tk->field_task && getenv("KC_EVAL_MISSES") && (n == 0 || strcmp(ids[0], q->answer) != 0)) {
-			/* study: a known item not ranked first */
-			printf("MISS %s | %s\n", q->answer, q->text);
-			for (size_t i = 0; i < n && i < 3; i++)
-				for (size_t j = 0; j < c->n; j++)
-					if (strcmp(c->v[j].id, ids[i]) == 0)
-						printf("  %zu %s%s | %s | %s\n", i + 1, ids[i], strcmp(ids[i], q->answer) == 0 ? "*" : "", c->v[j].title ? c->v[j].title : "", c->v[j].kw ? c->v[j].kw : "");
-			for (size_t j = 0; j < c->n; j++)
-				if (strcmp(c->v[j].id, q->answer) == 0)
-					printf("  want %s | %s\n", c->v[j].title, c->v[j].kw ? c->v[j].kw : "");
-			struct kc_match_opts o2 = o;
-			o2.k = 200;
-			if (kc_match_text(ix, t, q->text, &o2, &r, &err) == 0) {
-				for (size_t i = 0; i < r.n; i++) {
-					const char *id = kc_index_doc(ix, r.hits[i].doc)->id;
-					if (i > 0 && strcmp(id, q->answer) != 0)
-						continue;
-					printf("  #%zu %s %.2f phr %.2f fld %.2f:", i + 1, id, r.hits[i].score, r.hits[i].phrase_score, r.hits[i].field_score);
-					for (size_t j = 0; j < r.hits[i].nparts; j++)
-						printf(" %s=%.2f[%u,%u,%u]", r.hits[i].parts[j].term, r.hits[i].parts[j].score, r.hits[i].parts[j].tf[KC_FIELD_TITLE], r.hits[i].parts[j].tf[KC_FIELD_DESC], r.hits[i].parts[j].tf[KC_FIELD_KEYWORDS]);
-					printf("\n");
-				}
-				kc_match_result_free(&r);
-			}
-		}
+		if (!tk->field_task && getenv("KC_EVAL_MISSES") &&
+		    (n == 0 || strcmp(ids[0], q->answer) != 0))
+			print_miss(ix, t, c, q, &o, (const char(*)[32])ids, n);
 		/* FTS5 */
 		json_t *qt = json_array();
 		terms_of(t, run, q->text, qt);
