@@ -27,7 +27,8 @@
  * KC_EVAL_LSA_EXT=1 (learn from the FewCLUE abstracts too), KC_EVAL_NOLSA=1;
  * KC_EVAL_MISSES=1 prints the known items kechan did not rank first, with the results above
  * them and their term parts; KC_EVAL_IDF_POWER tunes idf^p; KC_EVAL_TASKS=23 runs tasks 2 and
- * 3 only; KC_EVAL_KEEP=1 keeps the last task's documents and queries (JSON Lines with labels) in the temporary directory for study.
+ * 3 only; KC_EVAL_KEEP=1 keeps the last task's documents and queries (JSON Lines with
+ * labels) in the temporary directory for study.
  * Release build; never a timed test. */
 #include <jansson.h>
 #include <math.h>
