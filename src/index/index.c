@@ -194,6 +194,8 @@ static uint32_t get_varint(const uint8_t **p, const uint8_t *end)
 {
 	uint32_t v = 0;
 	int shift = 0;
+	if (*p < end && !(**p & 0x80)) /* most tfs, masks and deltas of common terms: one byte */
+		return *(*p)++;
 	while (*p < end) {
 		uint8_t b = *(*p)++;
 		v |= (uint32_t)(b & 0x7F) << shift;
@@ -1446,7 +1448,9 @@ void kc_index_postings(const struct kc_index *ix, const char *term, size_t len,
 	pc->bnext = t->nblk > 1 ? t->buf + t->blk[1].off : pc->end;
 }
 
-int kc_postings_next(struct kc_postings *pc)
+/* The start of the next posting: steps into the next block when the stream does, reads the
+ * document delta. 0 at the end. */
+static int posting_head(struct kc_postings *pc)
 {
 	if (pc->p == NULL || pc->p >= pc->end) {
 		pc->done = 1;
@@ -1458,16 +1462,39 @@ int kc_postings_next(struct kc_postings *pc)
 	}
 	uint32_t delta = get_varint(&pc->p, pc->end);
 	pc->doc = pc->doc + delta; /* UINT32_MAX + (doc + 1) wraps to doc */
+	return 1;
+}
+
+/* The rest of a posting (field mask, a tf per field it has, the byte length of its
+ * positions): decoded into the cursor, or only stepped over (a seek passing it by). */
+static void posting_body(struct kc_postings *pc, int keep)
+{
 	uint32_t mask = get_varint(&pc->p, pc->end);
-	for (int f = 0; f < KC_FIELD_COUNT; f++)
-		pc->tf[f] = (uint16_t)((mask & (1u << f)) ? get_varint(&pc->p, pc->end) : 0);
-	pc->pos = pc->pos_end = pc->pp;
+	uint32_t m = mask & ((1u << KC_FIELD_COUNT) - 1);
+	if (keep) {
+		memset(pc->tf, 0, sizeof(pc->tf));
+		for (; m; m &= m - 1)
+			pc->tf[__builtin_ctz(m)] = (uint16_t)get_varint(&pc->p, pc->end);
+		pc->pos = pc->pos_end = pc->pp;
+	} else {
+		for (; m; m &= m - 1) /* a varint ends at its first byte without the high bit */
+			while (pc->p < pc->end && (*pc->p++ & 0x80))
+				;
+	}
 	if (mask & KC_FIELD_TEXT_MASK) {
 		uint32_t nb = get_varint(&pc->p, pc->end);
 		size_t left = (size_t)(pc->pend - pc->pp);
 		pc->pp += nb < left ? nb : left; /* a damaged snapshot reads short, never past */
-		pc->pos_end = pc->pp;
+		if (keep)
+			pc->pos_end = pc->pp;
 	}
+}
+
+int kc_postings_next(struct kc_postings *pc)
+{
+	if (!posting_head(pc))
+		return 0;
+	posting_body(pc, 1);
 	return 1;
 }
 
@@ -1531,8 +1558,11 @@ int kc_postings_seek(struct kc_postings *pc, uint32_t target)
 		pc->pp = pc->pbase + pc->blk[j].poff;
 		pc->bnext = j + 1 < pc->nblk ? pc->base + pc->blk[j + 1].off : pc->end;
 	}
-	while (kc_postings_next(pc)) {
-		if (pc->doc >= target)
+	/* the postings before the target are stepped over, not decoded */
+	while (posting_head(pc)) {
+		int here = pc->doc >= target;
+		posting_body(pc, here);
+		if (here)
 			return 1;
 	}
 	return 0;
