@@ -641,16 +641,6 @@ static void eh_down(struct eh_item *h, size_t n, size_t i)
 	}
 }
 
-static void eh_up(struct eh_item *h, size_t i)
-{
-	while (i > 0 && h[i].doc < h[(i - 1) / 2].doc) {
-		struct eh_item t = h[i];
-		h[i] = h[(i - 1) / 2];
-		h[(i - 1) / 2] = t;
-		i = (i - 1) / 2;
-	}
-}
-
 /* A term's state in the document being scored. */
 enum { T_UNKNOWN = 0, T_HERE = 1, T_ABSENT = 2 };
 
@@ -690,8 +680,10 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 	double *cnt = calloc(n ? n : 1, sizeof(double)); /* per term: (the most) positions */
 	struct eh_item *eh = calloc(n ? n : 1, sizeof(*eh)); /* essential lists, a min-heap */
 	size_t *at = calloc(n ? n : 1, sizeof(*at));         /* the lists at the candidate */
+	uint16_t(*tfs)[KC_FIELD_COUNT] = calloc(n ? n : 1, sizeof(*tfs)); /* their tfs by term */
 	if (c == NULL || cum == NULL || contrib == NULL || pos == NULL || adj == NULL ||
-	    plo == NULL || phi == NULL || state == NULL || cnt == NULL || eh == NULL || at == NULL) {
+	    plo == NULL || phi == NULL || state == NULL || cnt == NULL || eh == NULL || at == NULL ||
+	    tfs == NULL) {
 		rc = KC_ENOMEM;
 		goto out;
 	}
@@ -791,77 +783,64 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 		/* the essential lists at doc; a bound without reading doc: their tfs with their
 		 * blocks' shortest fields */
 		nat = 0;
-		double eb = 0;
+		double eb = 0, ebp = 0;
 		while (neh > 0 && eh[0].doc == doc) {
+			/* each list moves on at once (its posting is kept by term): the heap's top is
+			 * replaced, one sift instead of a pop and a push */
 			size_t i = eh[0].i, t = c[i].term;
 			at[nat++] = i;
-			eh[0] = eh[--neh];
-			eh_down(eh, neh, 0);
 			state[t] = T_HERE;
-			cnt[t] = occurrences(c[i].pc.tf);
-			eb += bound_of(s, c[i].pc.blk[c[i].pc.bi].minlen, c[i].pc.tf, q->w[t], tidf[t]);
-		}
-		for (size_t j = 0; j < nat; j++) {
-			size_t t = c[at[j]].term;
-			for (size_t e = pstart[t]; e < pstart[t + 1]; e++) {
-				const struct pair *pr = &q->pairs[plist[e]];
-				size_t other = pr->a == t ? pr->b : pr->a;
-				if (pos[other] < first_ess) /* not read yet */
-					eb += pair_bound(pr->w, cnt[t], OCC_MANY);
-				else if (state[other] == T_HERE && t < other)
-					eb += pair_bound(pr->w, cnt[t], cnt[other]);
-			}
-		}
-		const struct kc_doc_hot *h = doc < ndocs ? &hot[doc] : NULL;
-		int use = (eb + cum[first_ess]) * bmax >= theta && h != NULL &&
-			  usable_hot(ix, h, doc, o);
-		double bound = 0;
-		if (use) {
-			dirty = 1;
-			for (size_t i = first_ess; i < n; i++)
-				if (state[c[i].term] != T_HERE)
-					state[c[i].term] = T_ABSENT;
-		}
-		for (size_t j = 0; j < nat; j++) {
-			size_t i = at[j], t = c[i].term;
-			if (use) {
-				contrib[t] = q->w[t] * tidf[t] * term_weight(s, h->len, c[i].pc.tf);
-				bound += contrib[t];
-				plo[t] = c[i].pc.pos;
-				phi[t] = c[i].pc.pos_end;
-			} else {
-				state[t] = T_UNKNOWN;
-			}
+			memcpy(tfs[t], c[i].pc.tf, sizeof(tfs[t]));
+			plo[t] = c[i].pc.pos;
+			phi[t] = c[i].pc.pos_end;
+			cnt[t] = occurrences(tfs[t]);
+			eb += bound_of(s, c[i].pc.blk[c[i].pc.bi].minlen, tfs[t], q->w[t], tidf[t]);
 			c[i].live = kc_postings_next(&c[i].pc);
 			if (c[i].live) {
 				/* the record of this list's next candidate: fetched while others are
 				 * scored */
 				if (c[i].pc.doc < ndocs)
 					__builtin_prefetch(&hot[c[i].pc.doc]);
-				eh[neh] = (struct eh_item){c[i].pc.doc, (uint32_t)i};
-				eh_up(eh, neh++);
+				eh[0].doc = c[i].pc.doc;
+			} else {
+				eh[0] = eh[--neh];
 			}
+			eh_down(eh, neh, 0);
 		}
-		if (!use)
-			continue;
-		/* the non-essential terms, lazily: first their lists' bounds and the pairs they
-		 * could form (cum[first_ess], and with the essential terms doc has) */
-		bound += cum[first_ess];
-		for (size_t i = first_ess; i < n; i++) {
-			size_t t = c[i].term;
-			if (state[t] != T_HERE)
-				continue;
+		/* the pairs they could form: the same for the bound below once doc is read */
+		for (size_t j = 0; j < nat; j++) {
+			size_t t = c[at[j]].term;
 			for (size_t e = pstart[t]; e < pstart[t + 1]; e++) {
 				const struct pair *pr = &q->pairs[plist[e]];
 				size_t other = pr->a == t ? pr->b : pr->a;
-				if (pos[other] < first_ess)
-					bound += pair_bound(pr->w, cnt[t], OCC_MANY);
+				if (pos[other] < first_ess) /* not read yet */
+					ebp += pair_bound(pr->w, cnt[t], OCC_MANY);
 				else if (state[other] == T_HERE && t < other)
-					bound += pair_bound(pr->w, cnt[t], cnt[other]);
+					ebp += pair_bound(pr->w, cnt[t], cnt[other]);
 			}
 		}
-		for (size_t i = 0; i < first_ess; i++)
-			cnt[c[i].term] = OCC_MANY;
+		eb += ebp;
+		const struct kc_doc_hot *h = doc < ndocs ? &hot[doc] : NULL;
+		int use = (eb + cum[first_ess]) * bmax >= theta && h != NULL &&
+			  usable_hot(ix, h, doc, o);
+		if (!use) {
+			for (size_t j = 0; j < nat; j++)
+				state[c[at[j]].term] = T_UNKNOWN;
+			continue;
+		}
+		/* from here an essential term that is not T_HERE is absent from doc, a
+		 * non-essential one T_UNKNOWN until its list is probed (with any number of
+		 * positions: cnt is read only for a term T_HERE) */
+		dirty = 1;
+		double bound = 0;
+		for (size_t j = 0; j < nat; j++) {
+			size_t t = c[at[j]].term;
+			contrib[t] = q->w[t] * tidf[t] * term_weight(s, h->len, tfs[t]);
+			bound += contrib[t];
+		}
+		/* the non-essential terms, lazily: first their lists' bounds and the pairs they
+		 * could form (cum[first_ess], and with the essential terms doc has: ebp) */
+		bound += cum[first_ess] + ebp;
 		/* then each, highest bound first, while doc can still make it: the bound of the
 		 * block that would hold doc, then its posting (through the skips) */
 		int pruned = 0;
@@ -888,11 +867,13 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 			for (size_t e = pstart[t]; e < pstart[t + 1]; e++) {
 				const struct pair *pr = &q->pairs[plist[e]];
 				size_t other = pr->a == t ? pr->b : pr->a;
-				if (state[other] == T_ABSENT)
+				if (state[other] == T_ABSENT ||
+				    (state[other] == T_UNKNOWN && pos[other] >= first_ess))
 					continue;
-				bound -= pair_bound(pr->w, cnt[t], cnt[other]);
+				double co = state[other] == T_HERE ? cnt[other] : OCC_MANY;
+				bound -= pair_bound(pr->w, OCC_MANY, co);
 				if (here)
-					bound += pair_bound(pr->w, now, cnt[other]);
+					bound += pair_bound(pr->w, now, co);
 			}
 			cnt[t] = now;
 			if (here) {
@@ -945,6 +926,7 @@ out:
 	free(cnt);
 	free(eh);
 	free(at);
+	free(tfs);
 	return rc;
 }
 
