@@ -1408,6 +1408,11 @@ const struct kc_doc *kc_index_doc(const struct kc_index *ix, uint32_t docno)
 	return docno < ix->ndocs ? &ix->docs[docno] : NULL;
 }
 
+uint32_t kc_index_block_size(const struct kc_index *ix)
+{
+	return ix->block;
+}
+
 const struct kc_doc_hot *kc_index_hot(const struct kc_index *ix)
 {
 	return ix->hot;
