@@ -219,6 +219,7 @@ struct kc_postings {
 	const uint8_t *p, *end;
 	uint32_t doc; /* current document, valid after kc_postings_next() returned 1 */
 	uint16_t tf[KC_FIELD_COUNT];
+	uint8_t fields; /* bit f: the current document has the term in field f */
 	uint32_t df;  /* documents in the list (deleted included) */
 	uint32_t df_kind[3]; /* per kind (index by enum kc_doc_kind) */
 	uint16_t maxtf[KC_FIELD_COUNT];  /* the largest tf in each field over the list */

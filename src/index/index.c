@@ -1470,28 +1470,35 @@ static int posting_head(struct kc_postings *pc)
 	return 1;
 }
 
-/* The rest of a posting (field mask, a tf per field it has, the byte length of its
- * positions): decoded into the cursor, or only stepped over (a seek passing it by). */
-static void posting_body(struct kc_postings *pc, int keep)
+/* The rest of a posting: its field mask, a tf per field it has, the byte length of its
+ * positions. */
+static void posting_body(struct kc_postings *pc)
 {
 	uint32_t mask = get_varint(&pc->p, pc->end);
-	uint32_t m = mask & ((1u << KC_FIELD_COUNT) - 1);
-	if (keep) {
-		memset(pc->tf, 0, sizeof(pc->tf));
-		for (; m; m &= m - 1)
-			pc->tf[__builtin_ctz(m)] = (uint16_t)get_varint(&pc->p, pc->end);
-		pc->pos = pc->pos_end = pc->pp;
-	} else {
-		for (; m; m &= m - 1) /* a varint ends at its first byte without the high bit */
-			while (pc->p < pc->end && (*pc->p++ & 0x80))
-				;
-	}
+	memset(pc->tf, 0, sizeof(pc->tf));
+	pc->fields = (uint8_t)(mask & ((1u << KC_FIELD_COUNT) - 1));
+	for (uint32_t m = pc->fields; m; m &= m - 1)
+		pc->tf[__builtin_ctz(m)] = (uint16_t)get_varint(&pc->p, pc->end);
+	pc->pos = pc->pos_end = pc->pp;
 	if (mask & KC_FIELD_TEXT_MASK) {
 		uint32_t nb = get_varint(&pc->p, pc->end);
 		size_t left = (size_t)(pc->pend - pc->pp);
 		pc->pp += nb < left ? nb : left; /* a damaged snapshot reads short, never past */
-		if (keep)
-			pc->pos_end = pc->pp;
+		pc->pos_end = pc->pp;
+	}
+}
+
+/* Steps over the rest of a posting a seek passes by: its tfs are not kept. */
+static void posting_skip(struct kc_postings *pc)
+{
+	uint32_t mask = get_varint(&pc->p, pc->end);
+	for (uint32_t m = mask & ((1u << KC_FIELD_COUNT) - 1); m; m &= m - 1)
+		while (pc->p < pc->end && (*pc->p++ & 0x80)) /* a varint ends at a byte < 0x80 */
+			;
+	if (mask & KC_FIELD_TEXT_MASK) {
+		uint32_t nb = get_varint(&pc->p, pc->end);
+		size_t left = (size_t)(pc->pend - pc->pp);
+		pc->pp += nb < left ? nb : left;
 	}
 }
 
@@ -1499,7 +1506,7 @@ int kc_postings_next(struct kc_postings *pc)
 {
 	if (!posting_head(pc))
 		return 0;
-	posting_body(pc, 1);
+	posting_body(pc);
 	return 1;
 }
 
@@ -1565,10 +1572,11 @@ int kc_postings_seek(struct kc_postings *pc, uint32_t target)
 	}
 	/* the postings before the target are stepped over, not decoded */
 	while (posting_head(pc)) {
-		int here = pc->doc >= target;
-		posting_body(pc, here);
-		if (here)
+		if (pc->doc >= target) {
+			posting_body(pc);
 			return 1;
+		}
+		posting_skip(pc);
 	}
 	return 0;
 }
