@@ -370,6 +370,24 @@ static double term_weight(const struct bm25f *s, const uint16_t *lens, const uin
 	return x / (s->k1 + x);
 }
 
+/* term_weight() for a posting whose fields are known (bit f: tf[f] may be other than 0): the
+ * same sums in the same order, the fields without the term not even looked at. */
+static double term_weight_in(const struct bm25f *s, const uint16_t *lens, const uint16_t *tf,
+			     unsigned fields)
+{
+	double x = 0;
+	for (; fields; fields &= fields - 1) {
+		int f = __builtin_ctz(fields);
+		if (!tf[f])
+			continue;
+		double avg = s->avg[f];
+		double norm = 1 - s->b[f] + (avg > 0 ? s->b[f] * (double)lens[f] / avg : 0);
+		double tn = (double)tf[f] / (norm > 0.05 ? norm : 0.05);
+		x += s->w[f] * tn;
+	}
+	return x / (s->k1 + x);
+}
+
 static double idf(const struct kc_index *ix, const struct kc_match_opts *o,
 		  const struct kc_postings *pc)
 {
@@ -625,6 +643,7 @@ struct bpost {
 	uint32_t i;
 	int32_t next;
 	uint16_t tf[KC_FIELD_COUNT];
+	uint8_t fields;
 	const uint8_t *pos, *pos_end;
 };
 
@@ -673,6 +692,7 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 	double *cnt = calloc(n ? n : 1, sizeof(double)); /* per term: (the most) positions */
 	size_t *at = calloc(n ? n : 1, sizeof(*at)); /* the lists at the candidate */
 	uint16_t(*tfs)[KC_FIELD_COUNT] = calloc(n ? n : 1, sizeof(*tfs)); /* their tfs by term */
+	uint8_t *fld = calloc(n ? n : 1, 1); /* and their fields */
 	/* the batch: its documents [bstart, bstart + span), each one's postings (head, a list
 	 * through bp), a bit per document that has any */
 	uint32_t width = kc_index_block_size(ix) * BATCH_BLOCKS;
@@ -682,7 +702,7 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 	size_t nbp = 0, bpcap = 0;
 	if (c == NULL || cum == NULL || contrib == NULL || pos == NULL || adj == NULL ||
 	    plo == NULL || phi == NULL || state == NULL || cnt == NULL || at == NULL ||
-	    tfs == NULL || head == NULL || bits == NULL) {
+	    tfs == NULL || fld == NULL || head == NULL || bits == NULL) {
 		rc = KC_ENOMEM;
 		goto out;
 	}
@@ -816,6 +836,7 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 					e->i = (uint32_t)i;
 					e->next = head[sl];
 					memcpy(e->tf, c[i].pc.tf, sizeof(e->tf));
+					e->fields = c[i].pc.fields;
 					e->pos = c[i].pc.pos;
 					e->pos_end = c[i].pc.pos_end;
 					head[sl] = (int32_t)nbp++;
@@ -840,7 +861,9 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 			memcpy(tfs[t], bp[e].tf, sizeof(tfs[t]));
 			plo[t] = bp[e].pos;
 			phi[t] = bp[e].pos_end;
-			cnt[t] = occurrences(tfs[t]);
+			fld[t] = bp[e].fields;
+			/* positions matter for pairs only */
+			cnt[t] = pstart[t] < pstart[t + 1] ? occurrences(tfs[t]) : 0;
 		}
 		head[slot] = -1;
 		/* the pairs they could form */
@@ -866,7 +889,7 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 		if (use) {
 			for (size_t j = 0; j < nat; j++) {
 				size_t t = c[at[j]].term;
-				contrib[t] = q->w[t] * tidf[t] * term_weight(s, h->len, tfs[t]);
+				contrib[t] = q->w[t] * tidf[t] * term_weight_in(s, h->len, tfs[t], fld[t]);
 				bound += contrib[t];
 			}
 			bound += cum[first_ess] + ebp;
@@ -902,7 +925,7 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 				c[i].live = kc_postings_seek(&c[i].pc, doc);
 			}
 			int here = c[i].live && c[i].pc.doc == doc;
-			double now = here ? occurrences(c[i].pc.tf) : 0;
+			double now = here && pstart[t] < pstart[t + 1] ? occurrences(c[i].pc.tf) : 0;
 			/* its pairs: from "any number of positions" to the document's (or none) */
 			for (size_t e = pstart[t]; e < pstart[t + 1]; e++) {
 				const struct pair *pr = &q->pairs[plist[e]];
@@ -918,7 +941,8 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 			cnt[t] = now;
 			if (here) {
 				state[t] = T_HERE;
-				contrib[t] = q->w[t] * tidf[t] * term_weight(s, h->len, c[i].pc.tf);
+				contrib[t] = q->w[t] * tidf[t] *
+					     term_weight_in(s, h->len, c[i].pc.tf, c[i].pc.fields);
 				bound += contrib[t] - cur;
 				plo[t] = c[i].pc.pos;
 				phi[t] = c[i].pc.pos_end;
@@ -966,6 +990,7 @@ out:
 	free(cnt);
 	free(at);
 	free(tfs);
+	free(fld);
 	free(head);
 	free(bits);
 	free(bp);
