@@ -648,7 +648,7 @@ struct bpost {
 };
 
 /* Documents per batch: 8 skip blocks' worth of postings of a list in every document (1,024;
- * their packed records, 16 KB, stay in the first-level cache). Tests that make blocks of a
+ * their packed records, 16 KB, fit in the first-level cache). Tests that make blocks of a
  * few postings (kc__index_set_block) thus get batches of a few documents. */
 #define BATCH_BLOCKS 8
 
