@@ -200,6 +200,8 @@ KC_API double kc_index_avglen(const struct kc_index *ix, int kind, enum kc_field
 
 /* Postings per skip block (kc__index_set_block changes it for tests). */
 #define KC_INDEX_BLOCK 128
+/* The index's postings per skip block: KC_INDEX_BLOCK unless a test set another. */
+KC_API uint32_t kc_index_block_size(const struct kc_index *ix);
 
 /* One skip block of a term's postings: documents (prev block's last, last], the byte offsets of
  * its first posting in the postings and positions streams, and for bounds the largest tf and
@@ -217,6 +219,7 @@ struct kc_postings {
 	const uint8_t *p, *end;
 	uint32_t doc; /* current document, valid after kc_postings_next() returned 1 */
 	uint16_t tf[KC_FIELD_COUNT];
+	uint8_t fields; /* bit f: the current document has the term in field f */
 	uint32_t df;  /* documents in the list (deleted included) */
 	uint32_t df_kind[3]; /* per kind (index by enum kc_doc_kind) */
 	uint16_t maxtf[KC_FIELD_COUNT];  /* the largest tf in each field over the list */

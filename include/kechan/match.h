@@ -18,10 +18,10 @@
  * more short −malus_trl_gap. A supply without a TRL is judged by its stage's typical TRL (lab 3,
  * concept 4, pilot 6, industrial 8), listed as stage_fit / stage_gap.
  *
- * Top-k by block-max MaxScore, document at a time, over the index's skip blocks (identical to
- * exhaustive scoring, which stays as the reference: opts.exhaustive). Filters (region, TRL,
- * stage, node, date, status, org) come as a kc_docset from kc_index_filter (opts.only); closed
- * records are left out unless opts.include_closed. A proximity pair is bounded only where
+ * Top-k by block-max MaxScore in batches of documents, over the index's skip blocks
+ * (identical to exhaustive scoring, which stays as the reference: opts.exhaustive). Filters
+ * (region, TRL, stage, node, date, status, org) come as a kc_docset from kc_index_filter
+ * (opts.only); closed records are left out unless opts.include_closed. A proximity pair is bounded only where
  * neither of its terms is known to be absent, so the pruned results stay identical. */
 #ifndef KECHAN_MATCH_H
 #define KECHAN_MATCH_H

@@ -194,6 +194,8 @@ static uint32_t get_varint(const uint8_t **p, const uint8_t *end)
 {
 	uint32_t v = 0;
 	int shift = 0;
+	if (*p < end && !(**p & 0x80)) /* most tfs, masks and deltas of common terms: one byte */
+		return *(*p)++;
 	while (*p < end) {
 		uint8_t b = *(*p)++;
 		v |= (uint32_t)(b & 0x7F) << shift;
@@ -1406,6 +1408,11 @@ const struct kc_doc *kc_index_doc(const struct kc_index *ix, uint32_t docno)
 	return docno < ix->ndocs ? &ix->docs[docno] : NULL;
 }
 
+uint32_t kc_index_block_size(const struct kc_index *ix)
+{
+	return ix->block;
+}
+
 const struct kc_doc_hot *kc_index_hot(const struct kc_index *ix)
 {
 	return ix->hot;
@@ -1446,7 +1453,9 @@ void kc_index_postings(const struct kc_index *ix, const char *term, size_t len,
 	pc->bnext = t->nblk > 1 ? t->buf + t->blk[1].off : pc->end;
 }
 
-int kc_postings_next(struct kc_postings *pc)
+/* The start of the next posting: steps into the next block when the stream does, reads the
+ * document delta. 0 at the end. */
+static int posting_head(struct kc_postings *pc)
 {
 	if (pc->p == NULL || pc->p >= pc->end) {
 		pc->done = 1;
@@ -1458,9 +1467,18 @@ int kc_postings_next(struct kc_postings *pc)
 	}
 	uint32_t delta = get_varint(&pc->p, pc->end);
 	pc->doc = pc->doc + delta; /* UINT32_MAX + (doc + 1) wraps to doc */
+	return 1;
+}
+
+/* The rest of a posting: its field mask, a tf per field it has, the byte length of its
+ * positions. */
+static void posting_body(struct kc_postings *pc)
+{
 	uint32_t mask = get_varint(&pc->p, pc->end);
-	for (int f = 0; f < KC_FIELD_COUNT; f++)
-		pc->tf[f] = (uint16_t)((mask & (1u << f)) ? get_varint(&pc->p, pc->end) : 0);
+	memset(pc->tf, 0, sizeof(pc->tf));
+	pc->fields = (uint8_t)(mask & ((1u << KC_FIELD_COUNT) - 1));
+	for (uint32_t m = pc->fields; m; m &= m - 1)
+		pc->tf[__builtin_ctz(m)] = (uint16_t)get_varint(&pc->p, pc->end);
 	pc->pos = pc->pos_end = pc->pp;
 	if (mask & KC_FIELD_TEXT_MASK) {
 		uint32_t nb = get_varint(&pc->p, pc->end);
@@ -1468,6 +1486,27 @@ int kc_postings_next(struct kc_postings *pc)
 		pc->pp += nb < left ? nb : left; /* a damaged snapshot reads short, never past */
 		pc->pos_end = pc->pp;
 	}
+}
+
+/* Steps over the rest of a posting a seek passes by: its tfs are not kept. */
+static void posting_skip(struct kc_postings *pc)
+{
+	uint32_t mask = get_varint(&pc->p, pc->end);
+	for (uint32_t m = mask & ((1u << KC_FIELD_COUNT) - 1); m; m &= m - 1)
+		while (pc->p < pc->end && (*pc->p++ & 0x80)) /* a varint ends at a byte < 0x80 */
+			;
+	if (mask & KC_FIELD_TEXT_MASK) {
+		uint32_t nb = get_varint(&pc->p, pc->end);
+		size_t left = (size_t)(pc->pend - pc->pp);
+		pc->pp += nb < left ? nb : left;
+	}
+}
+
+int kc_postings_next(struct kc_postings *pc)
+{
+	if (!posting_head(pc))
+		return 0;
+	posting_body(pc);
 	return 1;
 }
 
@@ -1531,9 +1570,13 @@ int kc_postings_seek(struct kc_postings *pc, uint32_t target)
 		pc->pp = pc->pbase + pc->blk[j].poff;
 		pc->bnext = j + 1 < pc->nblk ? pc->base + pc->blk[j + 1].off : pc->end;
 	}
-	while (kc_postings_next(pc)) {
-		if (pc->doc >= target)
+	/* the postings before the target are stepped over, not decoded */
+	while (posting_head(pc)) {
+		if (pc->doc >= target) {
+			posting_body(pc);
 			return 1;
+		}
+		posting_skip(pc);
 	}
 	return 0;
 }

@@ -371,6 +371,24 @@ static double term_weight(const struct bm25f *s, const uint16_t *lens, const uin
 	return x / (s->k1 + x);
 }
 
+/* term_weight() for a posting whose fields are known (bit f: tf[f] may be other than 0): the
+ * same sums in the same order, the fields without the term not even looked at. */
+static double term_weight_in(const struct bm25f *s, const uint16_t *lens, const uint16_t *tf,
+			     unsigned fields)
+{
+	double x = 0;
+	for (; fields; fields &= fields - 1) {
+		int f = __builtin_ctz(fields);
+		if (!tf[f])
+			continue;
+		double avg = s->avg[f];
+		double norm = 1 - s->b[f] + (avg > 0 ? s->b[f] * (double)lens[f] / avg : 0);
+		double tn = (double)tf[f] / (norm > 0.05 ? norm : 0.05);
+		x += s->w[f] * tn;
+	}
+	return x / (s->k1 + x);
+}
+
 static double idf(const struct kc_index *ix, const struct kc_match_opts *o,
 		  const struct kc_postings *pc)
 {
@@ -621,55 +639,39 @@ static double block_bound(const struct bm25f *s, const struct query *q, const do
 	return c->bub;
 }
 
-/* An essential list in the min-heap of current documents: (its document, its cursor). */
-struct eh_item {
-	uint32_t doc, i;
+/* An essential posting of the batch being scored: its list (an index into the cursors), its
+ * tfs and positions, and the next posting of the same document (-1: none). */
+struct bpost {
+	uint32_t i;
+	int32_t next;
+	uint16_t tf[KC_FIELD_COUNT];
+	uint8_t fields;
+	const uint8_t *pos, *pos_end;
 };
 
-static void eh_down(struct eh_item *h, size_t n, size_t i)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < n && h[l].doc < h[m].doc)
-			m = l;
-		if (r < n && h[r].doc < h[m].doc)
-			m = r;
-		if (m == i)
-			return;
-		struct eh_item t = h[i];
-		h[i] = h[m];
-		h[m] = t;
-		i = m;
-	}
-}
-
-static void eh_up(struct eh_item *h, size_t i)
-{
-	while (i > 0 && h[i].doc < h[(i - 1) / 2].doc) {
-		struct eh_item t = h[i];
-		h[i] = h[(i - 1) / 2];
-		h[(i - 1) / 2] = t;
-		i = (i - 1) / 2;
-	}
-}
+/* Documents per batch: 8 skip blocks' worth of postings of a list in every document (1,024;
+ * their packed records, 16 KB, fit in the first-level cache). Tests that make blocks of a
+ * few postings (kc__index_set_block) thus get batches of a few documents. */
+#define BATCH_BLOCKS 8
 
 /* A term's state in the document being scored. */
 enum { T_UNKNOWN = 0, T_HERE = 1, T_ABSENT = 2 };
 
-/* MaxScore (Turtle & Flood) with block-max bounds, document at a time. Terms are sorted by
- * their upper bound; the lowest ones whose bounds together (with the pairs among them) cannot
- * lift a document into the top k, given the current k-th score θ and the largest bonus, are
- * non-essential: a document is only considered when an essential term holds it. Then, each
- * cheaper than the next:
+/* MaxScore (Turtle & Flood) with block-max bounds, in batches of documents. Terms are sorted
+ * by their upper bound; the lowest ones whose bounds together (with the pairs among them)
+ * cannot lift a document into the top k, given the current k-th score θ and the largest bonus,
+ * are non-essential: a document is only considered when an essential term holds it. The
+ * essential lists are read a batch of documents at a time (BATCH_BLOCKS, as Lucene's
+ * MaxScoreBulkScorer does): each list in turn, its postings threaded by document, then the
+ * batch's documents in order, with no merging heap; the essential terms change only between
+ * batches. Then, each cheaper than the next:
  *  - a window up to the end of the essential lists' current skip blocks is skipped whole when
- *    their block bounds cannot reach θ;
- *  - a document is dropped when the essential terms it has (their tfs, with their blocks'
- *    shortest field lengths), the pairs they could form and the non-essential bounds cannot
- *    reach θ (the document itself is not read);
- *  - the essential terms are scored exactly, the non-essential ones bounded by their blocks at
- *    the document, pairs only counted while neither term is known to be absent; the
- *    non-essential lists are then probed (skipping blocks), highest bound first, while the
- *    document can still make it.
+ *    their block bounds cannot reach θ (a batch ends with its window);
+ *  - a document is dropped when the essential terms it has (scored exactly from its packed
+ *    record), the pairs they could form and the non-essential bounds cannot reach θ;
+ *  - the non-essential terms are bounded by their blocks at the document, pairs only counted
+ *    while neither term is known to be absent; the non-essential lists are then probed
+ *    (skipping blocks), highest bound first, while the document can still make it.
  * A pair of neighbours adds only where both its terms are, at most w · A / (1 + A) with A the
  * product of their numbers of positions (known from the tfs of the postings read; w for a term
  * not read yet): one occurrence each adds at most half the weight. Scores are
@@ -690,10 +692,19 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 									       sizeof(*phi));
 	uint8_t *state = calloc(n ? n : 1, 1); /* T_* per term for the current document */
 	double *cnt = calloc(n ? n : 1, sizeof(double)); /* per term: (the most) positions */
-	struct eh_item *eh = calloc(n ? n : 1, sizeof(*eh)); /* essential lists, a min-heap */
-	size_t *at = calloc(n ? n : 1, sizeof(*at));         /* the lists at the candidate */
+	size_t *at = calloc(n ? n : 1, sizeof(*at)); /* the lists at the candidate */
+	uint16_t(*tfs)[KC_FIELD_COUNT] = calloc(n ? n : 1, sizeof(*tfs)); /* their tfs by term */
+	uint8_t *fld = calloc(n ? n : 1, 1); /* and their fields */
+	/* the batch: its documents [bstart, bstart + span), each one's postings (head, a list
+	 * through bp), a bit per document that has any */
+	uint32_t width = kc_index_block_size(ix) * BATCH_BLOCKS;
+	int32_t *head = malloc(width * sizeof(*head));
+	uint64_t *bits = calloc(width / 64 + 1, sizeof(*bits));
+	struct bpost *bp = NULL;
+	size_t nbp = 0, bpcap = 0;
 	if (c == NULL || cum == NULL || contrib == NULL || pos == NULL || adj == NULL ||
-	    plo == NULL || phi == NULL || state == NULL || cnt == NULL || eh == NULL || at == NULL) {
+	    plo == NULL || phi == NULL || state == NULL || cnt == NULL || at == NULL ||
+	    tfs == NULL || fld == NULL || head == NULL || bits == NULL) {
 		rc = KC_ENOMEM;
 		goto out;
 	}
@@ -742,128 +753,159 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 	uint32_t ndocs = kc_index_capacity(ix);
 	size_t first_ess = 0; /* c[first_ess..n) are essential */
 	uint32_t win_end = 0; /* documents up to here passed the window test */
-	int in_win = 0, rebuild = 1, dirty = 0;
-	size_t neh = 0, nat;
+	int in_win = 0, dirty = 0;
+	size_t nat;
+	for (size_t w = 0; w < width; w++)
+		head[w] = -1;
+	uint32_t bstart = 0, span = 0, bw = 0; /* bw: the bit word to look at next */
 	for (;;) {
 		double theta = *hn < k ? -1 : heap[0].score;
-		while (first_ess < n && cum[first_ess + 1] * bmax < theta) {
-			first_ess++;
-			in_win = 0;
-			rebuild = 1;
+		/* the next document of the batch */
+		uint32_t slot = UINT32_MAX;
+		while (bw * 64 < span) {
+			if (bits[bw]) {
+				slot = bw * 64 + (uint32_t)__builtin_ctzll(bits[bw]);
+				bits[bw] &= bits[bw] - 1;
+				break;
+			}
+			bw++;
 		}
-		if (first_ess == n)
-			break;
-		if (rebuild) { /* the essential lists by their current document */
-			neh = 0;
+		if (slot == UINT32_MAX) {
+			/* the batch is done: the next one. The essential terms change only between
+			 * batches (a batch holds their postings), with θ as it is now. */
+			while (first_ess < n && cum[first_ess + 1] * bmax < theta) {
+				first_ess++;
+				in_win = 0;
+			}
+			if (first_ess == n)
+				break;
+			/* it starts at the smallest current document of the essential lists */
+			uint32_t doc = UINT32_MAX;
+			int any = 0;
 			for (size_t i = first_ess; i < n; i++)
-				if (c[i].live)
-					eh[neh++] = (struct eh_item){c[i].pc.doc, (uint32_t)i};
-			for (size_t j = neh / 2; j-- > 0;)
-				eh_down(eh, neh, j);
-			rebuild = 0;
-		}
-		if (neh == 0)
-			break;
-		/* the next candidate: the smallest current document of the essential lists */
-		uint32_t doc = eh[0].doc;
-		if (theta > 0 && (!in_win || doc > win_end)) {
-			/* the window [doc, end]: every essential list's current block reaches end */
-			uint32_t end = UINT32_MAX;
-			for (size_t i = first_ess; i < n; i++)
-				if (c[i].live && c[i].pc.blk[c[i].pc.bi].last < end)
-					end = c[i].pc.blk[c[i].pc.bi].last;
-			double wb = cum[first_ess];
-			for (size_t i = first_ess; i < n; i++)
-				if (c[i].live && c[i].pc.doc <= end)
-					wb += block_bound(s, q, tidf, &c[i], c[i].pc.doc) + c[i].pw;
-			if (wb * bmax < theta) { /* nothing in the window can enter */
+				if (c[i].live && c[i].pc.doc <= doc) {
+					doc = c[i].pc.doc;
+					any = 1;
+				}
+			if (!any)
+				break;
+			if (theta > 0 && (!in_win || doc > win_end)) {
+				/* the window [doc, end]: every essential list's current block reaches end */
+				uint32_t end = UINT32_MAX;
+				for (size_t i = first_ess; i < n; i++)
+					if (c[i].live && c[i].pc.blk[c[i].pc.bi].last < end)
+						end = c[i].pc.blk[c[i].pc.bi].last;
+				double wb = cum[first_ess];
 				for (size_t i = first_ess; i < n; i++)
 					if (c[i].live && c[i].pc.doc <= end)
-						c[i].live = kc_postings_seek(&c[i].pc, end + 1);
-				rebuild = 1;
-				continue;
+						wb += block_bound(s, q, tidf, &c[i], c[i].pc.doc) + c[i].pw;
+				if (wb * bmax < theta) { /* nothing in the window can enter */
+					for (size_t i = first_ess; i < n; i++)
+						if (c[i].live && c[i].pc.doc <= end)
+							c[i].live = kc_postings_seek(&c[i].pc, end + 1);
+					continue;
+				}
+				in_win = 1;
+				win_end = end;
 			}
-			in_win = 1;
-			win_end = end;
+			/* the batch [doc, last]: within the window when there is one. Each essential
+			 * list is read through it in turn, its postings threaded by document, instead of
+			 * the lists being merged posting by posting. */
+			uint32_t last = doc <= UINT32_MAX - (width - 1) ? doc + (width - 1) : UINT32_MAX;
+			if (in_win && win_end < last)
+				last = win_end;
+			bstart = doc;
+			span = last - doc + 1;
+			bw = 0;
+			nbp = 0;
+			for (size_t i = first_ess; i < n; i++) {
+				while (c[i].live && c[i].pc.doc <= last) {
+					if (nbp == bpcap) {
+						size_t cap = bpcap ? bpcap * 2 : 256;
+						struct bpost *v = realloc(bp, cap * sizeof(*v));
+						if (v == NULL) {
+							rc = KC_ENOMEM;
+							goto out;
+						}
+						bp = v;
+						bpcap = cap;
+					}
+					/* the document's packed record, read when it is scored */
+					if (c[i].pc.doc < ndocs)
+						__builtin_prefetch(&hot[c[i].pc.doc]);
+					uint32_t sl = c[i].pc.doc - doc;
+					struct bpost *e = &bp[nbp];
+					e->i = (uint32_t)i;
+					e->next = head[sl];
+					memcpy(e->tf, c[i].pc.tf, sizeof(e->tf));
+					e->fields = c[i].pc.fields;
+					e->pos = c[i].pc.pos;
+					e->pos_end = c[i].pc.pos_end;
+					head[sl] = (int32_t)nbp++;
+					bits[sl / 64] |= 1ull << (sl % 64);
+					c[i].live = kc_postings_next(&c[i].pc);
+				}
+			}
+			continue;
 		}
+		uint32_t doc = bstart + slot;
 		if (dirty) { /* the last document set every term's state */
 			memset(state, T_UNKNOWN, n);
 			dirty = 0;
 		}
-		/* the essential lists at doc; a bound without reading doc: their tfs with their
-		 * blocks' shortest fields */
+		/* the essential lists at doc */
 		nat = 0;
-		double eb = 0;
-		while (neh > 0 && eh[0].doc == doc) {
-			size_t i = eh[0].i, t = c[i].term;
+		double ebp = 0;
+		for (int32_t e = head[slot]; e >= 0; e = bp[e].next) {
+			size_t i = bp[e].i, t = c[i].term;
 			at[nat++] = i;
-			eh[0] = eh[--neh];
-			eh_down(eh, neh, 0);
 			state[t] = T_HERE;
-			cnt[t] = occurrences(c[i].pc.tf);
-			eb += bound_of(s, c[i].pc.blk[c[i].pc.bi].minlen, c[i].pc.tf, q->w[t], tidf[t]);
+			memcpy(tfs[t], bp[e].tf, sizeof(tfs[t]));
+			plo[t] = bp[e].pos;
+			phi[t] = bp[e].pos_end;
+			fld[t] = bp[e].fields;
+			/* positions matter for pairs only */
+			cnt[t] = pstart[t] < pstart[t + 1] ? occurrences(tfs[t]) : 0;
 		}
+		head[slot] = -1;
+		/* the pairs they could form */
 		for (size_t j = 0; j < nat; j++) {
 			size_t t = c[at[j]].term;
 			for (size_t e = pstart[t]; e < pstart[t + 1]; e++) {
 				const struct pair *pr = &q->pairs[plist[e]];
 				size_t other = pr->a == t ? pr->b : pr->a;
 				if (pos[other] < first_ess) /* not read yet */
-					eb += pair_bound(pr->w, cnt[t], OCC_MANY);
+					ebp += pair_bound(pr->w, cnt[t], OCC_MANY);
 				else if (state[other] == T_HERE && t < other)
-					eb += pair_bound(pr->w, cnt[t], cnt[other]);
+					ebp += pair_bound(pr->w, cnt[t], cnt[other]);
 			}
 		}
+		/* the document's packed record (prefetched), then the essential terms' exact
+		 * scores, with the non-essential terms' bounds and the pairs (cum[first_ess]) and
+		 * those the essential ones could form (ebp): a bound of doc's score. Its
+		 * essential postings' tfs with their blocks' shortest fields gave a looser one
+		 * that four documents in five passed; it cost as much as the exact scores. */
 		const struct kc_doc_hot *h = doc < ndocs ? &hot[doc] : NULL;
-		int use = (eb + cum[first_ess]) * bmax >= theta && h != NULL &&
-			  usable_hot(ix, h, doc, o);
+		int use = h != NULL && usable_hot(ix, h, doc, o);
 		double bound = 0;
 		if (use) {
-			dirty = 1;
-			for (size_t i = first_ess; i < n; i++)
-				if (state[c[i].term] != T_HERE)
-					state[c[i].term] = T_ABSENT;
-		}
-		for (size_t j = 0; j < nat; j++) {
-			size_t i = at[j], t = c[i].term;
-			if (use) {
-				contrib[t] = q->w[t] * tidf[t] * term_weight(s, h->len, c[i].pc.tf);
+			for (size_t j = 0; j < nat; j++) {
+				size_t t = c[at[j]].term;
+				contrib[t] = q->w[t] * tidf[t] * term_weight_in(s, h->len, tfs[t], fld[t]);
 				bound += contrib[t];
-				plo[t] = c[i].pc.pos;
-				phi[t] = c[i].pc.pos_end;
-			} else {
-				state[t] = T_UNKNOWN;
 			}
-			c[i].live = kc_postings_next(&c[i].pc);
-			if (c[i].live) {
-				/* the record of this list's next candidate: fetched while others are
-				 * scored */
-				if (c[i].pc.doc < ndocs)
-					__builtin_prefetch(&hot[c[i].pc.doc]);
-				eh[neh] = (struct eh_item){c[i].pc.doc, (uint32_t)i};
-				eh_up(eh, neh++);
-			}
+			bound += cum[first_ess] + ebp;
+			use = bound * bmax >= theta;
 		}
-		if (!use)
+		if (!use) {
+			for (size_t j = 0; j < nat; j++)
+				state[c[at[j]].term] = T_UNKNOWN;
 			continue;
-		/* the non-essential terms, lazily: first their lists' bounds and the pairs they
-		 * could form (cum[first_ess], and with the essential terms doc has) */
-		bound += cum[first_ess];
-		for (size_t i = first_ess; i < n; i++) {
-			size_t t = c[i].term;
-			if (state[t] != T_HERE)
-				continue;
-			for (size_t e = pstart[t]; e < pstart[t + 1]; e++) {
-				const struct pair *pr = &q->pairs[plist[e]];
-				size_t other = pr->a == t ? pr->b : pr->a;
-				if (pos[other] < first_ess)
-					bound += pair_bound(pr->w, cnt[t], OCC_MANY);
-				else if (state[other] == T_HERE && t < other)
-					bound += pair_bound(pr->w, cnt[t], cnt[other]);
-			}
 		}
-		for (size_t i = 0; i < first_ess; i++)
-			cnt[c[i].term] = OCC_MANY;
+		/* from here an essential term that is not T_HERE is absent from doc, a
+		 * non-essential one T_UNKNOWN until its list is probed (with any number of
+		 * positions: cnt is read only for a term T_HERE) */
+		dirty = 1;
 		/* then each, highest bound first, while doc can still make it: the bound of the
 		 * block that would hold doc, then its posting (through the skips) */
 		int pruned = 0;
@@ -885,21 +927,24 @@ static int score_maxscore(const struct kc_index *ix, const struct bm25f *s,
 				c[i].live = kc_postings_seek(&c[i].pc, doc);
 			}
 			int here = c[i].live && c[i].pc.doc == doc;
-			double now = here ? occurrences(c[i].pc.tf) : 0;
+			double now = here && pstart[t] < pstart[t + 1] ? occurrences(c[i].pc.tf) : 0;
 			/* its pairs: from "any number of positions" to the document's (or none) */
 			for (size_t e = pstart[t]; e < pstart[t + 1]; e++) {
 				const struct pair *pr = &q->pairs[plist[e]];
 				size_t other = pr->a == t ? pr->b : pr->a;
-				if (state[other] == T_ABSENT)
+				if (state[other] == T_ABSENT ||
+				    (state[other] == T_UNKNOWN && pos[other] >= first_ess))
 					continue;
-				bound -= pair_bound(pr->w, cnt[t], cnt[other]);
+				double co = state[other] == T_HERE ? cnt[other] : OCC_MANY;
+				bound -= pair_bound(pr->w, OCC_MANY, co);
 				if (here)
-					bound += pair_bound(pr->w, now, cnt[other]);
+					bound += pair_bound(pr->w, now, co);
 			}
 			cnt[t] = now;
 			if (here) {
 				state[t] = T_HERE;
-				contrib[t] = q->w[t] * tidf[t] * term_weight(s, h->len, c[i].pc.tf);
+				contrib[t] = q->w[t] * tidf[t] *
+					     term_weight_in(s, h->len, c[i].pc.tf, c[i].pc.fields);
 				bound += contrib[t] - cur;
 				plo[t] = c[i].pc.pos;
 				phi[t] = c[i].pc.pos_end;
@@ -945,8 +990,12 @@ out:
 	free(phi);
 	free(state);
 	free(cnt);
-	free(eh);
 	free(at);
+	free(tfs);
+	free(fld);
+	free(head);
+	free(bits);
+	free(bp);
 	return rc;
 }
 
