@@ -24,6 +24,8 @@
 
 struct term {
 	char *s;          /* owned, NUL-terminated */
+	uint64_t pre;     /* the text's first 8 bytes (zero-padded; term_pre): most terms are no
+			     longer, so finding one rarely reads s (a cache miss) */
 	uint32_t len;
 	uint32_t last;    /* last document appended + 1 (0 = none) */
 	uint8_t *buf;
@@ -176,11 +178,22 @@ void kc_index_free(struct kc_index *ix)
 
 /* ---- term dictionary */
 
+/* The first 8 bytes of s[0..n), zero-padded. */
+static uint64_t term_pre(const char *s, size_t n)
+{
+	uint64_t v = 0;
+	memcpy(&v, s, n < sizeof(v) ? n : sizeof(v));
+	return v;
+}
+
 /* The slot of term s[0..n) (h = hash(s, n, 0)): where it is, or the empty slot it would take. */
 static size_t term_slot_h(const struct term *tab, size_t cap, const char *s, size_t n, uint64_t h)
 {
 	size_t i = (size_t)h & (cap - 1);
-	while (tab[i].s != NULL && !(tab[i].len == n && memcmp(tab[i].s, s, n) == 0))
+	uint64_t pre = term_pre(s, n);
+	while (tab[i].s != NULL &&
+	       !(tab[i].pre == pre && tab[i].len == n &&
+		 (n <= sizeof(pre) || memcmp(tab[i].s + sizeof(pre), s + sizeof(pre), n - sizeof(pre)) == 0)))
 		i = (i + 1) & (cap - 1);
 	return i;
 }
@@ -222,6 +235,7 @@ static struct term *term_get(struct kc_index *ix, const char *s, size_t n, uint6
 	t->s = kc_strndup(s, n);
 	if (t->s == NULL)
 		return NULL;
+	t->pre = term_pre(s, n);
 	t->len = (uint32_t)n;
 	ix->nterms++;
 	return t;
@@ -536,24 +550,35 @@ static size_t id_slot(const struct idkey *tab, size_t cap, uint8_t kind, const c
 	return i;
 }
 
+static int id_reserve(struct kc_index *ix);
+
 static int id_set(struct kc_index *ix, uint8_t kind, char *id, uint32_t doc)
 {
-	if ((ix->nids + 1) * 2 > ix->id_cap) {
-		size_t cap = ix->id_cap * 2;
-		struct idkey *t = kc_calloc(cap, sizeof(*t));
-		if (t == NULL)
-			return KC_ENOMEM;
-		for (size_t i = 0; i < ix->id_cap; i++)
-			if (ix->ids[i].id != NULL)
-				t[id_slot(t, cap, ix->ids[i].kind, ix->ids[i].id)] = ix->ids[i];
-		kc_free(ix->ids);
-		ix->ids = t;
-		ix->id_cap = cap;
-	}
+	if (id_reserve(ix) != 0)
+		return KC_ENOMEM;
 	size_t i = id_slot(ix->ids, ix->id_cap, kind, id);
 	if (ix->ids[i].id == NULL)
 		ix->nids++;
 	ix->ids[i] = (struct idkey){id, kind, doc};
+	return 0;
+}
+
+/* Makes room in the id table for one more id (then its slots stay put until the next id is
+ * added). */
+static int id_reserve(struct kc_index *ix)
+{
+	if ((ix->nids + 1) * 2 <= ix->id_cap)
+		return 0;
+	size_t cap = ix->id_cap * 2;
+	struct idkey *t = kc_calloc(cap, sizeof(*t));
+	if (t == NULL)
+		return KC_ENOMEM;
+	for (size_t i = 0; i < ix->id_cap; i++)
+		if (ix->ids[i].id != NULL)
+			t[id_slot(t, cap, ix->ids[i].kind, ix->ids[i].id)] = ix->ids[i];
+	kc_free(ix->ids);
+	ix->ids = t;
+	ix->id_cap = cap;
 	return 0;
 }
 
@@ -793,10 +818,15 @@ static int commit(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 		ix->hot = h;
 		ix->doc_cap = cap;
 	}
-	/* replace: the old version becomes a tombstone */
-	long old = kc_index_find(ix, kind, doc.id);
-	if (old >= 0)
-		unlink_doc(ix, (uint32_t)old);
+	/* the id's slot, found once: the old version, if any, becomes a tombstone; the slot then
+	 * names this document */
+	if (id_reserve(ix) != 0) {
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto fail;
+	}
+	size_t islot = id_slot(ix->ids, ix->id_cap, (uint8_t)kind, doc.id);
+	if (ix->ids[islot].id != NULL && !ix->docs[ix->ids[islot].doc].deleted)
+		unlink_doc(ix, ix->ids[islot].doc);
 	uint32_t no = ix->ndocs;
 	/* Appending is bound by memory latency (the term's slot, its text, the ends of its two
 	 * streams, its last skip block: a cache miss each, on the one appending thread). So first
@@ -873,8 +903,10 @@ static int commit(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 	set_hot(ix, no);
 	ix->ndocs++;
 	memset(pdoc, 0, sizeof(*pdoc)); /* the index owns the strings now */
-	if (id_set(ix, (uint8_t)kind, ix->docs[no].id, no) != 0 ||
-	    kc__facets_add(ix->facets, no, &ix->docs[no], rec) != 0) {
+	if (ix->ids[islot].id == NULL)
+		ix->nids++;
+	ix->ids[islot] = (struct idkey){ix->docs[no].id, (uint8_t)kind, no};
+	if (kc__facets_add(ix->facets, no, &ix->docs[no], rec) != 0) {
 		/* the postings name a document that is now a tombstone */
 		ix->docs[no].deleted = 1;
 		ix->hot[no].deleted = 1;
