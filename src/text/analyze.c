@@ -348,7 +348,7 @@ static int add_term(struct kc_text_run *r, size_t *nt, uint32_t c0, uint32_t c1,
 	size_t need = (size_t)(c1 - c0) * 4 + 1;
 	if (*nt >= r->term_cap && reserve_terms(r, *nt + 1) != 0)
 		return KC_ENOMEM;
-	if (kc_buf_grow(&r->text, need) != 0)
+	if (r->text.len + need >= r->text.cap && kc_buf_grow(&r->text, need) != 0)
 		return KC_ENOMEM;
 	size_t at = r->text.len;
 	char *p = r->text.ptr + at;
