@@ -953,7 +953,7 @@ int kc_index_put(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
  * index from call to call: no allocation per document); this thread appends the chunks in
  * order as they become ready, so appending (serial) overlaps the analysis of later chunks. */
 
-#define PIPE_CHUNK 256
+#define PIPE_CHUNK 64
 
 /* A chunk's first failure: the record at `at` could not be prepared. */
 struct pipe_fail {
