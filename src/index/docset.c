@@ -166,35 +166,52 @@ static int addf(struct kc__facets *fc, uint32_t doc, const char *prefix, const c
 		size_t len)
 {
 	char key[160];
-	int k = snprintf(key, sizeof(key), "%s%.*s", prefix, (int)len, value);
-	if (k <= 0 || (size_t)k >= sizeof(key))
+	size_t pl = strlen(prefix);
+	len = strnlen(value, len);
+	if (pl + len >= sizeof(key))
 		return 0; /* a value this long is not a facet value (ids are shorter) */
+	memcpy(key, prefix, pl);
+	memcpy(key + pl, value, len);
+	key[pl + len] = 0;
 	return add(fc, key, doc);
+}
+
+/* Writes v in decimal to buf (at least 11 bytes), NUL-terminated; returns its length. (The
+ * index adds several facets per document on its one appending thread: snprintf was 15% of
+ * that thread's instructions.) */
+static size_t put_uint(char *buf, unsigned v)
+{
+	char tmp[10];
+	size_t n = 0, k = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	while (n > 0)
+		buf[k++] = tmp[--n];
+	buf[k] = 0;
+	return k;
 }
 
 int kc__facets_add(struct kc__facets *fc, uint32_t doc, const struct kc_doc *d, const json_t *rec)
 {
 	int rc = 0;
 	char buf[16];
-	snprintf(buf, sizeof(buf), "%u", (unsigned)d->vis);
-	rc = rc ? rc : addf(fc, doc, "v:", buf, strlen(buf));
+	rc = rc ? rc : addf(fc, doc, "v:", buf, put_uint(buf, d->vis));
 	if (d->region != NULL && strlen(d->region) == 6) {
 		rc = rc ? rc : addf(fc, doc, "r:", d->region, 2);
 		rc = rc ? rc : addf(fc, doc, "r:", d->region, 4);
 		rc = rc ? rc : addf(fc, doc, "r:", d->region, 6);
 	}
 	if (d->trl) {
-		snprintf(buf, sizeof(buf), "%u", (unsigned)d->trl);
-		rc = rc ? rc : addf(fc, doc, "t:", buf, strlen(buf));
+		rc = rc ? rc : addf(fc, doc, "t:", buf, put_uint(buf, d->trl));
 	}
 	if (d->stage) {
-		snprintf(buf, sizeof(buf), "%u", (unsigned)d->stage);
-		rc = rc ? rc : addf(fc, doc, "s:", buf, strlen(buf));
+		rc = rc ? rc : addf(fc, doc, "s:", buf, put_uint(buf, d->stage));
 	}
 	if (d->date) {
 		uint32_t month = d->date / 100;
-		snprintf(buf, sizeof(buf), "%u", (unsigned)month);
-		rc = rc ? rc : addf(fc, doc, "m:", buf, strlen(buf));
+		rc = rc ? rc : addf(fc, doc, "m:", buf, put_uint(buf, month));
 		if (fc->min_month == 0 || month < fc->min_month)
 			fc->min_month = month;
 		if (month > fc->max_month)

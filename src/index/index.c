@@ -24,6 +24,8 @@
 
 struct term {
 	char *s;          /* owned, NUL-terminated */
+	uint64_t pre;     /* the text's first 8 bytes (zero-padded; term_pre): most terms are no
+			     longer, so finding one rarely reads s (a cache miss) */
 	uint32_t len;
 	uint32_t last;    /* last document appended + 1 (0 = none) */
 	uint8_t *buf;
@@ -44,6 +46,43 @@ struct idkey {
 	uint32_t doc;
 };
 
+struct dterm {
+	uint64_t h;   /* hash(text, 0): the index's term table uses the same hash */
+	uint32_t off; /* the text's offset in the pool */
+	uint32_t len;
+	uint32_t id;  /* order of first appearance in the document */
+	uint16_t tf[KC_FIELD_COUNT];
+	uint8_t used;
+};
+
+/* One occurrence of a term in a text field: (term id, position). */
+struct docc {
+	uint32_t id, pos;
+};
+
+#define POS_GAP 64 /* positions between fields and list items: wider than any phrase window */
+
+struct dtab {
+	struct dterm *v;
+	size_t cap, n;
+	uint32_t *slot;     /* [cap]: term id i is v[slot[i]] */
+	struct kc_buf pool; /* the term texts of this document, one after the other */
+	struct docc *occ;   /* text-field occurrences in position order */
+	size_t nocc, occ_cap;
+	struct docc *grp;   /* by dtab_group: occ grouped by term id (positions ascending) */
+	size_t grp_cap;
+	uint32_t *ostart;   /* by dtab_group: term id i's occurrences are
+			       grp[ostart[i] .. ostart[i + 1]) */
+	size_t ostart_cap;
+	uint32_t pos;       /* the next word's position */
+};
+
+/* A worker of kc_index_put_many: its analysis run and scratch table. */
+struct iworker {
+	struct kc_text_run *run;
+	struct dtab dt;
+};
+
 struct kc_index {
 	const struct kc_text *text;
 	struct kc_text_run *run;
@@ -58,14 +97,19 @@ struct kc_index {
 	json_t *links; /* node → {"up": [...], "down": [...], "terms": [...]} */
 	json_t *named; /* a word → the nodes whose name or alias it is: ["li-cathode", ...] */
 	struct kc__facets *facets;
-	struct kc_text_run *wruns[16]; /* kc_index_put_many's workers (an OpenCC converter each:
-					  costly to open, so kept) */
+	struct iworker wk[16]; /* kc_index_put_many's workers (an OpenCC converter each: costly to
+				  open, so kept, with their scratch tables) */
+	struct dtab dt;         /* kc_index_put's scratch table (with run) */
+	struct kc_buf *cbufs;   /* kc_index_put_many's chunk buffers, kept from call to call */
+	size_t ncbufs;
 	size_t live[3];
 	double sumlen[3][KC_FIELD_COUNT];
 	size_t nfield[3][KC_FIELD_COUNT]; /* live documents with the field (length > 0) */
 	size_t bytes;
 	uint32_t block; /* postings per skip block */
 };
+
+static void dtab_release(struct dtab *d);
 
 static uint64_t hash(const char *s, size_t n, uint64_t seed)
 {
@@ -120,20 +164,43 @@ void kc_index_free(struct kc_index *ix)
 	json_decref(ix->links);
 	json_decref(ix->named);
 	kc__facets_free(ix->facets);
-	for (size_t i = 0; i < sizeof(ix->wruns) / sizeof(ix->wruns[0]); i++)
-		kc_text_run_free(ix->wruns[i]);
+	for (size_t i = 0; i < sizeof(ix->wk) / sizeof(ix->wk[0]); i++) {
+		kc_text_run_free(ix->wk[i].run);
+		dtab_release(&ix->wk[i].dt);
+	}
+	dtab_release(&ix->dt);
+	for (size_t i = 0; i < ix->ncbufs; i++)
+		kc_buf_release(&ix->cbufs[i]);
+	kc_free(ix->cbufs);
 	kc_text_run_free(ix->run);
 	kc_free(ix);
 }
 
 /* ---- term dictionary */
 
-static size_t term_slot(const struct term *tab, size_t cap, const char *s, size_t n)
+/* The first 8 bytes of s[0..n), zero-padded. */
+static uint64_t term_pre(const char *s, size_t n)
 {
-	size_t i = (size_t)hash(s, n, 0) & (cap - 1);
-	while (tab[i].s != NULL && !(tab[i].len == n && memcmp(tab[i].s, s, n) == 0))
+	uint64_t v = 0;
+	memcpy(&v, s, n < sizeof(v) ? n : sizeof(v));
+	return v;
+}
+
+/* The slot of term s[0..n) (h = hash(s, n, 0)): where it is, or the empty slot it would take. */
+static size_t term_slot_h(const struct term *tab, size_t cap, const char *s, size_t n, uint64_t h)
+{
+	size_t i = (size_t)h & (cap - 1);
+	uint64_t pre = term_pre(s, n);
+	while (tab[i].s != NULL &&
+	       !(tab[i].pre == pre && tab[i].len == n &&
+		 (n <= sizeof(pre) || memcmp(tab[i].s + sizeof(pre), s + sizeof(pre), n - sizeof(pre)) == 0)))
 		i = (i + 1) & (cap - 1);
 	return i;
+}
+
+static size_t term_slot(const struct term *tab, size_t cap, const char *s, size_t n)
+{
+	return term_slot_h(tab, cap, s, n, hash(s, n, 0));
 }
 
 static int grow_terms(struct kc_index *ix)
@@ -152,42 +219,26 @@ static int grow_terms(struct kc_index *ix)
 	return 0;
 }
 
-static struct term *term_get(struct kc_index *ix, const char *s, size_t n, int create)
+/* The term s[0..n) (h = hash(s, n, 0)); when absent NULL, or with create a new empty term
+ * (NULL when out of memory). */
+static struct term *term_get(struct kc_index *ix, const char *s, size_t n, uint64_t h, int create)
 {
-	size_t i = term_slot(ix->terms, ix->term_cap, s, n);
+	size_t i = term_slot_h(ix->terms, ix->term_cap, s, n, h);
 	if (ix->terms[i].s != NULL || !create)
 		return ix->terms[i].s ? &ix->terms[i] : NULL;
 	if ((ix->nterms + 1) * 2 > ix->term_cap) {
 		if (grow_terms(ix) != 0)
 			return NULL;
-		i = term_slot(ix->terms, ix->term_cap, s, n);
+		i = term_slot_h(ix->terms, ix->term_cap, s, n, h);
 	}
 	struct term *t = &ix->terms[i];
 	t->s = kc_strndup(s, n);
 	if (t->s == NULL)
 		return NULL;
+	t->pre = term_pre(s, n);
 	t->len = (uint32_t)n;
 	ix->nterms++;
 	return t;
-}
-
-/* Appends v as a varint to the stream *buf (*n bytes used of *cap). */
-static int put_varint(uint8_t **buf, size_t *n, size_t *cap, uint32_t v)
-{
-	if (*n + 5 > *cap) {
-		size_t c = *cap ? *cap * 2 : 16;
-		uint8_t *b = kc_realloc(*buf, c);
-		if (b == NULL)
-			return KC_ENOMEM;
-		*buf = b;
-		*cap = c;
-	}
-	while (v >= 0x80) {
-		(*buf)[(*n)++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	(*buf)[(*n)++] = (uint8_t)v;
-	return 0;
 }
 
 static uint32_t get_varint(const uint8_t **p, const uint8_t *end)
@@ -208,35 +259,19 @@ static uint32_t get_varint(const uint8_t **p, const uint8_t *end)
 	return v;
 }
 
-/* ---- per-document term counting: a small open-addressing table reused per document */
+/* ---- per-document term counting: an open-addressing table that is a worker's scratch, reused
+ * from document to document (cleared through its list of used slots) */
 
-struct dterm {
-	const char *s;
-	uint32_t len;
-	uint32_t id; /* order of first appearance in the document */
-	uint16_t tf[KC_FIELD_COUNT];
-	uint8_t used;
-};
-
-/* One occurrence of a term in a text field: (term id, position). */
-struct docc {
-	uint32_t id, pos;
-};
-
-#define POS_GAP 64 /* positions between fields and list items: wider than any phrase window */
-
-struct dtab {
-	struct dterm *v;
-	size_t cap, n;
-	struct kc_buf pool; /* copies of the term texts of this document */
-	size_t *offs;       /* per entry: offset into pool (texts are copied; pool may move) */
-	struct docc *occ;   /* text-field occurrences in position order; by dtab_group, grouped
-			       by term id (positions ascending within a term) */
-	size_t nocc, occ_cap;
-	uint32_t *ostart;   /* after dtab_group: term id i's occurrences are
-			       occ[ostart[i] .. ostart[i + 1]) */
-	uint32_t pos;       /* the next word's position */
-};
+/* Empties d for the next document (its arrays are kept). */
+static void dtab_reset(struct dtab *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		memset(&d->v[d->slot[i]], 0, sizeof(d->v[0]));
+	d->n = 0;
+	d->nocc = 0;
+	d->pos = 0;
+	kc_buf_reset(&d->pool);
+}
 
 /* Counts term s in field f; in a text field also records its occurrence at position pos. */
 static int dtab_add(struct dtab *d, const char *s, size_t n, enum kc_field_id f, uint32_t pos)
@@ -244,43 +279,45 @@ static int dtab_add(struct dtab *d, const char *s, size_t n, enum kc_field_id f,
 	if ((d->n + 1) * 2 > d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 256;
 		struct dterm *v = kc_calloc(cap, sizeof(*v));
-		size_t *o = kc_calloc(cap, sizeof(*o));
-		if (v == NULL || o == NULL) {
+		uint32_t *sl = kc_malloc(cap * sizeof(*sl));
+		if (v == NULL || sl == NULL) {
 			kc_free(v);
-			kc_free(o);
+			kc_free(sl);
 			return KC_ENOMEM;
 		}
-		for (size_t i = 0; i < d->cap; i++) {
-			if (!d->v[i].used)
-				continue;
-			const char *ts = d->pool.ptr + d->offs[i];
-			size_t j = (size_t)hash(ts, d->v[i].len, 1) & (cap - 1);
+		for (size_t i = 0; i < d->n; i++) {
+			const struct dterm *e = &d->v[d->slot[i]];
+			size_t j = (size_t)e->h & (cap - 1);
 			while (v[j].used)
 				j = (j + 1) & (cap - 1);
-			v[j] = d->v[i];
-			o[j] = d->offs[i];
+			v[j] = *e;
+			sl[i] = (uint32_t)j;
 		}
 		kc_free(d->v);
-		kc_free(d->offs);
+		kc_free(d->slot);
 		d->v = v;
-		d->offs = o;
+		d->slot = sl;
 		d->cap = cap;
 	}
-	size_t j = (size_t)hash(s, n, 1) & (d->cap - 1);
-	while (d->v[j].used &&
-	       !(d->v[j].len == n && memcmp(d->pool.ptr + d->offs[j], s, n) == 0))
+	uint64_t h = hash(s, n, 0);
+	size_t j = (size_t)h & (d->cap - 1);
+	while (d->v[j].used && !(d->v[j].h == h && d->v[j].len == n &&
+				 memcmp(d->pool.ptr + d->v[j].off, s, n) == 0))
 		j = (j + 1) & (d->cap - 1);
-	if (!d->v[j].used) {
-		d->v[j].used = 1;
-		d->v[j].len = (uint32_t)n;
-		d->v[j].id = (uint32_t)d->n;
-		d->offs[j] = d->pool.len;
-		if (kc_buf_add(&d->pool, s, n) != 0 || kc_buf_addc(&d->pool, 0) != 0)
+	struct dterm *e = &d->v[j];
+	if (!e->used) {
+		size_t off = d->pool.len;
+		if (off + n >= UINT32_MAX || kc_buf_add(&d->pool, s, n) != 0)
 			return KC_ENOMEM;
-		d->n++;
+		e->used = 1;
+		e->h = h;
+		e->len = (uint32_t)n;
+		e->id = (uint32_t)d->n;
+		e->off = (uint32_t)off;
+		d->slot[d->n++] = (uint32_t)j;
 	}
-	if (d->v[j].tf[f] < UINT16_MAX)
-		d->v[j].tf[f]++;
+	if (e->tf[f] < UINT16_MAX)
+		e->tf[f]++;
 	if (f > KC_FIELD_KEYWORDS)
 		return 0;
 	if (d->nocc == d->occ_cap) {
@@ -291,50 +328,139 @@ static int dtab_add(struct dtab *d, const char *s, size_t n, enum kc_field_id f,
 		d->occ = o;
 		d->occ_cap = cap;
 	}
-	d->occ[d->nocc++] = (struct docc){d->v[j].id, pos};
+	d->occ[d->nocc++] = (struct docc){e->id, pos};
 	return 0;
 }
 
-/* Groups the occurrences by term id (a stable counting sort: positions stay ascending). */
+/* Groups the occurrences by term id into grp (a stable counting sort: positions stay
+ * ascending). */
 static int dtab_group(struct dtab *d)
 {
-	uint32_t *start = kc_calloc(d->n + 1, sizeof(*start));
-	struct docc *o = kc_malloc((d->nocc ? d->nocc : 1) * sizeof(*o));
-	if (start == NULL || o == NULL) {
-		kc_free(start);
-		kc_free(o);
-		return KC_ENOMEM;
+	if (d->n + 1 > d->ostart_cap) {
+		size_t cap = d->ostart_cap ? d->ostart_cap : 256;
+		while (cap < d->n + 1)
+			cap *= 2;
+		uint32_t *s = kc_realloc(d->ostart, cap * sizeof(*s));
+		if (s == NULL)
+			return KC_ENOMEM;
+		d->ostart = s;
+		d->ostart_cap = cap;
 	}
+	if (d->nocc > d->grp_cap) {
+		size_t cap = d->grp_cap ? d->grp_cap : 256;
+		while (cap < d->nocc)
+			cap *= 2;
+		struct docc *o = kc_realloc(d->grp, cap * sizeof(*o));
+		if (o == NULL)
+			return KC_ENOMEM;
+		d->grp = o;
+		d->grp_cap = cap;
+	}
+	uint32_t *start = d->ostart;
+	memset(start, 0, (d->n + 1) * sizeof(*start));
 	for (size_t i = 0; i < d->nocc; i++)
 		start[d->occ[i].id + 1]++;
 	for (size_t i = 0; i < d->n; i++)
 		start[i + 1] += start[i];
 	for (size_t i = 0; i < d->nocc; i++) /* start[id] walks to the end of id's run */
-		o[start[d->occ[i].id]++] = d->occ[i];
+		d->grp[start[d->occ[i].id]++] = d->occ[i];
 	for (size_t i = d->n; i > 0; i--) /* back to the starts */
 		start[i] = start[i - 1];
 	start[0] = 0;
-	kc_free(d->occ);
-	d->occ = o;
-	d->occ_cap = d->nocc ? d->nocc : 1;
-	d->ostart = start;
 	return 0;
 }
 
 static void dtab_release(struct dtab *d)
 {
 	kc_free(d->v);
-	kc_free(d->offs);
+	kc_free(d->slot);
 	kc_free(d->occ);
+	kc_free(d->grp);
 	kc_free(d->ostart);
 	kc_buf_release(&d->pool);
 	memset(d, 0, sizeof(*d));
+}
+
+/* Writes v as a varint at p; returns its length (at most 5). */
+static size_t varint_at(uint8_t *p, uint32_t v)
+{
+	size_t k = 0;
+	while (v >= 0x80) {
+		p[k++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[k++] = (uint8_t)v;
+	return k;
+}
+
+static size_t varint_len(uint32_t v)
+{
+	size_t k = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		k++;
+	}
+	return k;
+}
+
+/* Appends the document's terms (grouped by dtab_group) to out as commit reads them, in order
+ * of first appearance, per term:
+ *   its hash (8 bytes, host order), the byte length of the rest of the record (4 bytes, host
+ *   order: commit skips ahead to prefetch), the term's length (varint) and text;
+ *   the posting as commit appends it after the document delta (the only part that depends on
+ *   the index): the field mask, the tf of each field in the mask and, when the mask has a
+ *   text field, the byte length of the positions (varints);
+ *   then those positions (delta varints), for the positions stream.
+ * So the serial commit copies bytes the workers encoded. */
+static int dtab_emit(const struct dtab *d, struct kc_buf *out)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct dterm *e = &d->v[d->slot[i]];
+		uint32_t o0 = d->ostart[i], o1 = d->ostart[i + 1];
+		size_t need = 12 + 5 + e->len + 1 + 5 * KC_FIELD_COUNT + 5 + 5 * (size_t)(o1 - o0);
+		if (need > UINT32_MAX || kc_buf_grow(out, need) != 0)
+			return KC_ENOMEM;
+		uint8_t *p0 = (uint8_t *)out->ptr + out->len, *p = p0;
+		memcpy(p, &e->h, sizeof(e->h));
+		p += sizeof(e->h) + sizeof(uint32_t); /* the length, below */
+		p += varint_at(p, e->len);
+		memcpy(p, d->pool.ptr + e->off, e->len);
+		p += e->len;
+		uint8_t mask = 0;
+		for (int f = 0; f < KC_FIELD_COUNT; f++)
+			if (e->tf[f])
+				mask = (uint8_t)(mask | (1u << f));
+		p += varint_at(p, mask);
+		for (int f = 0; f < KC_FIELD_COUNT; f++)
+			if (e->tf[f])
+				p += varint_at(p, e->tf[f]);
+		if (mask & KC_FIELD_TEXT_MASK) {
+			uint32_t prev = 0;
+			size_t plen = 0;
+			for (uint32_t o = o0; o < o1; o++) {
+				plen += varint_len(d->grp[o].pos - prev);
+				prev = d->grp[o].pos;
+			}
+			p += varint_at(p, (uint32_t)plen);
+			prev = 0;
+			for (uint32_t o = o0; o < o1; o++) {
+				p += varint_at(p, d->grp[o].pos - prev);
+				prev = d->grp[o].pos;
+			}
+		}
+		uint32_t rest = (uint32_t)(p - p0 - 12);
+		memcpy(p0 + sizeof(e->h), &rest, sizeof(rest));
+		out->len += (size_t)(p - p0);
+		out->ptr[out->len] = 0;
+	}
+	return 0;
 }
 
 struct actx {
 	const struct kc_text *text;
 	struct kc_text_run *run;
 };
+
 
 static int add_text(const struct actx *ix, struct dtab *d, uint16_t *len, const char *s,
 		    enum kc_field_id f, struct kc_err *err)
@@ -426,24 +552,35 @@ static size_t id_slot(const struct idkey *tab, size_t cap, uint8_t kind, const c
 	return i;
 }
 
+static int id_reserve(struct kc_index *ix);
+
 static int id_set(struct kc_index *ix, uint8_t kind, char *id, uint32_t doc)
 {
-	if ((ix->nids + 1) * 2 > ix->id_cap) {
-		size_t cap = ix->id_cap * 2;
-		struct idkey *t = kc_calloc(cap, sizeof(*t));
-		if (t == NULL)
-			return KC_ENOMEM;
-		for (size_t i = 0; i < ix->id_cap; i++)
-			if (ix->ids[i].id != NULL)
-				t[id_slot(t, cap, ix->ids[i].kind, ix->ids[i].id)] = ix->ids[i];
-		kc_free(ix->ids);
-		ix->ids = t;
-		ix->id_cap = cap;
-	}
+	if (id_reserve(ix) != 0)
+		return KC_ENOMEM;
 	size_t i = id_slot(ix->ids, ix->id_cap, kind, id);
 	if (ix->ids[i].id == NULL)
 		ix->nids++;
 	ix->ids[i] = (struct idkey){id, kind, doc};
+	return 0;
+}
+
+/* Makes room in the id table for one more id (then its slots stay put until the next id is
+ * added). */
+static int id_reserve(struct kc_index *ix)
+{
+	if ((ix->nids + 1) * 2 <= ix->id_cap)
+		return 0;
+	size_t cap = ix->id_cap * 2;
+	struct idkey *t = kc_calloc(cap, sizeof(*t));
+	if (t == NULL)
+		return KC_ENOMEM;
+	for (size_t i = 0; i < ix->id_cap; i++)
+		if (ix->ids[i].id != NULL)
+			t[id_slot(t, cap, ix->ids[i].kind, ix->ids[i].id)] = ix->ids[i];
+	kc_free(ix->ids);
+	ix->ids = t;
+	ix->id_cap = cap;
 	return 0;
 }
 
@@ -523,28 +660,25 @@ int kc_index_filter(const struct kc_index *ix, const struct kc_filter *f, struct
 	return kc__facets_filter(ix->facets, ix->docs, f, out, err);
 }
 
-/* A document analyzed and ready to be appended: its term table and fields. */
-struct prep {
-	struct dtab d;
-	struct kc_doc doc;
-};
-
-static void prep_release(struct prep *p)
+/* Frees a prepared document's strings (commit took them when it succeeded). */
+static void doc_release(struct kc_doc *doc)
 {
-	dtab_release(&p->d);
-	kc_free(p->doc.id);
-	kc_free(p->doc.org_id);
-	kc_free(p->doc.region);
-	memset(p, 0, sizeof(*p));
+	kc_free(doc->id);
+	kc_free(doc->org_id);
+	kc_free(doc->region);
+	memset(doc, 0, sizeof(*doc));
 }
 
-/* Analyzes a record (touches nothing of the index: runs on any thread with its own run). */
-static int prepare(const struct actx *a, enum kc_doc_kind kind, const json_t *rec,
-		   const char *org_name, struct prep *p, struct kc_err *err)
+/* Analyzes a record (touches nothing of the index: runs on any thread with its own run and
+ * scratch table d): sets *doc (its strings owned by the caller, for commit) and appends the
+ * document's terms to out (dtab_emit). On failure *doc is empty and out may hold part of the
+ * document. */
+static int prepare(const struct actx *a, struct dtab *d, enum kc_doc_kind kind, const json_t *rec,
+		   const char *org_name, struct kc_doc *doc, struct kc_buf *out, struct kc_err *err)
 {
 	int rc;
-	struct kc_doc *doc = &p->doc;
-	memset(p, 0, sizeof(*p));
+	memset(doc, 0, sizeof(*doc));
+	dtab_reset(d);
 	const char *id = json_string_value(json_object_get(rec, "id"));
 	if (id == NULL)
 		return kc_err_set(err, KC_EINVAL, "record without an id");
@@ -560,26 +694,20 @@ static int prepare(const struct actx *a, enum kc_doc_kind kind, const json_t *re
 	const char *status = json_string_value(json_object_get(rec, "status"));
 	doc->closed = status != NULL && strcmp(status, "closed") == 0;
 	doc->date = parse_date(json_string_value(json_object_get(rec, "published")));
-	kc_buf_init(&p->d.pool, 0);
-	if ((rc = add_text_field(a, &p->d, doc->len, json_object_get(rec, "title"), KC_FIELD_TITLE,
+	if ((rc = add_text_field(a, d, doc->len, json_object_get(rec, "title"), KC_FIELD_TITLE,
 				 err)) != 0 ||
-	    (rc = add_text_field(a, &p->d, doc->len, json_object_get(rec, "description"),
+	    (rc = add_text_field(a, d, doc->len, json_object_get(rec, "description"),
 				 KC_FIELD_DESC, err)) != 0 ||
-	    (rc = add_text_field(a, &p->d, doc->len, json_object_get(rec, "keywords"),
+	    (rc = add_text_field(a, d, doc->len, json_object_get(rec, "keywords"),
 				 KC_FIELD_KEYWORDS, err)) != 0)
 		goto fail;
-	if (org_name != NULL &&
-	    (rc = add_text(a, &p->d, doc->len, org_name, KC_FIELD_ORG, err)) != 0)
+	if (org_name != NULL && (rc = add_text(a, d, doc->len, org_name, KC_FIELD_ORG, err)) != 0)
 		goto fail;
-	if (add_codes(&p->d, doc->len, json_object_get(rec, "ipc"), "ipc:", 4, KC_FIELD_CODES) != 0 ||
-	    add_codes(&p->d, doc->len, json_object_get(rec, "industries"), "ind:", 0,
+	if (add_codes(d, doc->len, json_object_get(rec, "ipc"), "ipc:", 4, KC_FIELD_CODES) != 0 ||
+	    add_codes(d, doc->len, json_object_get(rec, "industries"), "ind:", 0,
 		      KC_FIELD_CODES) != 0 ||
-	    add_codes(&p->d, doc->len, json_object_get(rec, "nodes"), "node:", 0,
-		      KC_FIELD_NODES) != 0) {
-		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
-		goto fail;
-	}
-	if (dtab_group(&p->d) != 0) {
+	    add_codes(d, doc->len, json_object_get(rec, "nodes"), "node:", 0, KC_FIELD_NODES) != 0 ||
+	    dtab_group(d) != 0 || dtab_emit(d, out) != 0) {
 		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -592,7 +720,7 @@ static int prepare(const struct actx *a, enum kc_doc_kind kind, const json_t *re
 	}
 	return 0;
 fail:
-	prep_release(p);
+	doc_release(doc);
 	return rc;
 }
 
@@ -619,11 +747,58 @@ int kc__index_set_block(struct kc_index *ix, uint32_t n)
 	return 0;
 }
 
-/* Appends a prepared document; takes its strings (p is released either way). */
-static int commit(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec, struct prep *p,
-		  struct kc_err *err)
+/* Makes room for need more bytes in the stream *buf (*n bytes used of *cap). */
+static int reserve_bytes(uint8_t **buf, size_t n, size_t *cap, size_t need)
 {
-	struct kc_doc doc = p->doc;
+	if (n + need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap * 2 : 16;
+	while (c < n + need)
+		c *= 2;
+	uint8_t *b = kc_realloc(*buf, c);
+	if (b == NULL)
+		return KC_ENOMEM;
+	*buf = b;
+	*cap = c;
+	return 0;
+}
+
+/* A term record's hash and the length of its rest (dtab_emit). */
+static uint64_t rec_hash(const uint8_t *rec)
+{
+	uint64_t h;
+	memcpy(&h, rec, sizeof(h));
+	return h;
+}
+
+static uint32_t rec_rest(const uint8_t *rec)
+{
+	uint32_t n;
+	memcpy(&n, rec + 8, sizeof(n));
+	return n;
+}
+
+/* Prefetches what appending the term of record rec will read (if its first slot holds it);
+ * returns the next record. */
+static const uint8_t *prefetch_term(const struct kc_index *ix, const uint8_t *rec)
+{
+	const struct term *t = &ix->terms[(size_t)rec_hash(rec) & (ix->term_cap - 1)];
+	if (t->s != NULL) {
+		__builtin_prefetch(t->s);
+		__builtin_prefetch(t->buf + t->n);
+		__builtin_prefetch(t->pbuf + t->pn);
+		if (t->nblk > 0)
+			__builtin_prefetch(&t->blk[t->nblk - 1]);
+	}
+	return rec + 12 + rec_rest(rec);
+}
+
+/* Appends a prepared document: *pdoc and its terms' records [p, end) (dtab_emit). Takes the
+ * document's strings (*pdoc is empty afterwards, either way). */
+static int commit(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
+		  struct kc_doc *pdoc, const uint8_t *p, const uint8_t *end, struct kc_err *err)
+{
+	struct kc_doc doc = *pdoc;
 	int rc;
 	if (ix->ndocs == UINT32_MAX) {
 		rc = kc_err_set(err, KC_ENOMEM, "index full");
@@ -645,63 +820,80 @@ static int commit(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 		ix->hot = h;
 		ix->doc_cap = cap;
 	}
-	/* replace: the old version becomes a tombstone */
-	long old = kc_index_find(ix, kind, doc.id);
-	if (old >= 0)
-		unlink_doc(ix, (uint32_t)old);
+	/* the id's slot, found once: the old version, if any, becomes a tombstone; the slot then
+	 * names this document */
+	if (id_reserve(ix) != 0) {
+		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
+		goto fail;
+	}
+	size_t islot = id_slot(ix->ids, ix->id_cap, (uint8_t)kind, doc.id);
+	if (ix->ids[islot].id != NULL && !ix->docs[ix->ids[islot].doc].deleted)
+		unlink_doc(ix, ix->ids[islot].doc);
 	uint32_t no = ix->ndocs;
-	const struct dtab *d = &p->d;
-	for (size_t i = 0; i < d->cap; i++) {
-		if (!d->v[i].used)
-			continue;
-		struct term *t = term_get(ix, d->pool.ptr + d->offs[i], d->v[i].len, 1);
+	/* Appending is bound by memory latency (the term's slot, its text, the ends of its two
+	 * streams, its last skip block: a cache miss each, on the one appending thread). So first
+	 * prefetch every term's slot, then, PREFETCH_AHEAD terms ahead of the one appended, what
+	 * that slot points to (the first slot probed is nearly always the term). */
+	enum { PREFETCH_AHEAD = 4 };
+	const uint8_t *q = p;
+	for (; q < end; q += 12 + rec_rest(q))
+		__builtin_prefetch(&ix->terms[(size_t)rec_hash(q) & (ix->term_cap - 1)]);
+	q = p;
+	for (int k = 0; k < PREFETCH_AHEAD && q < end; k++)
+		q = prefetch_term(ix, q);
+	while (p < end) {
+		if (q < end)
+			q = prefetch_term(ix, q);
+		uint64_t h = rec_hash(p);
+		p += 12;
+		uint32_t len = get_varint(&p, end);
+		const char *s = (const char *)p;
+		p += len;
+		const uint8_t *tail = p; /* mask, tfs, positions' length */
+		uint16_t tf[KC_FIELD_COUNT] = {0};
+		uint32_t mask = get_varint(&p, end), plen = 0;
+		for (int f = 0; f < KC_FIELD_COUNT; f++)
+			if (mask & (1u << f))
+				tf[f] = (uint16_t)get_varint(&p, end);
+		if (mask & KC_FIELD_TEXT_MASK)
+			plen = get_varint(&p, end);
+		size_t tail_len = (size_t)(p - tail);
+		const uint8_t *pos = p;
+		p += plen;
+		struct term *t = term_get(ix, s, len, h, 1);
 		if (t == NULL) {
 			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 			goto fail_doc;
 		}
 		size_t before = t->n, pbefore = t->pn;
-		uint32_t delta = no + 1 - t->last;
-		uint8_t mask = 0;
-		for (int f = 0; f < KC_FIELD_COUNT; f++)
-			if (d->v[i].tf[f])
-				mask = (uint8_t)(mask | (1u << f));
-		rc = put_varint(&t->buf, &t->n, &t->cap, delta);
-		rc = rc ? rc : put_varint(&t->buf, &t->n, &t->cap, mask);
-		for (int f = 0; f < KC_FIELD_COUNT && rc == 0; f++)
-			if (d->v[i].tf[f])
-				rc = put_varint(&t->buf, &t->n, &t->cap, d->v[i].tf[f]);
-		if (rc == 0 && (mask & KC_FIELD_TEXT_MASK)) {
-			uint32_t id = d->v[i].id, prev = 0;
-			for (uint32_t o = d->ostart[id]; o < d->ostart[id + 1] && rc == 0; o++) {
-				rc = put_varint(&t->pbuf, &t->pn, &t->pcap, d->occ[o].pos - prev);
-				prev = d->occ[o].pos;
-			}
-			rc = rc ? rc
-				: put_varint(&t->buf, &t->n, &t->cap, (uint32_t)(t->pn - pbefore));
-		}
-		if (rc == 0 && (t->n > UINT32_MAX || t->pn > UINT32_MAX))
+		rc = reserve_bytes(&t->buf, t->n, &t->cap, 5 + tail_len);
+		rc = rc ? rc : reserve_bytes(&t->pbuf, t->pn, &t->pcap, plen);
+		if (rc == 0 && (t->n + 5 + tail_len > UINT32_MAX || t->pn + plen > UINT32_MAX))
 			rc = KC_ENOMEM; /* block offsets are 32-bit */
 		if (rc == 0 && t->df % ix->block == 0)
 			rc = block_start(t, before, pbefore);
 		if (rc != 0) {
-			t->n = before;
-			t->pn = pbefore;
 			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 			goto fail_doc;
 		}
-		ix->bytes += t->n - before + t->pn - pbefore;
+		t->n += varint_at(t->buf + t->n, no + 1 - t->last);
+		memcpy(t->buf + t->n, tail, tail_len);
+		t->n += tail_len;
+		if (plen > 0)
+			memcpy(t->pbuf + t->pn, pos, plen);
+		t->pn += plen;
+		ix->bytes += t->n - before + plen;
 		struct kc_postings_block *bk = &t->blk[t->nblk - 1];
 		bk->last = no;
 		for (int f = 0; f < KC_FIELD_COUNT; f++) {
-			uint16_t tf = d->v[i].tf[f];
-			if (tf == 0)
+			if (tf[f] == 0)
 				continue;
-			if (tf > t->maxtf[f])
-				t->maxtf[f] = tf;
+			if (tf[f] > t->maxtf[f])
+				t->maxtf[f] = tf[f];
 			if (t->minlen[f] == 0 || doc.len[f] < t->minlen[f])
 				t->minlen[f] = doc.len[f];
-			if (tf > bk->maxtf[f])
-				bk->maxtf[f] = tf;
+			if (tf[f] > bk->maxtf[f])
+				bk->maxtf[f] = tf[f];
 			if (bk->minlen[f] == 0 || doc.len[f] < bk->minlen[f])
 				bk->minlen[f] = doc.len[f];
 		}
@@ -712,10 +904,11 @@ static int commit(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 	ix->docs[no] = doc;
 	set_hot(ix, no);
 	ix->ndocs++;
-	p->doc = (struct kc_doc){0}; /* the index owns the strings now */
-	dtab_release(&p->d);
-	if (id_set(ix, (uint8_t)kind, ix->docs[no].id, no) != 0 ||
-	    kc__facets_add(ix->facets, no, &ix->docs[no], rec) != 0) {
+	memset(pdoc, 0, sizeof(*pdoc)); /* the index owns the strings now */
+	if (ix->ids[islot].id == NULL)
+		ix->nids++;
+	ix->ids[islot] = (struct idkey){ix->docs[no].id, (uint8_t)kind, no};
+	if (kc__facets_add(ix->facets, no, &ix->docs[no], rec) != 0) {
 		/* the postings name a document that is now a tombstone */
 		ix->docs[no].deleted = 1;
 		ix->hot[no].deleted = 1;
@@ -733,37 +926,54 @@ fail_doc:
 	ix->docs[no] = doc;
 	set_hot(ix, no);
 	ix->ndocs++;
-	p->doc = (struct kc_doc){0};
+	memset(pdoc, 0, sizeof(*pdoc));
+	return rc;
 fail:
-	prep_release(p);
+	doc_release(pdoc);
 	return rc;
 }
 
 int kc_index_put(struct kc_index *ix, enum kc_doc_kind kind, const json_t *rec,
 		 const char *org_name, struct kc_err *err)
 {
-	struct prep p;
+	struct kc_doc doc;
+	struct kc_buf b;
 	struct actx a = {ix->text, ix->run};
-	int rc = prepare(&a, kind, rec, org_name, &p, err);
-	return rc ? rc : commit(ix, kind, rec, &p, err);
+	kc_buf_init(&b, 0);
+	int rc = prepare(&a, &ix->dt, kind, rec, org_name, &doc, &b, err);
+	if (rc == 0)
+		rc = commit(ix, kind, rec, &doc, (const uint8_t *)b.ptr,
+			    (const uint8_t *)b.ptr + b.len, err);
+	kc_buf_release(&b);
+	return rc;
 }
 
 /* ---- many documents: analyzed on all cores, appended in order
  *
- * A pipeline: worker threads (one per core, each with its own analysis run) claim chunks of
- * records and prepare them; this thread appends the chunks in order as they become ready, so
- * appending (serial) overlaps the analysis of later chunks. */
+ * A pipeline: worker threads (one per core, each with its own analysis run and scratch table)
+ * claim chunks of records and prepare them, each chunk's terms into one buffer (kept by the
+ * index from call to call: no allocation per document); this thread appends the chunks in
+ * order as they become ready, so appending (serial) overlaps the analysis of later chunks. */
 
-#define PIPE_CHUNK 256
+#define PIPE_CHUNK 64
+
+/* A chunk's first failure: the record at `at` could not be prepared. */
+struct pipe_fail {
+	int rc;
+	size_t at;
+	struct kc_err err;
+};
 
 struct pipe {
 	const struct kc_text *text;
 	enum kc_doc_kind kind;
 	const json_t *const *recs;
 	const char *const *names;
-	struct prep *preps;
-	int *rcs;
-	struct kc_err *errs;
+	struct kc_doc *docs;  /* [n]: prepared documents */
+	size_t *end;          /* [n]: where record i's terms end in its chunk's buffer (they
+				 start where the previous record's end, or at 0) */
+	struct kc_buf *bufs;  /* [nchunks]: the chunks' terms (ix->cbufs) */
+	struct pipe_fail *fail; /* [nchunks] */
 	size_t n, nchunks;
 	atomic_size_t next;  /* the next chunk to claim */
 	atomic_int stop;     /* an append failed: prepare nothing more */
@@ -774,22 +984,32 @@ struct pipe {
 
 struct pipe_worker {
 	struct pipe *p;
-	struct kc_text_run *run;
+	struct iworker *w;
 };
 
 static void *pipe_worker(void *arg)
 {
-	struct pipe_worker *w = arg;
-	struct pipe *p = w->p;
-	struct actx a = {p->text, w->run};
+	struct pipe_worker *pw = arg;
+	struct pipe *p = pw->p;
+	struct actx a = {p->text, pw->w->run};
 	for (;;) {
 		size_t c = atomic_fetch_add(&p->next, 1);
 		if (c >= p->nchunks)
 			break;
 		size_t from = c * PIPE_CHUNK, to = from + PIPE_CHUNK < p->n ? from + PIPE_CHUNK : p->n;
-		for (size_t i = from; i < to && !atomic_load(&p->stop); i++)
-			p->rcs[i] = prepare(&a, p->kind, p->recs[i], p->names ? p->names[i] : NULL,
-					    &p->preps[i], &p->errs[i]);
+		struct kc_buf *b = &p->bufs[c];
+		kc_buf_reset(b);
+		for (size_t i = from; i < to && !atomic_load(&p->stop); i++) {
+			int rc = prepare(&a, &pw->w->dt, p->kind, p->recs[i],
+					 p->names ? p->names[i] : NULL, &p->docs[i], b,
+					 &p->fail[c].err);
+			p->end[i] = b->len;
+			if (rc != 0) {
+				p->fail[c].rc = rc;
+				p->fail[c].at = i;
+				break;
+			}
+		}
 		pthread_mutex_lock(&p->mu);
 		p->ready[c] = 1;
 		pthread_cond_broadcast(&p->cv);
@@ -798,11 +1018,26 @@ static void *pipe_worker(void *arg)
 	return NULL;
 }
 
+/* Makes ix->cbufs hold at least n buffers. */
+static int reserve_cbufs(struct kc_index *ix, size_t n)
+{
+	if (n <= ix->ncbufs)
+		return 0;
+	struct kc_buf *v = kc_realloc(ix->cbufs, n * sizeof(*v));
+	if (v == NULL)
+		return KC_ENOMEM;
+	for (size_t i = ix->ncbufs; i < n; i++)
+		kc_buf_init(&v[i], 0);
+	ix->cbufs = v;
+	ix->ncbufs = n;
+	return 0;
+}
+
 int kc_index_put_many(struct kc_index *ix, enum kc_doc_kind kind, const json_t *const *recs,
 		      const char *const *org_names, size_t n, unsigned threads,
 		      struct kc_err *err)
 {
-	enum { MAXT = sizeof(ix->wruns) / sizeof(ix->wruns[0]) };
+	enum { MAXT = sizeof(ix->wk) / sizeof(ix->wk[0]) };
 	struct pipe p = {.text = ix->text, .kind = kind, .recs = recs, .names = org_names, .n = n};
 	struct pipe_worker w[MAXT];
 	pthread_t tid[MAXT];
@@ -821,16 +1056,18 @@ int kc_index_put_many(struct kc_index *ix, enum kc_doc_kind kind, const json_t *
 		threads = (unsigned)p.nchunks;
 	atomic_init(&p.next, 0);
 	atomic_init(&p.stop, 0);
-	p.preps = kc_calloc(n, sizeof(*p.preps));
-	p.rcs = kc_calloc(n, sizeof(*p.rcs));
-	p.errs = kc_calloc(n, sizeof(*p.errs));
+	p.docs = kc_calloc(n, sizeof(*p.docs));
+	p.end = kc_calloc(n, sizeof(*p.end));
+	p.fail = kc_calloc(p.nchunks, sizeof(*p.fail));
 	p.ready = kc_calloc(p.nchunks, 1);
-	if (p.preps == NULL || p.rcs == NULL || p.errs == NULL || p.ready == NULL) {
+	if (p.docs == NULL || p.end == NULL || p.fail == NULL || p.ready == NULL ||
+	    reserve_cbufs(ix, p.nchunks) != 0) {
 		rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 		goto out;
 	}
+	p.bufs = ix->cbufs;
 	for (unsigned t = 0; t < threads; t++) {
-		if (ix->wruns[t] == NULL && (ix->wruns[t] = kc_text_run_new()) == NULL) {
+		if (ix->wk[t].run == NULL && (ix->wk[t].run = kc_text_run_new()) == NULL) {
 			rc = kc_err_set(err, KC_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -838,28 +1075,31 @@ int kc_index_put_many(struct kc_index *ix, enum kc_doc_kind kind, const json_t *
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.cv, NULL);
 	for (unsigned t = 0; t < threads; t++) {
-		w[t] = (struct pipe_worker){&p, ix->wruns[t]};
+		w[t] = (struct pipe_worker){&p, &ix->wk[t]};
 		if (pthread_create(&tid[t], NULL, pipe_worker, &w[t]) == 0)
 			started++;
 		else
 			break;
 	}
 	if (started == 0) /* no thread: prepare everything here */
-		pipe_worker(&(struct pipe_worker){&p, ix->wruns[0]});
+		pipe_worker(&(struct pipe_worker){&p, &ix->wk[0]});
 	for (size_t c = 0; c < p.nchunks && rc == 0; c++) {
 		pthread_mutex_lock(&p.mu);
 		while (!p.ready[c])
 			pthread_cond_wait(&p.cv, &p.mu);
 		pthread_mutex_unlock(&p.mu);
 		size_t from = c * PIPE_CHUNK, to = from + PIPE_CHUNK < n ? from + PIPE_CHUNK : n;
+		const uint8_t *b = (const uint8_t *)p.bufs[c].ptr;
 		for (size_t i = from; i < to; i++) {
-			if (p.rcs[i] != 0) {
+			if (p.fail[c].rc != 0 && p.fail[c].at == i) {
 				if (err != NULL)
-					*err = p.errs[i];
-				rc = p.rcs[i];
+					*err = p.fail[c].err;
+				rc = p.fail[c].rc;
 				break;
 			}
-			if ((rc = commit(ix, kind, recs[i], &p.preps[i], err)) != 0)
+			size_t start = i > from ? p.end[i - 1] : 0;
+			if ((rc = commit(ix, kind, recs[i], &p.docs[i], b + start, b + p.end[i],
+					 err)) != 0)
 				break;
 		}
 		if (rc != 0)
@@ -870,14 +1110,15 @@ int kc_index_put_many(struct kc_index *ix, enum kc_doc_kind kind, const json_t *
 	pthread_cond_destroy(&p.cv);
 	pthread_mutex_destroy(&p.mu);
 out:
-	for (size_t i = 0; p.preps != NULL && i < n; i++)
-		prep_release(&p.preps[i]);
-	kc_free(p.preps);
-	kc_free(p.rcs);
-	kc_free(p.errs);
+	for (size_t i = 0; p.docs != NULL && i < n; i++)
+		doc_release(&p.docs[i]);
+	kc_free(p.docs);
+	kc_free(p.end);
+	kc_free(p.fail);
 	kc_free(p.ready);
 	return rc;
 }
+
 
 /* ---- the chain graph's adjacency */
 
@@ -1298,7 +1539,7 @@ int kc_index_load(struct kc_index **out, const struct kc_text *t, const char *pa
 	ix->bytes = (size_t)bytes;
 	for (uint64_t i = 0; i < nterms && !r.bad; i++) {
 		char *s = kc__get_str(&r);
-		struct term *tm = s ? term_get(ix, s, strlen(s), 1) : NULL;
+		struct term *tm = s ? term_get(ix, s, strlen(s), hash(s, strlen(s), 0), 1) : NULL;
 		kc_free(s);
 		if (tm == NULL || tm->buf != NULL) { /* missing, or a term twice */
 			r.bad = 1;

@@ -65,6 +65,28 @@ out:
 }
 
 extern const char *const kc__vocab[];
+const char *const *kc__stopwords(size_t *n);
+
+/* Fills the stopword set m->stop. KC_EINVAL if a stopword is longer than KC_STOP_MAXLEN
+ * bytes (the list in stopwords.c would have to change with this set). */
+static int load_stopwords(struct kc_text_models *m)
+{
+	size_t n;
+	const char *const *w = kc__stopwords(&n);
+	if (n * 2 > KC_STOP_SLOTS)
+		return KC_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(w[i]);
+		if (len == 0 || len > KC_STOP_MAXLEN)
+			return KC_EINVAL;
+		uint64_t k = kc__stop_key(w[i], len);
+		size_t j = kc__stop_slot(k);
+		while (m->stop[j] != 0 && m->stop[j] != k)
+			j = (j + 1) & (KC_STOP_SLOTS - 1);
+		m->stop[j] = k;
+	}
+	return 0;
+}
 
 /* Best log probability of cps[0..n) split into at least two dictionary words or characters. */
 static double split_logp(const struct kc_dict *d, const uint32_t *cps, size_t n);
@@ -133,6 +155,11 @@ int kc_text_open(struct kc_text **out, const struct kc_text_opts *opts, struct k
 		goto fail;
 	}
 	atomic_init(&t->models->refs, 1);
+	if (load_stopwords(t->models) != 0) {
+		rc = kc_err_set(err, KC_EINVAL, "stopwords.c: a stopword is over %d bytes",
+				KC_STOP_MAXLEN);
+		goto fail;
+	}
 	if ((rc = kc__norm_init(&t->models->norm, opts->opencc_config, err)) != 0)
 		goto fail;
 	if (!opts->no_hmm) {
@@ -321,7 +348,7 @@ static int add_term(struct kc_text_run *r, size_t *nt, uint32_t c0, uint32_t c1,
 	size_t need = (size_t)(c1 - c0) * 4 + 1;
 	if (*nt >= r->term_cap && reserve_terms(r, *nt + 1) != 0)
 		return KC_ENOMEM;
-	if (kc_buf_grow(&r->text, need) != 0)
+	if (r->text.len + need >= r->text.cap && kc_buf_grow(&r->text, need) != 0)
 		return KC_ENOMEM;
 	size_t at = r->text.len;
 	char *p = r->text.ptr + at;
@@ -394,9 +421,9 @@ static int add_subwords(const struct kc_text *t, struct kc_text_run *r, size_t *
 						  KC_TERM_HAN, KC_TERM_SUB);
 				if (rc != 0)
 					return rc;
-				if (kc_text_is_stopword(r->text.ptr +
-							    (size_t)(uintptr_t)r->terms[*nt - 1].text,
-							r->terms[*nt - 1].len))
+				if (kc__is_stop(t->models,
+						r->text.ptr + (size_t)(uintptr_t)r->terms[*nt - 1].text,
+						r->terms[*nt - 1].len))
 					(*nt)--;
 			}
 		}
@@ -433,7 +460,7 @@ int kc_text_analyze(const struct kc_text *t, struct kc_text_run *r, const char *
 			return kc_err_set(err, KC_ENOMEM, "out of memory");
 		struct kc_term *last = &r->terms[nt - 1];
 		if ((tk->kind == KC_TERM_HAN || tk->kind == KC_TERM_LATIN) &&
-		    kc_text_is_stopword(r->text.ptr + (size_t)(uintptr_t)last->text, last->len)) {
+		    kc__is_stop(t->models, r->text.ptr + (size_t)(uintptr_t)last->text, last->len)) {
 			if (mode == KC_TEXT_INDEX) {
 				nt--;
 				continue;

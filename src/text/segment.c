@@ -374,13 +374,22 @@ static void segment_block(const struct kc_text *t, struct kc_text_run *r, uint32
 			if (n1 != 0)
 				kc__dict_prefetch(d, n1, r->cp[atoms[i - 1].c0]);
 		}
-		double lp1 = atom_logp(t, r, &atoms[i]);
-		double best = lp1 + route[i + 1];
-		uint32_t bestj = i + 1;
-		/* dictionary words starting at atom i, ending on an atom boundary */
+		/* dictionary words starting at atom i, ending on an atom boundary; the first step
+		 * of the walk (atom i itself) gives the atom's own log probability, as atom_logp
+		 * would */
 		uint32_t node = 0;
 		float lp = KC_DICT_NOWORD;
-		for (uint32_t k = i; k < e && node != UINT32_MAX; k++) {
+		for (uint32_t c = atoms[i].c0; c < atoms[i].c1; c++) {
+			node = kc__dict_step(d, node, r->cp[c], &lp);
+			if (node == 0) {
+				node = UINT32_MAX;
+				break;
+			}
+		}
+		double lp1 = node != UINT32_MAX && lp != KC_DICT_NOWORD ? (double)lp : -d->logtotal;
+		double best = lp1 + route[i + 1];
+		uint32_t bestj = i + 1;
+		for (uint32_t k = i + 1; k < e && node != UINT32_MAX; k++) {
 			for (uint32_t c = atoms[k].c0; c < atoms[k].c1; c++) {
 				node = kc__dict_step(d, node, r->cp[c], &lp);
 				if (node == 0) {
@@ -390,7 +399,7 @@ static void segment_block(const struct kc_text *t, struct kc_text_run *r, uint32
 			}
 			if (node == UINT32_MAX)
 				break;
-			if (k > i && lp != KC_DICT_NOWORD) {
+			if (lp != KC_DICT_NOWORD) {
 				double x = lp + route[k + 1];
 				if (x > best || (x == best && k + 1 > bestj)) {
 					best = x;

@@ -139,13 +139,48 @@ struct kc_hmm {
 int kc__hmm_load(struct kc_hmm *h, const char *dir, struct kc_err *err);
 void kc__hmm_release(struct kc_hmm *h);
 
+/* ---- stopwords as a hash set: every stopword has at most 7 bytes, so a term's bytes and
+ * length pack into one 64-bit key (bytes little-endian, length in the top byte); the set is
+ * open addressing over KC_STOP_SLOTS keys, 0 = empty. kc_text_is_stopword's sorted table
+ * costs a copy and eight strcmp per term; this costs a multiply and about one probe. */
+#define KC_STOP_MAXLEN 7
+#define KC_STOP_SLOTS 1024
+
+static inline uint64_t kc__stop_key(const char *s, size_t len)
+{
+	uint64_t k = 0;
+	for (size_t i = 0; i < len; i++)
+		k |= (uint64_t)(unsigned char)s[i] << (8 * i);
+	return k | (uint64_t)len << 56;
+}
+
+static inline size_t kc__stop_slot(uint64_t key)
+{
+	return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 54); /* 10 bits: KC_STOP_SLOTS */
+}
+
 /* ---- the shared, reference-counted models (norm + hmm + stemmer list) */
 struct kc_text_models {
 	atomic_int refs;
 	struct kc_norm norm;
 	struct kc_hmm hmm;
 	int has_hmm;
+	uint64_t stop[KC_STOP_SLOTS]; /* the stopwords' keys (kc__stop_key) */
 };
+
+/* Is term s[0..len) a stopword (as kc_text_is_stopword says)? */
+static inline int kc__is_stop(const struct kc_text_models *m, const char *s, size_t len)
+{
+	if (len == 0 || len > KC_STOP_MAXLEN)
+		return 0;
+	uint64_t k = kc__stop_key(s, len);
+	for (size_t i = kc__stop_slot(k);; i = (i + 1) & (KC_STOP_SLOTS - 1)) {
+		if (m->stop[i] == k)
+			return 1;
+		if (m->stop[i] == 0)
+			return 0;
+	}
+}
 
 struct kc_text {
 	atomic_int refs;

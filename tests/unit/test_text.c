@@ -14,6 +14,7 @@
 
 #include "core_int.h"
 #include "kechan/text.h"
+#include "text/text_int.h"
 
 const char *const *kc__stopwords(size_t *n);
 
@@ -211,6 +212,29 @@ static void test_stopword_table_is_sorted(void **state)
 	assert_false(kc_text_is_stopword("", 0));
 }
 
+/* The analyzer's stopword set says what the sorted table says: for every stopword, and for
+ * every prefix and one-byte extension of one (near misses probe the same slots). */
+static void test_stopword_set_agrees_with_the_table(void **state)
+{
+	(void)state;
+	size_t n;
+	const char *const *w = kc__stopwords(&n);
+	const struct kc_text_models *m = g_text->models;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(w[i]);
+		char buf[16];
+		assert_true(kc__is_stop(m, w[i], len));
+		for (size_t k = 1; k < len; k++)
+			assert_int_equal(kc__is_stop(m, w[i], k), kc_text_is_stopword(w[i], k));
+		memcpy(buf, w[i], len);
+		buf[len] = 's';
+		assert_int_equal(kc__is_stop(m, buf, len + 1), kc_text_is_stopword(buf, len + 1));
+	}
+	assert_false(kc__is_stop(m, "电池", strlen("电池")));
+	assert_false(kc__is_stop(m, "", 0));
+	assert_false(kc__is_stop(m, "the\0", 4));
+}
+
 /* Offsets: within the input, on character boundaries, ordered; precise mode tiles the input. */
 static void check_offsets(const char *s, size_t len, enum kc_text_mode mode,
 			  struct kc_text_run *run)
@@ -386,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_latin_numbers_units_and_models),
 		cmocka_unit_test(test_index_mode_adds_inner_words_and_drops_stopwords),
 		cmocka_unit_test(test_stopword_table_is_sorted),
+		cmocka_unit_test(test_stopword_set_agrees_with_the_table),
 		cmocka_unit_test(test_offsets_on_random_mixed_text),
 		cmocka_unit_test(test_empty_and_huge_inputs),
 		cmocka_unit_test(test_invalid_utf8_is_an_error_with_its_offset),
