@@ -354,25 +354,10 @@ static int usable_hot(const struct kc_index *ix, const struct kc_doc_hot *h, uin
 }
 
 /* A term's saturated weight in a document with field lengths lens and frequencies tf (BM25F:
- * tf summed over the weighted, length-normalized fields, then saturated once). Grows with
- * every tf and shrinks with every length, so the largest tfs and shortest lengths of a
- * posting list bound it. */
-static double term_weight(const struct bm25f *s, const uint16_t *lens, const uint16_t *tf)
-{
-	double x = 0;
-	for (int f = 0; f < KC_FIELD_COUNT; f++) {
-		if (!tf[f])
-			continue;
-		double avg = s->avg[f];
-		double norm = 1 - s->b[f] + (avg > 0 ? s->b[f] * (double)lens[f] / avg : 0);
-		double tn = (double)tf[f] / (norm > 0.05 ? norm : 0.05);
-		x += s->w[f] * tn;
-	}
-	return x / (s->k1 + x);
-}
-
-/* term_weight() for a posting whose fields are known (bit f: tf[f] may be other than 0): the
- * same sums in the same order, the fields without the term not even looked at. */
+ * tf summed over the weighted, length-normalized fields, then saturated once), for a posting
+ * whose fields are known (bit f: tf[f] may be other than 0; the others are not even looked
+ * at). Grows with every tf and shrinks with every length, so the largest tfs and shortest
+ * lengths of a posting list bound it. */
 static double term_weight_in(const struct bm25f *s, const uint16_t *lens, const uint16_t *tf,
 			     unsigned fields)
 {
@@ -387,6 +372,12 @@ static double term_weight_in(const struct bm25f *s, const uint16_t *lens, const 
 		x += s->w[f] * tn;
 	}
 	return x / (s->k1 + x);
+}
+
+/* term_weight_in() over every field: the same sums in the same order. */
+static double term_weight(const struct bm25f *s, const uint16_t *lens, const uint16_t *tf)
+{
+	return term_weight_in(s, lens, tf, (1u << KC_FIELD_COUNT) - 1);
 }
 
 static double idf(const struct kc_index *ix, const struct kc_match_opts *o,
