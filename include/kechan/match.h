@@ -221,7 +221,9 @@ struct kc_match_hit {
 struct kc_match_result {
 	struct kc_match_hit *hits;
 	size_t n;
-	size_t candidates; /* documents that matched at least one term */
+	size_t candidates; /* documents scored in full: with opts.exhaustive every document
+			      that matched a term; pruned, those whose bounds could still reach
+			      the top k (so fewer, and not the same for another k) */
 	char **terms;      /* the query terms */
 	double *qweight;
 	size_t nterms;
