@@ -13,7 +13,9 @@
  * Metrics: MRR@10 and Recall@10 for 1–2, P@10 and nDCG@10 for 3.
  * Peers see the same terms: every document field and query analyzed by kechan's analyzer
  * (index mode), fed as space-separated tokens. FTS5 uses bm25() with default weights; Xapian
- * (python3-xapian, Debian's python3) BM25Weight defaults, OR of the query terms.
+ * (python3-xapian, Debian's python3) BM25Weight defaults, OR of the query terms. A reference
+ * outside the goals (bench/match_eval_jieba.py, with Xapian): FTS5 bm25() on jieba's own terms
+ * (cut_for_search), a platform without kechan's analyzer, whose figure the issue quotes.
  * kechan ranks as a platform that ran `kechan match assoc` would: with term associations
  * (include/kechan/assoc.h) learned from the task's documents as indexed plus the FewCLUE
  * keyword-task abstracts (the evaluation papers among them left out), so long queries are
@@ -27,8 +29,9 @@
  * KC_EVAL_LSA_EXT=1 (learn from the FewCLUE abstracts too), KC_EVAL_NOLSA=1;
  * KC_EVAL_MISSES=1 prints the known items kechan did not rank first, with the results above
  * them and their term parts; KC_EVAL_IDF_POWER tunes idf^p; KC_EVAL_TASKS=23 runs tasks 2 and
- * 3 only; KC_EVAL_KEEP=1 keeps the last task's documents and queries (JSON Lines with
- * labels) in the temporary directory for study.
+ * 3 only; KC_EVAL_DUMP=FILE writes the field task's first 50 per query with their scores
+ * (JSON Lines, for trying rerankings outside); KC_EVAL_KEEP=1 keeps the last task's documents
+ * and queries (JSON Lines with labels) in the temporary directory for study.
  * Release build; never a timed test. */
 #include <jansson.h>
 #include <math.h>
@@ -368,6 +371,66 @@ static void print_miss(const struct kc_index *ix, const struct kc_text *t,
 	kc_match_result_free(&r);
 }
 
+/* KC_EVAL_DUMP=FILE (field task): per query a JSON line {"q": the query paper, "hits": [[id,
+ * text score, field similarity, field score] × 50]}, kechan's first 50 as ranked with every
+ * part, to try rerankings outside the bench (docs/match.md: the category prior). */
+static void dump_pool(FILE *f, const struct kc_index *ix, const struct kc_text *t,
+		      const struct query *q, const struct kc_match_opts *o)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_match_opts o2 = *o;
+	struct kc_match_result r;
+	o2.k = 50;
+	o2.lsa_pool = 50;
+	if (kc_match_text(ix, t, q->text, &o2, &r, &err) != 0)
+		return;
+	fprintf(f, "{\"q\":\"%s\",\"hits\":[", q->exclude);
+	for (size_t i = 0; i < r.n; i++)
+		fprintf(f, "%s[\"%s\",%.6f,%.6f,%.6f]", i ? "," : "",
+			kc_index_doc(ix, r.hits[i].doc)->id, r.hits[i].text_score, r.hits[i].field_sim,
+			r.hits[i].field_score);
+	fprintf(f, "]}\n");
+	kc_match_result_free(&r);
+}
+
+/* Runs a peer script (Debian's python3) on the task's documents and queries and scores its
+ * lists into m; 1 when it answered every query. */
+static int run_peer(const struct task *tk, const struct corpus *c, const char *script,
+		    const char *path, const char *qpath, const char *opath, char (*ids)[32],
+		    struct metrics *m)
+{
+	char cmd[16384];
+	snprintf(cmd, sizeof(cmd), "PATH=\"$(getconf PATH)\" python3 '%s/bench/%s' '%s' '%s' '%s'",
+		 KC_SRC_DIR, script, path, qpath, opath);
+	if (system(cmd) != 0)
+		return 0;
+	FILE *f = fopen(opath, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	size_t qi = 0;
+	while (f && getline(&line, &cap, f) > 0 && qi < tk->nq) {
+		json_t *res = json_loads(line, 0, NULL);
+		size_t i, n = 0;
+		json_t *x;
+		json_array_foreach(json_object_get(res, "ids"), i, x)
+			if (n < K)
+				snprintf(ids[n++], 32, "%s", json_string_value(x));
+		const struct query *q = &tk->q[qi++];
+		long relevant = 0;
+		if (tk->field_task)
+			for (size_t j = 0; j < c->n; j++)
+				if (in_task(tk, &c->v[j]) && strcmp(c->v[j].id, q->exclude) != 0 &&
+				    same_field(c->v[j].label, q->label))
+					relevant++;
+		score_list(tk, c, q, ids, n, relevant, m);
+		json_decref(res);
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	return qi == tk->nq;
+}
+
 static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t, int xapian,
 		     const char *tmpdir, const json_t *ext)
 {
@@ -426,8 +489,11 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 		sqlite3_reset(ins);
 		json_array_extend(tt, tb);
 		json_array_extend(tt, tw);
-		json_t *xdoc = json_pack("{s:s, s:O, s:s?}", "id", d->id, "terms", tt, "label",
-					 d->label);
+		json_t *xdoc = json_pack(
+			"{s:s, s:O, s:s?, s:{s:s?, s:s?, s:s?}}", "id", d->id, "terms", tt, "label",
+			d->label, "raw", "title", json_string_value(json_object_get(rec, "title")),
+			"body", json_string_value(json_object_get(rec, "description")), "kw",
+			(f & F_KW) ? d->kw : NULL);
 		char *line = json_dumps(xdoc, JSON_COMPACT);
 		fprintf(xd, "%s\n", line);
 		free(line);
@@ -445,7 +511,7 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 	fclose(xd);
 	sqlite3_prepare_v2(db, "SELECT id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 11",
 			   -1, &sel, NULL);
-	struct metrics mk = {0}, mf = {0}, mx = {0}, mk0 = {0}, mke = {0}, mkl = {0};
+	struct metrics mk = {0}, mf = {0}, mx = {0}, mj = {0}, mk0 = {0}, mke = {0}, mkl = {0};
 	double t0 = kc_now();
 	struct kc_assoc *assoc = task_assoc(tk, c, ext, t);
 	double t_assoc = kc_now() - t0;
@@ -460,6 +526,8 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 	const char *prox_env = getenv("KC_EVAL_PROXIMITY"); /* tuning: another proximity weight */
 	long cal_n[3] = {0}, cal_rel[3] = {0}, buck_n[20] = {0}, buck_rel[20] = {0};
 	char (*ids)[32] = malloc(11 * sizeof(*ids));
+	FILE *dump = tk->field_task && getenv("KC_EVAL_DUMP") ? fopen(getenv("KC_EVAL_DUMP"), "w")
+							       : NULL;
 	for (size_t qi = 0; qi < tk->nq; qi++) {
 		struct query *q = &tk->q[qi];
 		long relevant = 0;
@@ -575,6 +643,8 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 			kc_match_result_free(&r);
 		}
 		score_list(tk, c, q, ids, n, relevant, &mk);
+		if (dump) /* KC_EVAL_DUMP: the first 50, for study outside the bench */
+			dump_pool(dump, ix, t, q, &o);
 		if (!tk->field_task && getenv("KC_EVAL_MISSES") &&
 		    (n == 0 || strcmp(ids[0], q->answer) != 0))
 			print_miss(ix, t, c, q, &o, (const char(*)[32])ids, n);
@@ -595,8 +665,8 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 		free(fq);
 		score_list(tk, c, q, ids, n, relevant, &mf);
 		/* Xapian's queries */
-		json_t *xq1 = json_pack("{s:s, s:O, s:s?, s:s?}", "qid", q->qid, "terms", qt,
-					"exclude", q->exclude, "label", q->label);
+		json_t *xq1 = json_pack("{s:s, s:O, s:s?, s:s?, s:s}", "qid", q->qid, "terms", qt,
+					"exclude", q->exclude, "label", q->label, "text", q->text);
 		char *line = json_dumps(xq1, JSON_COMPACT);
 		fprintf(xq, "%s\n", line);
 		free(line);
@@ -604,41 +674,11 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 		json_decref(qt);
 	}
 	fclose(xq);
-	int have_x = 0;
-	if (xapian) {
-		char cmd[16384];
-		snprintf(cmd, sizeof(cmd),
-			 "PATH=\"$(getconf PATH)\" python3 '%s/bench/match_eval.py' '%s' '%s' '%s'",
-			 KC_SRC_DIR, path, qpath, opath);
-		if (system(cmd) == 0) {
-			FILE *f = fopen(opath, "r");
-			char *line = NULL;
-			size_t cap = 0;
-			size_t qi = 0;
-			while (f && getline(&line, &cap, f) > 0 && qi < tk->nq) {
-				json_t *res = json_loads(line, 0, NULL);
-				size_t i, n = 0;
-				json_t *x;
-				json_array_foreach(json_object_get(res, "ids"), i, x)
-					if (n < K)
-						snprintf(ids[n++], 32, "%s", json_string_value(x));
-				struct query *q = &tk->q[qi++];
-				long relevant = 0;
-				if (tk->field_task)
-					for (size_t j = 0; j < c->n; j++)
-						if (in_task(tk, &c->v[j]) &&
-						    strcmp(c->v[j].id, q->exclude) != 0 &&
-						    same_field(c->v[j].label, q->label))
-							relevant++;
-				score_list(tk, c, q, ids, n, relevant, &mx);
-				json_decref(res);
-			}
-			free(line);
-			if (f)
-				fclose(f);
-			have_x = qi == tk->nq;
-		}
-	}
+	if (dump)
+		fclose(dump);
+	int have_x = xapian && run_peer(tk, c, "match_eval.py", path, qpath, opath, ids, &mx);
+	/* a reference outside the goal: FTS5 on jieba's own terms (the issue's "about 0.29") */
+	int have_j = xapian && run_peer(tk, c, "match_eval_jieba.py", path, qpath, opath, ids, &mj);
 	double nq = (double)tk->nq;
 	const char *ma = tk->field_task ? "P@10" : "MRR@10", *mb = tk->field_task ? "nDCG@10" : "R@10";
 	printf("| %s | %zu docs, %zu queries | kechan %s %.4f %s %.4f | FTS5 %s %.4f %s %.4f | ",
@@ -647,6 +687,10 @@ static void run_task(struct task *tk, struct corpus *c, const struct kc_text *t,
 		printf("Xapian %s %.4f %s %.4f |\n", ma, mx.a / nq, mb, mx.b / nq);
 	else
 		printf("Xapian n/a |\n");
+	if (have_j)
+		printf("|   | reference, not a goal's peer: FTS5 bm25() on jieba's own terms "
+		       "(cut_for_search): %s %.4f %s %.4f; kechan / it = %.2f |\n",
+		       ma, mj.a / nq, mb, mj.b / nq, mk.a / (mj.a + 1e-12));
 	printf("|   | kechan without proximity and expansion: %s %.4f %s %.4f |\n", ma, mk0.a / nq,
 	       mb, mk0.b / nq);
 	if (assoc) {
