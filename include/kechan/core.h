@@ -100,6 +100,10 @@ KC_API int kc_utf8_valid(const char *s, size_t len);
 KC_API size_t kc_utf8_count(const char *s, size_t len);
 /* Byte length of the longest prefix of s with at most max_chars code points. */
 KC_API size_t kc_utf8_prefix(const char *s, size_t len, size_t max_chars);
+/* Makes s[0..len) valid UTF-8 in place: each byte of an invalid sequence becomes '?'. For
+ * messages that quote input cut at a byte count ("%.20s", a full buffer), where a character
+ * cut in two would make the message unprintable as JSON. Returns how many bytes it replaced. */
+KC_API size_t kc_utf8_scrub(char *s, size_t len);
 
 /* FNV-1a 64 over p[0..n), continuing from h (KC_FNV_OFFSET to start): the hash of the
  * project's tables and checksums. Inline: it sits in hot loops (term lookup, MinHash). */

@@ -169,7 +169,7 @@ KC_API int kc_store_put(struct kc_store *st, const struct kc_entity_def *def, js
 			enum kc_put_mode mode, const char *actor, const char *action,
 			struct kc_err *err);
 /* Reads the record with key (an id, or key fields joined by '/'). On success *out is a new
- * reference; KC_ENOTFOUND when there is none. */
+ * reference; KC_ENOTFOUND when there is none (also for key NULL). */
 KC_API int kc_store_get(struct kc_store *st, const struct kc_entity_def *def, const char *key,
 			json_t **out, struct kc_err *err);
 /* kc_store_get for some fields only: *out holds those of fields (names of def's fields, the

@@ -324,6 +324,18 @@ size_t kc_utf8_count(const char *s, size_t len)
 	return n;
 }
 
+size_t kc_utf8_scrub(char *s, size_t len)
+{
+	size_t at = 0, fixed = 0;
+	long off;
+	while (at < len && (off = kc_utf8_check(s + at, len - at)) >= 0) {
+		s[at + (size_t)off] = '?';
+		at += (size_t)off + 1;
+		fixed++;
+	}
+	return fixed;
+}
+
 size_t kc_utf8_prefix(const char *s, size_t len, size_t max_chars)
 {
 	size_t n = 0;

@@ -183,6 +183,19 @@ int kc__http_int(const char *s, int64_t lo, int64_t hi, int64_t *out);
 /* Answers one request (server.c calls it with a store from the pool). */
 void kc__http_route(struct kc_http_req *q, struct kc_http_reply *r);
 
+/* The server's state for opts (borrowed; kept until kc__http_app_free): the store pool, the
+ * web UI's files, the index over the store. kc_http_serve opens one; so does fuzz/fuzz_http.c,
+ * without a listening socket. kc__http_app_free also frees an app whose open failed. */
+int kc__http_app_open(struct kc_http_app *app, const struct kc_http_opts *opts,
+		      struct kc_err *err);
+void kc__http_app_free(struct kc_http_app *app);
+/* Answers req into reply (initialized by kc__http_reply_init): the checks every request passes
+ * (URL length and UTF-8, bad_utf8_args: a query parameter was not UTF-8, too many of them,
+ * too_large: the body's limit when the body exceeded it, else 0), then the static files or the
+ * API (authentication, CSRF, kc__http_route). req->conn may be NULL. */
+void kc__http_dispatch(struct kc_http_app *app, struct kc_http_req *req, int bad_utf8_args,
+		       size_t too_large, struct kc_http_reply *reply);
+
 /* ---- auth.c ---- */
 
 int kc__http_limiter_init(struct kc_limiter *l);

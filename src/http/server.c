@@ -117,6 +117,7 @@ static int error_with(struct kc_http_reply *r, unsigned status, const char *fiel
 {
 	char msg[1024];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	kc_utf8_scrub(msg, strlen(msg)); /* input quoted as '%.20s' may end in half a character */
 	json_t *e = json_pack("{s:s,s:s,s:s*}", "code", error_name(status), "message", msg,
 			      "field", field);
 	if (e && details)
@@ -479,6 +480,23 @@ static void answer(struct kc_http_app *app, struct kc_http_req *req, struct kc_h
 	pool_give(&app->pool, st);
 }
 
+void kc__http_dispatch(struct kc_http_app *app, struct kc_http_req *req, int bad_utf8_args,
+		       size_t too_large, struct kc_http_reply *reply)
+{
+	const char *url = req->path;
+	if (strlen(url) > KC_HTTP_MAX_URL)
+		kc__http_error(reply, 414, NULL, "the URL is longer than %d bytes", KC_HTTP_MAX_URL);
+	else if (!kc_utf8_valid(url, strlen(url)) || bad_utf8_args)
+		kc__http_error(reply, 400, NULL, "the URL is not valid UTF-8");
+	else if (req->too_many_args)
+		kc__http_error(reply, 400, NULL, "more than %d query parameters",
+			       KC_HTTP_MAX_ARGS);
+	else if (too_large)
+		kc__http_error(reply, 413, NULL, "the body is larger than %zu bytes", too_large);
+	else
+		answer(app, req, reply);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **con_cls)
@@ -524,17 +542,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	struct args_ctx actx = {&req, 0};
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &actx);
 
-	if (strlen(url) > KC_HTTP_MAX_URL)
-		kc__http_error(&reply, 414, NULL, "the URL is longer than %d bytes", KC_HTTP_MAX_URL);
-	else if (!kc_utf8_valid(url, strlen(url)) || actx.bad_utf8)
-		kc__http_error(&reply, 400, NULL, "the URL is not valid UTF-8");
-	else if (req.too_many_args)
-		kc__http_error(&reply, 400, NULL, "more than %d query parameters",
-			       KC_HTTP_MAX_ARGS);
-	else if (rq->too_large)
-		kc__http_error(&reply, 413, NULL, "the body is larger than %zu bytes", max_body);
-	else
-		answer(app, &req, &reply);
+	kc__http_dispatch(app, &req, actx.bad_utf8, rq->too_large ? max_body : 0, &reply);
 
 	struct MHD_Response *resp;
 	size_t bytes;
@@ -587,7 +595,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-static void app_free(struct kc_http_app *app)
+void kc__http_app_free(struct kc_http_app *app)
 {
 	kc__http_match_close(app);
 	for (size_t i = 0; i < app->nfiles; i++) {
@@ -600,7 +608,7 @@ static void app_free(struct kc_http_app *app)
 	pthread_mutex_destroy(&app->log_mu);
 }
 
-static int app_open(struct kc_http_app *app, const struct kc_http_opts *opts, struct kc_err *err)
+int kc__http_app_open(struct kc_http_app *app, const struct kc_http_opts *opts, struct kc_err *err)
 {
 	memset(app, 0, sizeof(*app));
 	app->opts = opts;
@@ -636,7 +644,7 @@ int kc_http_serve(const struct kc_http_opts *opts, volatile sig_atomic_t *stop,
 {
 	struct kc_http_app app;
 	struct MHD_Daemon *d = NULL;
-	int rc = app_open(&app, opts, err);
+	int rc = kc__http_app_open(&app, opts, err);
 	if (rc < 0)
 		goto cleanup;
 
@@ -678,6 +686,6 @@ int kc_http_serve(const struct kc_http_opts *opts, volatile sig_atomic_t *stop,
 cleanup:
 	if (d)
 		MHD_stop_daemon(d);
-	app_free(&app);
+	kc__http_app_free(&app);
 	return rc;
 }

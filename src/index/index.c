@@ -785,8 +785,10 @@ static const uint8_t *prefetch_term(const struct kc_index *ix, const uint8_t *re
 	const struct term *t = &ix->terms[(size_t)rec_hash(rec) & (ix->term_cap - 1)];
 	if (t->s != NULL) {
 		__builtin_prefetch(t->s);
-		__builtin_prefetch(t->buf + t->n);
-		__builtin_prefetch(t->pbuf + t->pn);
+		if (t->buf != NULL) /* NULL + 0 is undefined (clang's UBSan says so) */
+			__builtin_prefetch(t->buf + t->n);
+		if (t->pbuf != NULL)
+			__builtin_prefetch(t->pbuf + t->pn);
 		if (t->nblk > 0)
 			__builtin_prefetch(&t->blk[t->nblk - 1]);
 	}
@@ -1678,10 +1680,14 @@ void kc_index_postings(const struct kc_index *ix, const char *term, size_t len,
 	const struct term *t = &ix->terms[i];
 	if (t->s == NULL)
 		return;
+	/* a term without positions (codes, chain nodes) has no pbuf: an empty stream that is not
+	 * NULL, so that stepping over it (+ 0) is defined */
+	static const uint8_t no_positions[1];
+	const uint8_t *pbuf = t->pbuf != NULL ? t->pbuf : no_positions;
 	pc->p = t->buf;
 	pc->end = t->buf + t->n;
-	pc->pp = t->pbuf;
-	pc->pend = t->pbuf + t->pn;
+	pc->pp = pbuf;
+	pc->pend = pbuf + t->pn;
 	pc->df = t->df;
 	memcpy(pc->df_kind, t->df_kind, sizeof(pc->df_kind));
 	memcpy(pc->maxtf, t->maxtf, sizeof(pc->maxtf));
@@ -1690,7 +1696,7 @@ void kc_index_postings(const struct kc_index *ix, const char *term, size_t len,
 	pc->blk = t->blk;
 	pc->nblk = t->nblk;
 	pc->base = t->buf;
-	pc->pbase = t->pbuf;
+	pc->pbase = pbuf;
 	pc->bnext = t->nblk > 1 ? t->buf + t->blk[1].off : pc->end;
 }
 

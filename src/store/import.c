@@ -116,7 +116,11 @@ static void report(struct imp *im, int64_t line, const char *field, const char *
 		kc_buf_addf(b, "%s:%" PRId64 ":%s: ", im->file, line, field);
 	else
 		kc_buf_addf(b, "%s:%" PRId64 ": ", im->file, line);
+	size_t from = b->len;
 	kc_buf_vaddf(b, fmt, ap);
+	/* a value quoted as '%.60s' may end in half a character */
+	if (b->ptr != NULL && b->len > from)
+		kc_utf8_scrub(b->ptr + from, b->len - from);
 	kc_buf_addc(b, '\n');
 	va_end(ap);
 }

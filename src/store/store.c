@@ -179,9 +179,18 @@ cleanup:
 	return rc;
 }
 
+/* A NULL key (a reference field the caller's record lacks) names no record. */
+static int no_key(const struct kc_entity_def *def, json_t **out, struct kc_err *err)
+{
+	*out = NULL;
+	return kc_err_set(err, KC_ENOTFOUND, "no %s: the key is missing", def->name);
+}
+
 int kc_store_get(struct kc_store *st, const struct kc_entity_def *def, const char *key,
 		 json_t **out, struct kc_err *err)
 {
+	if (key == NULL)
+		return no_key(def, out, err);
 	return st->ops->get(st, def, key, NULL, out, err);
 }
 
@@ -192,6 +201,8 @@ int kc_store_get_fields(struct kc_store *st, const struct kc_entity_def *def, co
 		*out = NULL;
 		return kc_err_set(err, KC_EINVAL, "kc_store_get_fields: no field list");
 	}
+	if (key == NULL)
+		return no_key(def, out, err);
 	return st->ops->get(st, def, key, fields, out, err);
 }
 
@@ -201,7 +212,7 @@ int kc_store_delete(struct kc_store *st, const struct kc_entity_def *def, const 
 	json_t *old = NULL, *diff = NULL;
 	char *txt = NULL;
 	int own_tx = 0;
-	int rc = st->ops->get(st, def, key, NULL, &old, err);
+	int rc = key == NULL ? no_key(def, &old, err) : st->ops->get(st, def, key, NULL, &old, err);
 	if (rc < 0)
 		goto cleanup;
 	if (!st->ops->in_tx(st)) {

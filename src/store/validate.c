@@ -25,6 +25,7 @@ static void problem(struct vctx *v, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	kc_utf8_scrub(msg, strlen(msg)); /* a value quoted as '%.40s' may end in half a character */
 	v->problems++;
 	if (v->diag)
 		v->diag(v->ud, field, msg);

@@ -122,6 +122,17 @@ static void test_utf8_accepts_chinese_and_rejects_malformed_sequences(void **sta
 	/* A prefix never splits a character. */
 	assert_int_equal(kc_utf8_prefix("中试平台", 12, 2), 6);
 	assert_int_equal(kc_utf8_prefix("中试平台", 12, 10), 12);
+	/* Scrubbing: what "%.5s" leaves of 中试平台 (a character cut in two), a bad byte inside,
+	 * and valid text left alone. */
+	char cut[8], mid[] = "a\xff\xfe中b", fine[] = "中试 pilot";
+	snprintf(cut, sizeof(cut), "%.5s", "中试平台");
+	assert_false(kc_utf8_valid(cut, strlen(cut)));
+	assert_int_equal(kc_utf8_scrub(cut, strlen(cut)), 2);
+	assert_string_equal(cut, "中??");
+	assert_int_equal(kc_utf8_scrub(mid, strlen(mid)), 2);
+	assert_string_equal(mid, "a??中b");
+	assert_int_equal(kc_utf8_scrub(fine, strlen(fine)), 0);
+	assert_string_equal(fine, "中试 pilot");
 }
 
 static void test_region_table_knows_provinces_cities_and_counties(void **state)

@@ -255,6 +255,14 @@ static void test_get_fields_reads_only_those(void **state)
 	assert_non_null(json_object_get(some, "aliases"));
 	json_decref(some);
 	json_decref(all);
+	/* a missing key (a reference field a record lacks) names no record: not a crash (found
+	 * by fuzz/fuzz_http.c: a match posted without its supply_id) */
+	assert_int_equal(kc_store_get(fx->st, node, NULL, &all, &err), KC_ENOTFOUND);
+	assert_null(all);
+	assert_int_equal(kc_store_get_fields(fx->st, node, NULL, fields, &some, &err),
+			 KC_ENOTFOUND);
+	assert_null(some);
+	assert_int_equal(kc_store_delete(fx->st, node, NULL, "test", &err), KC_ENOTFOUND);
 }
 
 static int last_event(void *ud, const json_t *ev)
