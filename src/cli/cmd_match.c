@@ -221,7 +221,7 @@ static int feedback_run(struct kc_cli *cli, int argc, char **argv)
 	struct kc_store *st = NULL;
 	json_t *m = NULL;
 	const char *pos[2] = {NULL, NULL}, *side = NULL, *reason = NULL, *note = NULL, *v;
-	int accept = -1, np = 0, code = 0, rc;
+	int accept = -1, np = 0, code = 0, rc, both = 0;
 	for (int i = 1; i < argc; i++) {
 		if (kc_cli_opt(argc, argv, &i, "--side", &v)) {
 			if (v == NULL)
@@ -230,6 +230,7 @@ static int feedback_run(struct kc_cli *cli, int argc, char **argv)
 		} else if (kc_cli_opt(argc, argv, &i, "--decline", &v)) {
 			if (v == NULL)
 				return 1;
+			both |= accept == 1;
 			accept = 0;
 			reason = v;
 		} else if (kc_cli_opt(argc, argv, &i, "--note", &v)) {
@@ -237,6 +238,7 @@ static int feedback_run(struct kc_cli *cli, int argc, char **argv)
 				return 1;
 			note = v;
 		} else if (strcmp(argv[i], "--accept") == 0) {
+			both |= accept == 0;
 			accept = 1;
 		} else if (kc_cli_is_help(argv[i])) {
 			fputs(help, stdout);
@@ -247,6 +249,8 @@ static int feedback_run(struct kc_cli *cli, int argc, char **argv)
 			return kc_cli_usage_error("match", "unexpected argument '%s'", argv[i]);
 		}
 	}
+	if (both)
+		return kc_cli_usage_error("match", "give --accept or --decline REASON, not both");
 	if (np != 2 || side == NULL || accept < 0)
 		return kc_cli_usage_error("match", "feedback takes DEMAND SUPPLY --side demand|supply "
 						   "and --accept or --decline REASON");

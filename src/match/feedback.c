@@ -89,8 +89,10 @@ int kc_match_feedback(struct kc_store *st, const char *demand_id, const char *su
 				  "too_expensive, already_known, capacity, location, ip_unclear, "
 				  "no_response or other (got '%s')",
 				  reason ? reason : "");
-	if (accept && reason != NULL && kc_match_reason_zh(reason) == NULL)
-		return kc_err_set(err, KC_EINVAL, "feedback: unknown reason '%s'", reason);
+	if (accept && reason != NULL)
+		return kc_err_set(err, KC_EINVAL,
+				  "feedback: accepting takes no reason (a reason says why a side "
+				  "declines; a note may say more)");
 	if ((rc = kc_store_begin(st, err)) != 0)
 		return rc;
 	if ((rc = kc_store_get(st, kc_entity_def(KC_ENT_DEMAND), demand_id, &d, err)) != 0 ||
@@ -123,11 +125,28 @@ int kc_match_feedback(struct kc_store *st, const char *demand_id, const char *su
 		json_object_del(m, rkey);
 	if (note != NULL)
 		json_object_set_new(m, "feedback_note", json_string(note));
+	/* The stage: declined while either side's verdict is decline; a decline keeps where the
+	 * match stood, and accepting again (the other side not declining) goes back there, at
+	 * least to contacted. */
 	const char *stage = json_string_value(json_object_get(m, "stage"));
-	if (!accept)
+	const char *other = json_string_value(
+		json_object_get(m, side == KC_SIDE_DEMAND ? "supply_verdict" : "demand_verdict"));
+	int other_declines = other != NULL && strcmp(other, "decline") == 0;
+	if (!accept) {
+		if (stage == NULL || strcmp(stage, "declined") != 0)
+			json_object_set_new(m, "stage_before_decline",
+					    json_string(stage ? stage : "new"));
 		json_object_set_new(m, "stage", json_string("declined"));
-	else if (stage == NULL || strcmp(stage, "new") == 0)
+	} else if (stage == NULL || strcmp(stage, "new") == 0) {
 		json_object_set_new(m, "stage", json_string("contacted"));
+	} else if (strcmp(stage, "declined") == 0 && !other_declines) {
+		const char *before =
+			json_string_value(json_object_get(m, "stage_before_decline"));
+		json_object_set_new(m, "stage",
+				    json_string(before && strcmp(before, "new") != 0 ? before
+										  : "contacted"));
+		json_object_del(m, "stage_before_decline");
+	}
 	json_object_del(m, "updated_at");
 	struct diag dg = {{0}};
 	if (kc_record_validate(mdef, m, on_diag, &dg) != 0) {

@@ -91,5 +91,11 @@ static const char *const m3[] = {
 	NULL,
 };
 
-const char *const *const kc__sqlite_migrations[] = {m1, m2, m3};
-const int kc__sqlite_migrations_len = 3;
+/* 4: where a match stood before a side declined it (restored when both sides accept again). */
+static const char *const m4[] = {
+	"ALTER TABLE \"match\" ADD COLUMN stage_before_decline TEXT",
+	NULL,
+};
+
+const char *const *const kc__sqlite_migrations[] = {m1, m2, m3, m4};
+const int kc__sqlite_migrations_len = 4;

@@ -25,6 +25,9 @@ static const char *const org_roles[] = {"producer", "supplier", "research", "use
 					NULL};
 static const char *const match_stages[] = {"new", "contacted", "nda", "pilot", "validation",
 					   "contract", "industrial", "declined", NULL};
+/* where a match stood when a side declined it: where it goes back to when the side accepts */
+static const char *const open_stages[] = {"new", "contacted", "nda", "pilot", "validation",
+					  "contract", "industrial", NULL};
 static const char *const verdicts[] = {"accept", "decline", NULL};
 /* why a side declines a match (kc_match_reasons() gives their Chinese names) */
 static const char *const decline_reasons[] = {"too_early", "wrong_field", "too_expensive",
@@ -179,6 +182,7 @@ static const struct kc_field match_fields[] = {
 	ENUM("supply_verdict", "供给方意见", verdicts, NULL, 0),
 	ENUM("supply_reason", "供给方原因", decline_reasons, NULL, 0),
 	TEXT("feedback_note", "反馈说明", KC_LIMIT_TITLE, 0),
+	ENUM("stage_before_decline", "谢绝前阶段", open_stages, NULL, 0),
 	STAMPS,
 };
 

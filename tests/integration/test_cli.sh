@@ -18,8 +18,8 @@ expect 1 "missing FILE or DIR" -- "$K" --db a.db import
 expect 1 "--format is jsonl or csv" -- "$K" --db a.db export --format xml out
 expect 1 "unknown type 'widgets'" -- "$K" --db a.db list widgets
 
-expect 0 "created, schema version 3" -- "$K" --db a.db init
-expect 0 "up to date, schema version 3" -- "$K" --db a.db init
+expect 0 "created, schema version 4" -- "$K" --db a.db init
+expect 0 "up to date, schema version 4" -- "$K" --db a.db init
 expect 0 "created" -- "$K" --db a.db init --force
 echo "this is a text file, not a database; it has enough bytes to look like a file." >text.db
 expect 2 "not a kechan database" -- "$K" --db text.db stats
@@ -165,6 +165,14 @@ expect 1 "declining needs a reason" -- "$K" --db demo.db match feedback dem-0059
 expect 1 "--side is demand or supply" -- "$K" --db demo.db match feedback dem-0059 sup-0238 --side both --accept
 expect 1 "supply 'sup-9999' not found" -- "$K" --db demo.db match feedback dem-0059 sup-9999 --side demand --accept
 [[ $("$K" --db demo.db log -n 5) == *"feedback_decline"* ]] && kc_ok || kc_fail "feedback is not in the audit log"
+# A declined match stays declined while either side declines; accepted again by both, it goes
+# back to where it stood (mat-018 was at nda).
+expect 0 "demand side declined 拒绝: wrong_field 领域不符 — stage declined" -- "$K" --db demo.db match feedback dem-0059 sup-0238 --side demand --decline wrong_field
+expect 0 "supply side accepted 接受 — stage declined" -- "$K" --db demo.db match feedback dem-0059 sup-0238 --side supply --accept
+expect 0 "demand side accepted 接受 — stage nda" -- "$K" --db demo.db match feedback dem-0059 sup-0238 --side demand --accept
+[[ $("$K" --db demo.db --json show mat-018) != *stage_before_decline* ]] && kc_ok || kc_fail "stage_before_decline kept after the match was restored"
+expect 1 "not both" -- "$K" --db demo.db match feedback dem-0059 sup-0238 --side supply --decline too_early --accept
+expect 0 "supply side declined 拒绝: too_expensive 价格过高 — stage declined" -- "$K" --db demo.db match feedback dem-0059 sup-0238 --side supply --decline too_expensive
 # Import lists new records that nearly duplicate existing ones (not old pairs, not with --no-dupes).
 head -1 "$KC_SRC_DIR/data/demo/supplies.jsonl" | sed 's/sup-0001/sup-9001/; s/3000次/2500次/' >copy.jsonl
 expect 0 "near-duplicates with new records: 1 pair" -- "$K" --db demo.db import --no-progress copy.jsonl
@@ -186,12 +194,13 @@ third=$("$K" --db demo.db match demand dem-0001 -k 5 2>&1)
 expect 0 "sup-0001" -- "$K" --db demo.db match demand dem-0001 -k 5 --rebuild-index
 # A database of schema version 1 is migrated when opened for writing.
 "$K" --db v1.db init >/dev/null
-for c in demand_verdict demand_reason supply_verdict supply_reason feedback_note; do sqlite3 v1.db "ALTER TABLE \"match\" DROP COLUMN $c"; done
+for c in demand_verdict demand_reason supply_verdict supply_reason feedback_note stage_before_decline; do sqlite3 v1.db "ALTER TABLE \"match\" DROP COLUMN $c"; done
 sqlite3 v1.db "DROP TABLE credential"
 sqlite3 v1.db "PRAGMA user_version=1"
-expect 0 "up to date, schema version 3" -- "$K" --db v1.db init
+expect 0 "up to date, schema version 4" -- "$K" --db v1.db init
 [[ $(sqlite3 v1.db "SELECT count(*) FROM pragma_table_info('match') WHERE name LIKE '%verdict'") == 2 ]] && kc_ok || kc_fail "migration 2 did not add the verdict columns"
 [[ $(sqlite3 v1.db "SELECT count(*) FROM pragma_table_info('credential')") -gt 5 ]] && kc_ok || kc_fail "migration 3 did not add the credential table"
+[[ $(sqlite3 v1.db "SELECT count(*) FROM pragma_table_info('match') WHERE name = 'stage_before_decline'") == 1 ]] && kc_ok || kc_fail "migration 4 did not add stage_before_decline"
 # JSON output parses everywhere.
 for args in "stats" "check" "list orgs" "show c1" "init"; do
 	# shellcheck disable=SC2086

@@ -260,6 +260,7 @@ get -b u-sec.jar "$api/match/demands/d-sec?k=5"
 [[ $(json 'd["results"][0]["id"]') == s1 && $(json 'len(d["results"][0]["explanation"])') -gt 0 && $(json 'd["results"][0]["band"]') =~ ^(strong|possible|weak)$ ]] && ok || bad "match answer: $body"
 expect 403 'own org' "${U[@]}" -d '{"demand_id":"d-sec","supply_id":"s1","side":"demand","verdict":"accept"}' "$api/matches/feedback"
 expect 422 '"field":"reason"' "${S[@]}" -d '{"demand_id":"d-sec","supply_id":"s1","side":"demand","verdict":"decline","reason":"bored"}' "$api/matches/feedback"
+expect 422 'accepting takes no reason' "${S[@]}" -d '{"demand_id":"d-sec","supply_id":"s1","side":"demand","verdict":"accept","reason":"too_early"}' "$api/matches/feedback"
 expect 200 '"demand_verdict":"accept"' "${S[@]}" -d '{"demand_id":"d-sec","supply_id":"s1","side":"demand","verdict":"accept"}' "$api/matches/feedback"
 expect 200 '"verdict":"accept"' -b u-sec.jar "$api/match/demands/d-sec?k=5"
 # names in answers are cached per data version: a renamed org shows its new name at once
