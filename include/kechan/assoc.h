@@ -66,8 +66,8 @@ KC_API void kc_assoc_stats(const struct kc_assoc *a, size_t *texts, size_t *word
 /* A finished table to a file (a temporary file renamed into place): "KCAS", format, body
  * length, FNV-1a 64 checksum of the body, the body (words and their partners). */
 KC_API int kc_assoc_save(const struct kc_assoc *a, const char *path, struct kc_err *err);
-/* A table saved by kc_assoc_save; KC_ECORRUPT names a damaged or truncated file, KC_EIO one
- * that cannot be read. *out is the caller's. */
+/* A table saved by kc_assoc_save; KC_ECORRUPT names a damaged or truncated file, KC_ENOTFOUND
+ * a missing one, KC_EIO one that cannot be read. *out is the caller's. */
 KC_API int kc_assoc_load(struct kc_assoc **out, const char *path, struct kc_err *err);
 
 KC_API void kc_assoc_free(struct kc_assoc *a);

@@ -20,6 +20,9 @@ struct kc_region {
 
 /* Parses a 6-digit code string ("320500"); returns the code or 0 when s is not 6 digits. */
 KC_API uint32_t kc_region_parse(const char *s, size_t len);
+/* Whether s[0..len) is a region filter: 2, 4 or 6 digits that begin some division's code
+ * (43 湖南, 4301 长沙, 430104): 1, else 0. */
+KC_API int kc_region_prefix_known(const char *s, size_t len);
 /* Looks a code up. Returns the entry (static, never freed) or NULL when unknown. */
 KC_API const struct kc_region *kc_region_get(uint32_t code);
 /* The province code of any division code (320505 -> 320000). */

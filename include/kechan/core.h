@@ -151,7 +151,8 @@ KC_API void kc__strtab_release(struct kc__strtab *t);
 /* A checksummed file: magic (4 bytes), format (u32), body length (u64), FNV-1a 64 of the body,
  * the body. Saved to path.tmp and renamed into place (nothing half-written); loaded whole:
  * *body is the caller's (free). A wrong magic or format, a short, long or damaged file is
- * KC_ECORRUPT with what (e.g. "association table") named, a missing one KC_EIO. */
+ * KC_ECORRUPT with what (e.g. "association table") named, a missing one KC_ENOTFOUND, one
+ * that cannot be opened otherwise KC_EIO. */
 KC_API int kc__file_save(const char *path, const char magic[4], uint32_t format,
 			 const void *body, size_t len, struct kc_err *err);
 KC_API int kc__file_load(const char *path, const char magic[4], uint32_t format, const char *what,

@@ -68,8 +68,8 @@ KC_API void kc_lsa_stats(const struct kc_lsa *m, size_t *texts, size_t *terms, u
  * length, FNV-1a 64 checksum, the body (dims, texts, then per term its bytes, idf and vector). */
 KC_API int kc_lsa_save(const struct kc_lsa *m, const char *path, struct kc_err *err);
 
-/* A model saved by kc_lsa_save; KC_ECORRUPT names a damaged or truncated file, KC_EIO one
- * that cannot be read. *out is the caller's. */
+/* A model saved by kc_lsa_save; KC_ECORRUPT names a damaged or truncated file, KC_ENOTFOUND
+ * a missing one, KC_EIO one that cannot be read. *out is the caller's. */
 KC_API int kc_lsa_load(struct kc_lsa **out, const char *path, struct kc_err *err);
 
 KC_API void kc_lsa_free(struct kc_lsa *m);

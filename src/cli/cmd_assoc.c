@@ -3,6 +3,7 @@
  * (include/kechan/lsa.h) from the store's (or, with --no-store, the files'), for reranking. The
  * table goes to DB.assoc next to the database (or --out), the vectors to DB.lsa (or --lsa-out),
  * where `kechan match` and `kechan serve` find them. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +109,8 @@ static int learn_file(struct train *tr, const char *path)
 	ssize_t n;
 	int rc = 0;
 	if (f == NULL)
-		return kc_err_set(tr->err, KC_EIO, "%s: cannot open", path);
+		return kc_err_set(tr->err, errno == ENOENT ? KC_ENOTFOUND : KC_EIO,
+				  "%s: cannot open: %s", path, strerror(errno));
 	while ((n = getline(&line, &cap, f)) > 0) {
 		json_error_t je;
 		lineno++;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kechan/codes.h"
 #include "kechan/match.h"
 #include "kechan/store.h"
 #include "cli.h"
@@ -341,6 +342,11 @@ static int filter_opt(int argc, char **argv, int *i, struct filter_args *fa)
 	if (kc_cli_opt(argc, argv, i, "--region", &v)) {
 		if (v == NULL)
 			return -1;
+		if (!kc_region_prefix_known(v, strlen(v))) {
+			kc_cli_usage_error("match", "--region: region '%s' is not a GB/T 2260 code "
+						    "or prefix (43 湖南, 4301 长沙, 430104)", v);
+			return -1;
+		}
 		fa->f.region = v;
 	} else if (kc_cli_opt(argc, argv, i, "--trl", &v)) {
 		int lo, hi;
@@ -838,9 +844,18 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 			goto fail;
 		goto out;
 	}
-	if (mode == NULL || arg == NULL) {
+	if (mode == NULL) {
 		fputs(help, stderr);
 		code = 1;
+		goto out;
+	}
+	int is_text = strcmp(mode, "text") == 0;
+	if ((is_text || strcmp(mode, "demand") == 0 || strcmp(mode, "supply") == 0) &&
+	    (arg == NULL || (is_text && arg[strspn(arg, " \t\r\n")] == '\0'))) {
+		code = kc_cli_usage_error("match", "%s needs %s", mode,
+					  is_text ? "a text to match (not empty)"
+					  : strcmp(mode, "demand") == 0 ? "a demand ID"
+									: "a supply ID");
 		goto out;
 	}
 	enum kc_doc_kind tk;
@@ -931,7 +946,7 @@ int kc_cli_match(struct kc_cli *cli, int argc, char **argv)
 		goto fail;
 	json_t *out = cli->json ? json_array() : NULL;
 	if (!cli->json)
-		printf("%s for %s %s: %zu of %zu candidates (%zu %s indexed)\n",
+		printf("%s for %s %s: %zu results (%zu scored in full; %zu %s indexed)\n",
 		       tk == KC_DOC_SUPPLY ? "供给 supplies" : "需求 demands", mode, arg, res.n,
 		       res.candidates, kc_index_docs(ix, (int)tk),
 		       tk == KC_DOC_SUPPLY ? "supplies" : "demands");

@@ -33,6 +33,31 @@ const struct kc_region *kc_region_get(uint32_t code)
 	return bsearch(&code, kc__regions, kc__regions_len, sizeof(kc__regions[0]), region_cmp);
 }
 
+int kc_region_prefix_known(const char *s, size_t len)
+{
+	if (len != 2 && len != 4 && len != 6)
+		return 0;
+	uint32_t lo = 0, scale = 1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		lo = lo * 10 + (uint32_t)(s[i] - '0');
+	}
+	for (size_t i = len; i < 6; i++)
+		scale *= 10;
+	lo *= scale;
+	/* the first division at or after lo: known when it still begins with the prefix */
+	size_t a = 0, b = kc__regions_len;
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+		if (kc__regions[mid].code < lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a < kc__regions_len && kc__regions[a].code < lo + scale;
+}
+
 const struct kc_region *kc_region_all(size_t *len)
 {
 	*len = kc__regions_len;

@@ -440,8 +440,9 @@ int kc__file_load(const char *path, const char magic[4], uint32_t format, const 
 	int rc = 0;
 	*body = NULL;
 	*len = 0;
-	if (f == NULL)
-		return kc_err_set(err, KC_EIO, "%s: cannot open: %s", path, strerror(errno));
+	if (f == NULL) /* a file the user named and that is not there is the user's error */
+		return kc_err_set(err, errno == ENOENT ? KC_ENOTFOUND : KC_EIO, "%s: cannot open: %s",
+				  path, strerror(errno));
 	if (fread(m, 4, 1, f) != 1 || memcmp(m, magic, 4) != 0 || fread(&fmt, sizeof(fmt), 1, f) != 1 ||
 	    fmt != format || fread(&n, sizeof(n), 1, f) != 1 || fread(&sum, sizeof(sum), 1, f) != 1 ||
 	    n > (1ull << 34)) {

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kechan/codes.h"
 #include "kechan/match.h"
 #include "http_int.h"
 #include "banned.h"
@@ -270,6 +271,12 @@ static int parse_params(struct kc_http_req *q, struct kc_http_reply *r, struct p
 			p->include_closed = strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
 			continue;
 		} else if (strcmp(k, "region") == 0) {
+			if (!kc_region_prefix_known(v, strlen(v)))
+				return kc__http_error(r, 400, "region",
+						      "region '%.20s' is not a GB/T 2260 code or "
+						      "prefix (43, 4301, 430104)",
+						      v),
+				       -1;
 			p->f.region = v;
 		} else if (strcmp(k, "trl") == 0) {
 			if (kc_filter_trl(v, &p->f.trl_min, &p->f.trl_max) != 0)

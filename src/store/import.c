@@ -466,6 +466,10 @@ static int import_jsonl(struct imp *im, FILE *f, struct kc_err *err)
 		if (rec == NULL)
 			rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 		if (rec == NULL) {
+			/* each line is parsed alone: jansson's "end of file" is the line's end */
+			char *eof = strstr(jerr.text, "end of file");
+			if (eof != NULL)
+				memcpy(eof, "end of line", 11); /* as long: the rest stays */
 			report(im, im->line, NULL, "invalid JSON at column %d: %s", jerr.column,
 			       jerr.text);
 			continue;

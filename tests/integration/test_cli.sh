@@ -110,7 +110,7 @@ expect 1 "--threshold is in (0, 1]" -- "$K" --db dupes.db match dupes --threshol
 "$K" --db demo.db --json match text "硬碳负极" --target demands -k 50 --node na-hardcarbon --since 2025-01-01 --until 2025-12-31 |
 	python3 -c 'import json,sys; d=json.load(sys.stdin); r=d["results"]; assert r; assert all("na-hardcarbon" in x["nodes"] and "2025-01-01"<=x["published"]<="2025-12-31" for x in r), r' &&
 	kc_ok || kc_fail "match filters node/date"
-expect 0 "0 of 0 candidates" -- "$K" --db demo.db match demand dem-0001 --region 11 --stage lab --trl 9
+expect 0 ": 0 results (0 scored in full" -- "$K" --db demo.db match demand dem-0001 --region 11 --stage lab --trl 9
 expect 1 "chain node 'nope' not found" -- "$K" --db demo.db match demand dem-0001 --node nope
 expect 1 "--trl takes N or N-M within 1..9" -- "$K" --db demo.db match demand dem-0001 --trl 3-10
 expect 1 "--stage: 'beta' is not one of" -- "$K" --db demo.db match demand dem-0001 --stage pilot,beta
@@ -118,7 +118,7 @@ expect 1 "--since takes a date YYYY-MM-DD" -- "$K" --db demo.db match demand dem
 expect 1 "region '4x1' is not a GB/T 2260 code" -- "$K" --db demo.db match demand dem-0001 --region 4x1
 # Expansion: a chain node's English alias finds its records; associations learned from texts.
 expect 0 "←spodumen" -- "$K" --db demo.db match text "spodumene" --explain
-expect 0 "0 of 0 candidates" -- "$K" --db demo.db match text "spodumene" --no-expand
+expect 0 ": 0 results (0 scored in full" -- "$K" --db demo.db match text "spodumene" --no-expand
 for i in 1 2 3 4; do echo '{"title": "钠电池 层状氧化物 正极", "n": 1}'; done >texts.jsonl
 echo '{"title": "钠电池 普鲁士白"}' >>texts.jsonl
 echo 'not json' >>texts.jsonl

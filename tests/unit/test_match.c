@@ -127,7 +127,7 @@ static void test_field_vectors_learned_saved_and_loaded(void **state)
 	assert_int_equal(kc_lsa_save(m, path, &err), 0);
 	assert_int_equal(truncate(path, 30), 0);
 	assert_int_equal(kc_lsa_load(&b, path, &err), KC_ECORRUPT);
-	assert_int_equal(kc_lsa_load(&b, "/nonexistent/kc.lsa", &err), KC_EIO);
+	assert_int_equal(kc_lsa_load(&b, "/nonexistent/kc.lsa", &err), KC_ENOTFOUND);
 	remove(path);
 	kc_text_run_free(run);
 	kc_lsa_free(m);
@@ -1344,7 +1344,7 @@ static void test_associations_learned_saved_and_loaded(void **state)
 	assert_int_equal(truncate(path, size - 3), 0);
 	assert_int_equal(kc_assoc_load(&b, path, &err), KC_ECORRUPT);
 	assert_null(b);
-	assert_int_equal(kc_assoc_load(&b, "/nonexistent/kc.assoc", &err), KC_EIO);
+	assert_int_equal(kc_assoc_load(&b, "/nonexistent/kc.assoc", &err), KC_ENOTFOUND);
 	unlink(path);
 	kc_assoc_free(a);
 }
