@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -639,6 +640,20 @@ int kc__http_app_open(struct kc_http_app *app, const struct kc_http_opts *opts, 
 	return kc__http_match_open(app, app->pool.all[0], err);
 }
 
+/* libmicrohttpd's messages on stderr, named as its; not the bind failure, which
+ * kc_http_serve reports itself (with the address and what to do). */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (strncmp(msg, "Failed to bind", 14) == 0)
+		return;
+	size_t n = strlen(msg);
+	fprintf(stderr, "kechan serve: libmicrohttpd: %s%s", msg,
+		n > 0 && msg[n - 1] == '\n' ? "" : "\n");
+}
+
 int kc_http_serve(const struct kc_http_opts *opts, volatile sig_atomic_t *stop,
 		  struct kc_err *err)
 {
@@ -660,7 +675,9 @@ int kc_http_serve(const struct kc_http_opts *opts, volatile sig_atomic_t *stop,
 	unsigned threads = opts->threads ? opts->threads : 2;
 	d = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
-		(uint16_t)opts->port, NULL, NULL, handle, &app, MHD_OPTION_SOCK_ADDR,
+		(uint16_t)opts->port, NULL, NULL, handle, &app,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first: it applies from here on */
+		MHD_OPTION_SOCK_ADDR,
 		(struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout ? opts->timeout : 30u,
 		/* request line + headers fit in 32 KiB; MHD zeroes the pool for every request, so
