@@ -701,7 +701,10 @@ static int prepare(const struct actx *a, struct dtab *d, enum kc_doc_kind kind, 
 	    (rc = add_text_field(a, d, doc->len, json_object_get(rec, "keywords"),
 				 KC_FIELD_KEYWORDS, err)) != 0)
 		goto fail;
-	if (org_name != NULL && (rc = add_text(a, d, doc->len, org_name, KC_FIELD_ORG, err)) != 0)
+	/* A confidential demand's owner is hidden: its org's name is not indexed, or a query
+	 * naming the org would find the demand and show the name among its matched terms. */
+	if (org_name != NULL && doc->vis != KC_VIS_CONFIDENTIAL &&
+	    (rc = add_text(a, d, doc->len, org_name, KC_FIELD_ORG, err)) != 0)
 		goto fail;
 	if (add_codes(d, doc->len, json_object_get(rec, "ipc"), "ipc:", 4, KC_FIELD_CODES) != 0 ||
 	    add_codes(d, doc->len, json_object_get(rec, "industries"), "ind:", 0,
@@ -1341,7 +1344,9 @@ int kc_index_build(struct kc_index *ix, struct kc_store *st, struct kc_err *err)
  * build, never exchanged. */
 
 #define SNAP_MAGIC "KCIX"
-#define SNAP_FORMAT 4u /* 2: term positions; 3: chain nodes' one-word names; 4: skip blocks */
+/* 2: term positions; 3: chain nodes' one-word names; 4: skip blocks; 5: no org name on a
+ * confidential demand (older snapshots are rebuilt) */
+#define SNAP_FORMAT 5u
 
 _Static_assert(sizeof(struct kc_postings_block) == 36, "skip blocks are written as they are");
 

@@ -795,6 +795,38 @@ static void test_pruned_equals_exhaustive_on_random_queries(void **state)
 	kc_lsa_free(lsa);
 }
 
+/* A confidential demand's owner is hidden: its org's name is not indexed, so a query naming
+ * the org finds the org's public demands but not that one (found by fuzz/fuzz_http.c: the
+ * name showed among the matched terms of a confidential demand). */
+static void test_confidential_demand_is_not_found_by_its_org_name(void **state)
+{
+	(void)state;
+	struct kc_index *ix = NULL;
+	struct kc_err err = KC_ERR_INIT;
+	assert_int_equal(kc_index_new(&ix, g_text, &err), 0);
+	json_t *secret = json_pack("{s:s, s:s, s:s, s:s}", "id", "d-sec", "org_id", "o-jd", "title",
+				   "快充电芯析锂预警", "visibility", "confidential");
+	json_t *open = json_pack("{s:s, s:s, s:s, s:s}", "id", "d-pub", "org_id", "o-jd", "title",
+				 "电芯极耳焊接检测", "visibility", "public");
+	assert_int_equal(kc_index_put(ix, KC_DOC_DEMAND, secret, "江东动力电池 江东动力", &err), 0);
+	assert_int_equal(kc_index_put(ix, KC_DOC_DEMAND, open, "江东动力电池 江东动力", &err), 0);
+	struct kc_match_opts o;
+	struct kc_match_result r;
+	kc_match_opts_default(&o, KC_DOC_DEMAND);
+	o.viewer_admin = 1; /* sees every demand: only the index can leave it out */
+	assert_int_equal(kc_match_text(ix, g_text, "江东动力", &o, &r, &err), 0);
+	assert_true(has(ix, &r, "d-pub"));
+	assert_false(has(ix, &r, "d-sec"));
+	kc_match_result_free(&r);
+	/* its own words still find it */
+	assert_int_equal(kc_match_text(ix, g_text, "析锂预警", &o, &r, &err), 0);
+	assert_true(has(ix, &r, "d-sec"));
+	kc_match_result_free(&r);
+	json_decref(secret);
+	json_decref(open);
+	kc_index_free(ix);
+}
+
 static void test_near_duplicates_are_found_and_verified(void **state)
 {
 	(void)state;
@@ -1499,6 +1531,7 @@ int main(void)
 		cmocka_unit_test(test_explanations_add_up_and_rank_is_by_score),
 		cmocka_unit_test(test_update_and_delete_take_effect_without_rebuild),
 		cmocka_unit_test(test_confidential_demands_only_for_their_org_or_admins),
+		cmocka_unit_test(test_confidential_demand_is_not_found_by_its_org_name),
 		cmocka_unit_test(test_seeks_skip_blocks_and_read_what_a_linear_reading_reads),
 		cmocka_unit_test(test_pruned_equals_exhaustive_on_random_queries),
 		cmocka_unit_test(test_near_duplicates_are_found_and_verified),
