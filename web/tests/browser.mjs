@@ -1,10 +1,12 @@
 // Browser tests: playwright-core driving Debian's chromium, headless, against a running
 // `kechan serve` on the demo data (tests/integration/test_browser.sh starts it).
 //   node tests/browser.mjs BASE_URL SHOT_DIR
-// Signs in, publishes a demand and sees its explained matches, sees a confidential demand's
-// owner warning on publishing, edits, closes and deletes it, manages its org's users, changes a password, opens a chain map with a region's gaps, switches language, and
-// checks that another org's confidential demand shows no owner. On a failure it keeps a
-// screenshot in SHOT_DIR and exits 1.
+// Checks that the pages fit from 1280 to 1920 px wide in both languages, for a visitor and an
+// org admin. Signs in, publishes a demand and sees its explained matches, sees a confidential
+// demand's owner warning on publishing, edits, closes and deletes it, manages its org's users,
+// changes a password, opens a chain map with a region's gaps, switches language, and checks that
+// another org's confidential demand shows no owner. On a failure it keeps a screenshot in
+// SHOT_DIR and exits 1.
 import { chromium } from 'playwright-core'
 import { mkdirSync } from 'node:fs'
 
@@ -64,12 +66,53 @@ async function signIn(page, user) {
   await page.getByTestId('user-menu').waitFor()
 }
 
+// Switches the UI to the language whose navigation names the demands so.
+async function inLanguage(page, demands) {
+  if ((await page.getByTestId('nav-demands').innerText()) !== demands) await page.getByTestId('lang-switch').click()
+  await page.getByTestId('nav-demands').filter({ hasText: demands }).waitFor()
+}
+// The page is no wider than the window and the header keeps one row (the language button on
+// one line, sign-in or sign-out inside the window) from 1280 to 1920 px, in both languages;
+// leaves the page in Chinese at 1440 px.
+async function fitsWidths(page, pages) {
+  try {
+    await widths(page, pages)
+  } finally {
+    await page.setViewportSize({ width: 1440, height: 900 })
+    await inLanguage(page, '技术需求')
+  }
+}
+async function widths(page, pages) {
+  for (const [lang, demands] of [['en', 'Demands'], ['zh-CN', '技术需求']]) {
+    await inLanguage(page, demands)
+    for (const [path, ready] of pages) {
+      await page.goto(base + path)
+      await page.getByTestId(ready).waitFor()
+      for (const width of [1280, 1366, 1440, 1920]) {
+        await page.setViewportSize({ width, height: 900 })
+        const m = await page.evaluate(() => {
+          const box = (id) => document.querySelector(`[data-testid=${id}]`)?.getBoundingClientRect()
+          const end = box('logout') || box('login-link')
+          return { over: document.documentElement.scrollWidth - window.innerWidth, lang: box('lang-switch').height, end: end.right - window.innerWidth }
+        })
+        const at = `${lang} ${path} at ${width} px`
+        expect(m.over <= 0, `${at}: the page is ${m.over} px wider than the window`)
+        expect(m.lang < 34, `${at}: the language button wraps (${m.lang} px high)`)
+        expect(m.end <= 0, `${at}: the header's last button ends ${m.end} px outside the window`)
+      }
+    }
+  }
+}
+
 // ---- a university's technology-transfer officer
 const uni = await newPage()
 await step('dashboard loads for a visitor', uni, async () => {
   await uni.goto(base + '/')
   await uni.getByTestId('dash-counts').waitFor()
   expect(await uni.locator('canvas').count() >= 2, 'the dashboard charts are missing')
+})
+await step('a visitor\'s pages fit from 1280 to 1920 px wide in both languages', uni, async () => {
+  await fitsWidths(uni, [['/', 'dash-counts'], ['/demands', 'demands-table']])
 })
 await step('wrong password is refused with a message', uni, async () => {
   await uni.goto(base + '/login')
@@ -202,6 +245,9 @@ await step("no edit or delete on another org's record", ent, async () => {
   expect((await ent.getByTestId('record-edit').count()) === 0 && (await ent.getByTestId('record-delete').count()) === 0, 'edit or delete offered on a record of another org')
   await ent.goto(base + '/supplies/sup-0238/edit')
   await ent.getByTestId('publish-load-error').waitFor()
+})
+await step('an org admin\'s pages fit from 1280 to 1920 px wide in both languages', ent, async () => {
+  await fitsWidths(ent, [['/', 'dash-counts'], ['/demands', 'demands-table']])
 })
 await step("an org admin manages its org's users", ent, async () => {
   await ent.getByTestId('nav-users').click()
