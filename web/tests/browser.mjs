@@ -1,12 +1,13 @@
 // Browser tests: playwright-core driving Debian's chromium, headless, against a running
 // `kechan serve` on the demo data (tests/integration/test_browser.sh starts it).
 //   node tests/browser.mjs BASE_URL SHOT_DIR
-// Checks that the pages fit from 1280 to 1920 px wide in both languages, for a visitor and an
-// org admin. Signs in, publishes a demand and sees its explained matches, sees a confidential
-// demand's owner warning on publishing, edits, closes and deletes it, manages its org's users,
-// changes a password, opens a chain map with a region's gaps, switches language, and checks that
-// another org's confidential demand shows no owner. On a failure it keeps a screenshot in
-// SHOT_DIR and exits 1.
+// Checks that the pages fit from 1280 to 1920 px wide in both languages, for a visitor and an org
+// admin; that a visitor is told in Chinese or English that a confidential demand is not found or
+// not visible to them. Signs in, publishes a demand and sees its explained matches, sees a
+// confidential demand's owner warning on publishing, edits, closes and deletes it, manages its
+// org's users, changes a password, opens a chain map with a region's gaps, switches language, and
+// checks that another org's confidential demand shows no owner. On a failure it keeps a screenshot
+// in SHOT_DIR and exits 1.
 import { chromium } from 'playwright-core'
 import { mkdirSync } from 'node:fs'
 
@@ -113,6 +114,23 @@ await step('dashboard loads for a visitor', uni, async () => {
 })
 await step('a visitor\'s pages fit from 1280 to 1920 px wide in both languages', uni, async () => {
   await fitsWidths(uni, [['/', 'dash-counts'], ['/demands', 'demands-table']])
+})
+await step('a visitor opening a confidential demand is told in each language it is not found or not visible', uni, async () => {
+  expect404 = true
+  try {
+    await uni.goto(base + '/demands/dem-0004')
+    const err = uni.getByTestId('record-error')
+    await err.waitFor()
+    const zh = await err.innerText()
+    expect(zh.includes('未找到或无权查看') && !/not found/i.test(zh), 'not the Chinese message: ' + zh)
+    await err.locator('a[href^="/login"]').waitFor()
+    await uni.getByTestId('lang-switch').click()
+    await err.filter({ hasText: 'Not found, or you may not see it' }).waitFor()
+    await uni.getByTestId('lang-switch').click()
+    await err.filter({ hasText: '未找到或无权查看' }).waitFor()
+  } finally {
+    expect404 = false
+  }
 })
 await step('wrong password is refused with a message', uni, async () => {
   await uni.goto(base + '/login')

@@ -239,6 +239,12 @@ export default {
     other: 'Other',
   },
   record: {
+    notFound: 'Not found, or you may not see it',
+    signIn: 'Sign in to see it',
+    forbidden: 'You may not see it',
+    loadFailed: 'Could not load it',
+    signInMayShow: 'Some demands are shown to signed-in users only: signing in may show it.',
+    serverSaid: 'The server said: {m}',
     deleteConfirm: 'Delete “{title}”? This cannot be undone.',
     referenced: 'Match records or challenges refer to this record, so it cannot be deleted; to stop matching it, edit it and set its status to closed.',
     deleted: 'Deleted',

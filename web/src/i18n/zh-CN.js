@@ -239,6 +239,12 @@ export default {
     other: '其他原因',
   },
   record: {
+    notFound: '未找到或无权查看',
+    signIn: '请登录后查看',
+    forbidden: '无权查看',
+    loadFailed: '加载失败',
+    signInMayShow: '部分需求只对登录用户开放，登录后可能可以查看。',
+    serverSaid: '服务器返回：{m}',
     deleteConfirm: '确定删除“{title}”吗？删除后不可恢复。',
     referenced: '这条记录已有对接记录或揭榜任务引用，不能删除；如不再征集，请编辑并把状态改为“已关闭”。',
     deleted: '已删除',
