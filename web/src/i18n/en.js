@@ -211,7 +211,7 @@ export default {
     showLess: 'Show less',
     ownFeedback: 'Our feedback',
     otherFeedback: 'Their feedback',
-    signInToFeedback: 'Signed in, the publishing org can give feedback on these matches',
+    signInToFeedback: 'Once signed in, the publishing org can give feedback on these matches',
     demandSide: 'Demand side',
     supplySide: 'Supply side',
     trl: 'TRL {n}',
@@ -239,6 +239,7 @@ export default {
     other: 'Other',
   },
   record: {
+    type: { demands: 'Demand', supplies: 'Supply' },
     notFound: 'Not found, or you may not see it',
     signIn: 'Sign in to see it',
     forbidden: 'You may not see it',

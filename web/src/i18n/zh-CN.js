@@ -239,6 +239,7 @@ export default {
     other: '其他原因',
   },
   record: {
+    type: { demands: '技术需求', supplies: '科技供给' },
     notFound: '未找到或无权查看',
     signIn: '请登录后查看',
     forbidden: '无权查看',
