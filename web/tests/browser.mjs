@@ -132,6 +132,12 @@ await step('a visitor opening a confidential demand is told in each language it 
     expect404 = false
   }
 })
+await step('a declined match is not tagged green', uni, async () => {
+  await uni.goto(base + '/demands/dem-0017')
+  const tag = uni.getByTestId('match-stage').filter({ hasText: '已谢绝' })
+  await tag.waitFor()
+  expect(!/el-tag--success/.test(await tag.getAttribute('class')), 'the declined match is tagged as progress')
+})
 await step('wrong password is refused with a message', uni, async () => {
   await uni.goto(base + '/login')
   await field(uni, 'login-user').fill('u-csu')
