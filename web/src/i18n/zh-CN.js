@@ -227,16 +227,17 @@ export default {
     org: '机构',
     region: '地区',
   },
+  // the CLI's words (kc_match_reason_zh, src/match/feedback.c)
   reasons: {
     too_early: '技术尚不成熟',
-    wrong_field: '领域不对口',
+    wrong_field: '领域不符',
     too_expensive: '价格过高',
-    already_known: '已经掌握该技术',
-    capacity: '产能/能力不足',
+    already_known: '已掌握该技术',
+    capacity: '产能或规模不足',
     location: '地域不便',
-    ip_unclear: '知识产权不清晰',
-    no_response: '对方无回应',
-    other: '其他原因',
+    ip_unclear: '知识产权不清',
+    no_response: '对方未回应',
+    other: '其他',
   },
   record: {
     type: { demands: '技术需求', supplies: '科技供给' },
