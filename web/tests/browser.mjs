@@ -1,13 +1,13 @@
 // Browser tests: playwright-core driving Debian's chromium, headless, against a running
 // `kechan serve` on the demo data (tests/integration/test_browser.sh starts it).
 //   node tests/browser.mjs BASE_URL SHOT_DIR
-// Checks that the pages fit from 1280 to 1920 px wide in both languages, for a visitor and an org
-// admin; that a visitor is told in Chinese or English that a confidential demand is not found or
-// not visible to them. Signs in, publishes a demand and sees its explained matches, sees a
-// confidential demand's owner warning on publishing, edits, closes and deletes it, manages its
-// org's users, changes a password, opens a chain map with a region's gaps, switches language, and
-// checks that another org's confidential demand shows no owner. On a failure it keeps a screenshot
-// in SHOT_DIR and exits 1.
+// Searches from the dashboard (ranked, explained supplies and demands). Checks that the pages fit
+// from 1280 to 1920 px wide in both languages, for a visitor and an org admin; that a visitor is
+// told in Chinese or English that a confidential demand is not found or not visible to them. Signs
+// in, publishes a demand and sees its explained matches, sees a confidential demand's owner warning
+// on publishing, edits, closes and deletes it, manages its org's users, changes a password, opens a
+// chain map with a region's gaps, switches language, and checks that another org's confidential
+// demand shows no owner. On a failure it keeps a screenshot in SHOT_DIR and exits 1.
 import { chromium } from 'playwright-core'
 import { mkdirSync } from 'node:fs'
 
@@ -137,6 +137,25 @@ await step('a declined match is not tagged green', uni, async () => {
   const tag = uni.getByTestId('match-stage').filter({ hasText: '已谢绝' })
   await tag.waitFor()
   expect(!/el-tag--success/.test(await tag.getAttribute('class')), 'the declined match is tagged as progress')
+})
+await step('the dashboard search ranks and explains supplies and demands for several words in either language', uni, async () => {
+  await uni.goto(base + '/')
+  await uni.getByTestId('dash-search-supplies').click()
+  await field(uni, 'dash-search-input').fill('钠离子电池 硬碳')
+  await uni.getByTestId('dash-search-submit').click()
+  await uni.waitForURL(/\/search\?.*target=supplies/)
+  await uni.getByTestId('match-item').first().waitFor()
+  expect((await uni.getByTestId('match-item').count()) >= 3, 'fewer than 3 supplies found')
+  const first = uni.getByTestId('match-item').first()
+  expect(['强', '中', '弱'].includes(await first.getByTestId('match-band').innerText()), 'the first result has no band')
+  expect((await first.getByTestId('match-explanation').locator('.el-tag').count()) > 0, 'the first result has no explanation')
+  expect(/^\/supplies\//.test(new URL(await first.getByTestId('match-title').getAttribute('href'), base).pathname), 'a supply result does not link to the supply')
+  // the same page searches demands, mixed languages too
+  await field(uni, 'search-input').fill('spodumene 焙烧')
+  await uni.getByTestId('search-target-demands').click()
+  await uni.waitForURL(/\/search\?.*target=demands/)
+  await uni.locator('[data-testid=match-item][data-id="dem-0008"]').waitFor()
+  expect(/^\/demands\//.test(new URL(await uni.getByTestId('match-title').first().getAttribute('href'), base).pathname), 'a demand result does not link to the demand')
 })
 await step('wrong password is refused with a message', uni, async () => {
   await uni.goto(base + '/login')

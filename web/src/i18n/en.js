@@ -15,6 +15,7 @@ export default {
     chains: 'Chain maps',
     publishDemand: 'Publish demand',
     publishSupply: 'Publish supply',
+    search: 'Search',
   },
   auth: {
     login: 'Sign in',
@@ -237,6 +238,15 @@ export default {
     ip_unclear: 'IP unclear',
     no_response: 'No response',
     other: 'Other',
+  },
+  search: {
+    title: 'Search',
+    intro: 'Ranked by text match, each result with why it matched; several words and either language work.',
+    supplies: 'Matching supplies',
+    demands: 'Matching demands',
+    prompt: 'Type some words to find matching supplies or demands',
+    none: 'Nothing matched; try other words',
+    failed: 'The search failed',
   },
   record: {
     type: { demands: 'Demand', supplies: 'Supply' },

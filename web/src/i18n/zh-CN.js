@@ -15,6 +15,7 @@ export default {
     chains: '产业链图谱',
     publishDemand: '发布需求',
     publishSupply: '发布成果',
+    search: '搜索',
   },
   auth: {
     login: '登录',
@@ -238,6 +239,15 @@ export default {
     ip_unclear: '知识产权不清',
     no_response: '对方未回应',
     other: '其他',
+  },
+  search: {
+    title: '搜索',
+    intro: '按文本匹配度排序，每条结果都说明匹配依据；可输入多个关键词，中英文均可。',
+    supplies: '匹配的科技供给',
+    demands: '匹配的技术需求',
+    prompt: '输入关键词，查找匹配的科技供给或技术需求',
+    none: '没有找到匹配的结果，换个说法试试',
+    failed: '搜索失败',
   },
   record: {
     type: { demands: '技术需求', supplies: '科技供给' },
