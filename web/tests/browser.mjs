@@ -72,9 +72,9 @@ async function inLanguage(page, demands) {
   if ((await page.getByTestId('nav-demands').innerText()) !== demands) await page.getByTestId('lang-switch').click()
   await page.getByTestId('nav-demands').filter({ hasText: demands }).waitFor()
 }
-// The page is no wider than the window and the header keeps one row (the language button on
-// one line, sign-in or sign-out inside the window) from 1280 to 1920 px, in both languages;
-// leaves the page in Chinese at 1440 px.
+// The page is no wider than the window, the header keeps one row (the language button on one
+// line, sign-in or sign-out inside the window) and the dashboard's search box shows its whole
+// placeholder from 1280 to 1920 px, in both languages; leaves the page in Chinese at 1440 px.
 async function fitsWidths(page, pages) {
   try {
     await widths(page, pages)
@@ -94,12 +94,22 @@ async function widths(page, pages) {
         const m = await page.evaluate(() => {
           const box = (id) => document.querySelector(`[data-testid=${id}]`)?.getBoundingClientRect()
           const end = box('logout') || box('login-link')
-          return { over: document.documentElement.scrollWidth - window.innerWidth, lang: box('lang-switch').height, end: end.right - window.innerWidth }
+          // the search box's placeholder, measured in the input's font against its text area
+          const input = document.querySelector('[data-testid=dash-search-input] input, input[data-testid=dash-search-input]')
+          let cut = 0
+          if (input) {
+            const cs = getComputedStyle(input)
+            const ctx = document.createElement('canvas').getContext('2d')
+            ctx.font = cs.font
+            cut = ctx.measureText(input.placeholder).width - (input.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight))
+          }
+          return { over: document.documentElement.scrollWidth - window.innerWidth, lang: box('lang-switch').height, end: end.right - window.innerWidth, cut }
         })
         const at = `${lang} ${path} at ${width} px`
         expect(m.over <= 0, `${at}: the page is ${m.over} px wider than the window`)
         expect(m.lang < 34, `${at}: the language button wraps (${m.lang} px high)`)
         expect(m.end <= 0, `${at}: the header's last button ends ${m.end} px outside the window`)
+        expect(m.cut <= 0, `${at}: the search box cuts ${Math.ceil(m.cut)} px off its placeholder`)
       }
     }
   }

@@ -152,7 +152,7 @@ export default {
     intro: 'Technical demands of enterprises meet the achievements, patents, capabilities and facilities of universities and institutes: explained matching, and regional industrial chain maps that show what is missing and what is weak.',
     searchDemands: 'Demands',
     searchSupplies: 'Supplies',
-    searchHint: 'e.g. 钠离子电池, hard carbon, solid electrolyte',
+    searchHint: 'e.g. 钠离子电池 硬碳, spodumene, perovskite',
     counts: 'On the platform',
     demandsByStatus: 'Demands by status',
     suppliesByKind: 'Supplies by kind',
