@@ -45,7 +45,8 @@ struct kc_chain_opts {
 	int include_unsupplied; /* gaps/recruit: also nodes no company supplies anywhere [0] */
 };
 
-/* Lists the chains in the store: [{"id","name","nodes","edges","companies"}] sorted by id.
+/* Lists the chains in the store: [{"id","name","name_en","nodes","edges","links"}] sorted by
+ * id; name_en only when the chain has one, links counts the org_node links of its nodes.
  * *out is a new array. Returns the number of chains. */
 KC_API int kc_chain_list(struct kc_store *st, json_t **out, struct kc_err *err);
 

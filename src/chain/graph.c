@@ -700,8 +700,9 @@ struct lister {
 static int list_chain(void *ud, const json_t *rec)
 {
 	struct lister *ls = ud;
-	json_t *o = json_pack("{s:O?,s:O?,s:i,s:i,s:i}", "id", json_object_get(rec, "id"), "name",
-	                      json_object_get(rec, "name"), "nodes", 0, "edges", 0, "links", 0);
+	json_t *o = json_pack("{s:O?,s:O?,s:O*,s:i,s:i,s:i}", "id", json_object_get(rec, "id"),
+	                      "name", json_object_get(rec, "name"), "name_en",
+	                      json_object_get(rec, "name_en"), "nodes", 0, "edges", 0, "links", 0);
 	if (o == NULL || json_array_append_new(ls->arr, o) < 0)
 		return KC_ENOMEM;
 	return 0;

@@ -18,7 +18,7 @@ PY=$(PATH=$(getconf PATH) command -v python3)
 # org-secret publishes only a confidential demand, so its id or name in any answer to someone
 # else is a leak.
 cat >data.jsonl <<'JSONL'
-{"type":"chain","id":"c1","name":"钠离子电池"}
+{"type":"chain","id":"c1","name":"钠离子电池","name_en":"Sodium-ion battery"}
 {"type":"node","id":"n1","chain_id":"c1","name":"硬碳负极","stage":"midstream"}
 {"type":"node","id":"n2","chain_id":"c1","name":"钠离子电芯","stage":"downstream"}
 {"type":"edge","from":"n1","to":"n2","relation":"input_of"}
@@ -90,7 +90,7 @@ long=$(printf 'a%.0s' $(seq 5000))
 expect 414 'longer than' "$api/orgs/$long"
 expect 405 'not allowed' -X PUT "$api/health"
 expect 200 '"code":"511500"' "$api/regions?q=%E5%AE%9C%E5%AE%BE"
-expect 200 '"items"' "$api/chains"
+expect 200 '"name_en":"Sodium-ion battery"' "$api/chains"
 expect 200 '"sankey"' "$api/chains/c1/panorama"
 expect 200 '"gaps"' "$api/chains/c1/gaps?region=511500"
 expect 400 '"field":"region"' "$api/chains/c1/gaps"

@@ -106,7 +106,8 @@ static void link_(struct kc_store *st, const char *o, const char *n, const char 
 
 static void hand_chain(struct kc_store *st)
 {
-	put(st, KC_ENT_CHAIN, "{\"id\":\"chain-t\",\"name\":\"测试电池链\"}");
+	put(st, KC_ENT_CHAIN,
+	    "{\"id\":\"chain-t\",\"name\":\"测试电池链\",\"name_en\":\"Test battery chain\"}");
 	node(st, "t-a", "锂矿", "upstream");
 	node(st, "t-b", "碳酸锂", "midstream");
 	node(st, "t-c", "正极材料", "midstream");
@@ -230,11 +231,25 @@ static void test_chain_lists_the_hand_chain_with_its_counts(void **state)
 	assert_int_equal(kc_chain_list(fx->st, &l, NULL), 1);
 	const json_t *c = json_array_get(l, 0);
 	assert_string_equal(sget(c, "id"), "chain-t");
+	assert_string_equal(sget(c, "name_en"), "Test battery chain");
 	assert_int_equal(iget(c, "nodes"), 7);
 	assert_int_equal(iget(c, "edges"), 7);
 	assert_int_equal(iget(c, "links"), 12);
 	json_decref(l);
 	assert_int_equal(kc_chain_node_count(fx->c), 7);
+}
+
+static void test_chain_list_leaves_out_name_en_when_a_chain_has_none(void **state)
+{
+	struct fixture *fx = *state;
+	json_t *l = NULL;
+	put(fx->st, KC_ENT_CHAIN, "{\"id\":\"chain-u\",\"name\":\"无英文名的链\"}");
+	assert_int_equal(kc_chain_list(fx->st, &l, NULL), 2);
+	const json_t *c = json_array_get(l, 1);
+	assert_string_equal(sget(c, "id"), "chain-u");
+	assert_null(json_object_get(c, "name_en"));
+	assert_int_equal(iget(c, "nodes"), 0);
+	json_decref(l);
 }
 
 static void test_chain_load_refuses_an_unknown_chain(void **state)
@@ -762,6 +777,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_chain_lists_the_hand_chain_with_its_counts, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_chain_list_leaves_out_name_en_when_a_chain_has_none,
+	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_chain_load_refuses_an_unknown_chain, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(

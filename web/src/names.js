@@ -4,7 +4,7 @@ import { api } from './api.js'
 
 const orgs = reactive({})
 const nodes = reactive({}) // id → {id, name, chain_id, stage}
-const chains = reactive({}) // id → name
+const chains = reactive({}) // id → {name, name_en}
 const regions = reactive({}) // code → {name, fullname}
 const loading = {}
 const regionAsked = new Set()
@@ -36,10 +36,13 @@ export function nodeInfo() {
 export function chainNames() {
   once('chains', async () => {
     const r = await api('chains')
-    for (const c of r.items) chains[c.id] = c.name
+    for (const c of r.items) chains[c.id] = { name: c.name, name_en: c.name_en }
   })
   return chains
 }
+
+// A chain's name in the UI's language: in English its English name when it has one.
+export const chainName = (c, locale) => (c ? (locale === 'en' && c.name_en) || c.name : '')
 
 export const nodesLoaded = () => loading.nodes || Promise.resolve()
 

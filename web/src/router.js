@@ -8,12 +8,14 @@ import Chains from './views/Chains.vue'
 import ChainMap from './views/ChainMap.vue'
 import Login from './views/Login.vue'
 import Users from './views/Users.vue'
+import Search from './views/Search.vue'
 
 export const router = createRouter({
   history: createWebHistory('/'),
   routes: [
     { path: '/', component: Dashboard, meta: { nav: 'dashboard' } },
     { path: '/login', component: Login },
+    { path: '/search', component: Search, meta: { nav: 'search' } },
     { path: '/demands', component: RecordList, props: { type: 'demands' }, meta: { nav: 'demands' } },
     { path: '/supplies', component: RecordList, props: { type: 'supplies' }, meta: { nav: 'supplies' } },
     { path: '/demands/new', component: Publish, props: { type: 'demands' }, meta: { nav: 'publish-demand' } },

@@ -1,10 +1,13 @@
 // Browser tests: playwright-core driving Debian's chromium, headless, against a running
 // `kechan serve` on the demo data (tests/integration/test_browser.sh starts it).
 //   node tests/browser.mjs BASE_URL SHOT_DIR
-// Signs in, publishes a demand and sees its explained matches, sees a confidential demand's
-// owner warning on publishing, edits, closes and deletes it, manages its org's users, changes a password, opens a chain map with a region's gaps, switches language, and
-// checks that another org's confidential demand shows no owner. On a failure it keeps a
-// screenshot in SHOT_DIR and exits 1.
+// Searches from the dashboard (ranked, explained supplies and demands). Checks that the pages fit
+// from 1280 to 1920 px wide in both languages, for a visitor and an org admin; that a visitor is
+// told in Chinese or English that a confidential demand is not found or not visible to them. Signs
+// in, publishes a demand and sees its explained matches, sees a confidential demand's owner warning
+// on publishing, edits, closes and deletes it, manages its org's users, changes a password, opens a
+// chain map with a region's gaps, switches language, and checks that another org's confidential
+// demand shows no owner. On a failure it keeps a screenshot in SHOT_DIR and exits 1.
 import { chromium } from 'playwright-core'
 import { mkdirSync } from 'node:fs'
 
@@ -64,12 +67,105 @@ async function signIn(page, user) {
   await page.getByTestId('user-menu').waitFor()
 }
 
+// Switches the UI to the language whose navigation names the demands so.
+async function inLanguage(page, demands) {
+  if ((await page.getByTestId('nav-demands').innerText()) !== demands) await page.getByTestId('lang-switch').click()
+  await page.getByTestId('nav-demands').filter({ hasText: demands }).waitFor()
+}
+// The page is no wider than the window, the header keeps one row (the language button on one
+// line, sign-in or sign-out inside the window) and the dashboard's search box shows its whole
+// placeholder from 1280 to 1920 px, in both languages; leaves the page in Chinese at 1440 px.
+async function fitsWidths(page, pages) {
+  try {
+    await widths(page, pages)
+  } finally {
+    await page.setViewportSize({ width: 1440, height: 900 })
+    await inLanguage(page, '技术需求')
+  }
+}
+async function widths(page, pages) {
+  for (const [lang, demands] of [['en', 'Demands'], ['zh-CN', '技术需求']]) {
+    await inLanguage(page, demands)
+    for (const [path, ready] of pages) {
+      await page.goto(base + path)
+      await page.getByTestId(ready).waitFor()
+      for (const width of [1280, 1366, 1440, 1920]) {
+        await page.setViewportSize({ width, height: 900 })
+        const m = await page.evaluate(() => {
+          const box = (id) => document.querySelector(`[data-testid=${id}]`)?.getBoundingClientRect()
+          const end = box('logout') || box('login-link')
+          // the search box's placeholder, measured in the input's font against its text area
+          const input = document.querySelector('[data-testid=dash-search-input] input, input[data-testid=dash-search-input]')
+          let cut = 0
+          if (input) {
+            const cs = getComputedStyle(input)
+            const ctx = document.createElement('canvas').getContext('2d')
+            ctx.font = cs.font
+            cut = ctx.measureText(input.placeholder).width - (input.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight))
+          }
+          return { over: document.documentElement.scrollWidth - window.innerWidth, lang: box('lang-switch').height, end: end.right - window.innerWidth, cut }
+        })
+        const at = `${lang} ${path} at ${width} px`
+        expect(m.over <= 0, `${at}: the page is ${m.over} px wider than the window`)
+        expect(m.lang < 34, `${at}: the language button wraps (${m.lang} px high)`)
+        expect(m.end <= 0, `${at}: the header's last button ends ${m.end} px outside the window`)
+        expect(m.cut <= 0, `${at}: the search box cuts ${Math.ceil(m.cut)} px off its placeholder`)
+      }
+    }
+  }
+}
+
 // ---- a university's technology-transfer officer
 const uni = await newPage()
 await step('dashboard loads for a visitor', uni, async () => {
   await uni.goto(base + '/')
   await uni.getByTestId('dash-counts').waitFor()
   expect(await uni.locator('canvas').count() >= 2, 'the dashboard charts are missing')
+})
+await step('a visitor\'s pages fit from 1280 to 1920 px wide in both languages', uni, async () => {
+  await fitsWidths(uni, [['/', 'dash-counts'], ['/demands', 'demands-table']])
+})
+await step('a visitor opening a confidential demand is told in each language it is not found or not visible', uni, async () => {
+  expect404 = true
+  try {
+    await uni.goto(base + '/demands/dem-0004')
+    const err = uni.getByTestId('record-error')
+    await err.waitFor()
+    const zh = await err.innerText()
+    expect(zh.includes('未找到或无权查看') && !/not found/i.test(zh), 'not the Chinese message: ' + zh)
+    await err.locator('a[href^="/login"]').waitFor()
+    await uni.getByTestId('lang-switch').click()
+    await err.filter({ hasText: 'Not found, or you may not see it' }).waitFor()
+    await uni.getByTestId('lang-switch').click()
+    await err.filter({ hasText: '未找到或无权查看' }).waitFor()
+  } finally {
+    expect404 = false
+  }
+})
+await step('a declined match is not tagged green', uni, async () => {
+  await uni.goto(base + '/demands/dem-0017')
+  const tag = uni.getByTestId('match-stage').filter({ hasText: '已谢绝' })
+  await tag.waitFor()
+  expect(!/el-tag--success/.test(await tag.getAttribute('class')), 'the declined match is tagged as progress')
+})
+await step('the dashboard search ranks and explains supplies and demands for several words in either language', uni, async () => {
+  await uni.goto(base + '/')
+  await uni.getByTestId('dash-search-supplies').click()
+  await field(uni, 'dash-search-input').fill('钠离子电池 硬碳')
+  await uni.getByTestId('dash-search-submit').click()
+  await uni.waitForURL(/\/search\?.*target=supplies/)
+  await uni.getByTestId('match-item').first().waitFor()
+  expect((await uni.getByTestId('match-item').count()) >= 3, 'fewer than 3 supplies found')
+  const first = uni.getByTestId('match-item').first()
+  expect(['强', '中', '弱'].includes(await first.getByTestId('match-band').innerText()), 'the first result has no band')
+  expect((await first.getByTestId('match-explanation').locator('.el-tag').count()) > 0, 'the first result has no explanation')
+  expect(/^\/supplies\//.test(new URL(await first.getByTestId('match-title').getAttribute('href'), base).pathname), 'a supply result does not link to the supply')
+  // the same page searches demands, mixed languages too
+  await field(uni, 'search-input').fill('spodumene 焙烧')
+  await uni.getByTestId('search-target-demands').click()
+  await uni.waitForURL(/\/search\?.*target=demands/)
+  await uni.locator('[data-testid=match-item][data-id="dem-0008"]').waitFor()
+  expect(/^\/demands\//.test(new URL(await uni.getByTestId('match-title').first().getAttribute('href'), base).pathname), 'a demand result does not link to the demand')
 })
 await step('wrong password is refused with a message', uni, async () => {
   await uni.goto(base + '/login')
@@ -154,6 +250,7 @@ await step('chain map with a region: coverage, gaps with reasons', uni, async ()
   await uni.waitForFunction(() => /nationwide|local/.test(document.querySelector('[data-testid=gap-item]')?.innerText || ''))
   const gapEn = await uni.getByTestId('gap-item').first().innerText()
   expect(!gapEn.includes('本地'), 'the gap reasons stayed in Chinese after switching to English: ' + gapEn)
+  await uni.getByTestId('chain-name').filter({ hasText: 'Lithium-ion' }).waitFor()
   await uni.getByTestId('lang-switch').click()
   await uni.getByTestId('view-sankey').click()
   await uni.getByTestId('chain-chart').locator('canvas').first().waitFor()
@@ -202,6 +299,9 @@ await step("no edit or delete on another org's record", ent, async () => {
   expect((await ent.getByTestId('record-edit').count()) === 0 && (await ent.getByTestId('record-delete').count()) === 0, 'edit or delete offered on a record of another org')
   await ent.goto(base + '/supplies/sup-0238/edit')
   await ent.getByTestId('publish-load-error').waitFor()
+})
+await step('an org admin\'s pages fit from 1280 to 1920 px wide in both languages', ent, async () => {
+  await fitsWidths(ent, [['/', 'dash-counts'], ['/demands', 'demands-table']])
 })
 await step("an org admin manages its org's users", ent, async () => {
   await ent.getByTestId('nav-users').click()
