@@ -207,7 +207,7 @@ export default {
     onlyOwner: 'Matches of a confidential demand are shown to its org and administrators only',
     terms: 'Query terms',
     none: 'No matches found',
-    candidates: 'ranked among {n} candidates',
+    candidates: '{n} scored in full',
     showAll: 'Show all {n} reasons',
     showLess: 'Show less',
     ownFeedback: 'Our feedback',

@@ -207,7 +207,7 @@ export default {
     onlyOwner: '保密需求的匹配结果只对发布机构和平台管理员开放',
     terms: '检索词',
     none: '暂未找到匹配结果',
-    candidates: '在 {n} 条候选中排序',
+    candidates: '完整评分 {n} 条',
     showAll: '展开全部 {n} 项依据',
     showLess: '收起',
     ownFeedback: '我方反馈',
