@@ -294,6 +294,27 @@ KC_API int kc_match_feedback_counts(struct kc_store *st, enum kc_match_side side
 /* A hit as JSON (new reference): {score, text_score, confidence, band, explanation: [{term,
  * score, found_in: {field: tf}}] (at most max_terms), bonuses: [{code, factor, zh, en}]}. */
 KC_API json_t *kc_match_hit_json(const struct kc_match_hit *h, size_t max_terms);
+/* A stretch of text to highlight, in Unicode code points (not bytes, not UTF-16 units):
+ * characters start to end - 1. */
+struct kc_match_span {
+	uint32_t start;
+	uint32_t end;
+};
+
+/* Where s[0..len) (UTF-8) shows any of terms[0..nterms): normalized terms as an explanation or
+ * a query lists them (simplified, lower case, English stems). s is analyzed once with t in
+ * index mode, as the index reads a record, and every term of s equal to one of terms marks the
+ * characters of s it came from: 正極 for 正极, Spodumene for spodumen, ＬｉＦｅＰＯ４ for lifepo4.
+ * Code and node terms ("node:li-lfp", "ipc:H01M"), NULL and empty entries are skipped. terms
+ * and s are borrowed; run is the calling thread's scratch (its earlier terms are overwritten).
+ * On success *spans (OUT, caller-owned: kc_free; NULL when none) holds *nspans (OUT) spans in
+ * text order, overlapping ones merged (touching ones are kept apart). Returns 0, or what
+ * kc_text_analyze returns (KC_EDATA: s is not UTF-8), or KC_ENOMEM; then *spans is NULL and
+ * *nspans 0. Thread-safe with one run per thread. */
+KC_API int kc_match_highlight(const struct kc_text *t, struct kc_text_run *run, const char *s,
+			      size_t len, const char *const *terms, size_t nterms,
+			      struct kc_match_span **spans, size_t *nspans, struct kc_err *err);
+
 /* The verdicts on a match record: {"demand": {verdict, reason}, "supply": {...}} with the
  * sides that gave one, or NULL when none did (or m is NULL). New reference. */
 KC_API json_t *kc_match_verdicts(const json_t *m);

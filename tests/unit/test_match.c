@@ -1,6 +1,6 @@
 /* Unit tests for index and match: postings, updates and deletes, BM25F against a hand
  * computation, explanations that add up, visibility of confidential demands, proximity, term
- * associations and query expansion. */
+ * associations and query expansion, highlights of matched terms in code points. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +14,7 @@
 
 #include "kechan/match.h"
 #include "index/index_int.h" /* kc__index_set_block */
+#include "core_int.h"        /* kc__alloc_fail_after */
 
 static struct kc_text *g_text;
 
@@ -1467,6 +1468,91 @@ static void test_expansion_by_associations_and_chain_aliases(void **state)
 	kc_assoc_free(a);
 }
 
+/* Spans of a highlight, as "[a,b][c,d]" */
+static void assert_spans(const char *text, const char *const *terms, size_t nterms,
+			 const char *want)
+{
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_text_run *run = kc_text_run_new();
+	struct kc_match_span *sp = NULL;
+	size_t n = 99;
+	char got[256] = "";
+	assert_non_null(run);
+	assert_int_equal(kc_match_highlight(g_text, run, text, strlen(text), terms, nterms, &sp, &n,
+					    &err),
+			 0);
+	for (size_t i = 0; i < n; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "[%u,%u]", sp[i].start,
+			 sp[i].end);
+	if (strcmp(got, want) != 0)
+		print_error("%s: spans %s, wanted %s\n", text, got, want);
+	assert_string_equal(got, want);
+	assert_true(n == 0 ? sp == NULL : sp != NULL);
+	kc_free(sp);
+	kc_text_run_free(run);
+}
+
+static void test_highlight_marks_traditional_stemmed_and_full_width_forms_in_code_points(
+	void **state)
+{
+	(void)state;
+	/* the title in traditional characters, the terms as the explanation lists them */
+	const char *const cathode[] = {"氧化物", "正极", "材料"};
+	assert_spans("一種層狀氧化物正極材料", cathode, 3, "[4,7][7,9][9,11]");
+	/* a word and the sub-word inside it overlap: one span */
+	const char *const layered[] = {"氧化物", "层状氧化物", "正极"};
+	assert_spans("一種層狀氧化物正極材料", layered, 3, "[2,7][7,9]");
+	/* English stems, full-width letters; 𠮷 (U+20BB7: 4 bytes, 2 UTF-16 units) counts one */
+	const char *const latin[] = {"spodumen", "roast", "lifepo4", "正极"};
+	assert_spans("𠮷 Spodumene Roasting：ＬｉＦｅＰＯ４正極", latin, 4,
+		     "[2,11][12,20][21,28][28,30]");
+	const char *const after[] = {"氧化物"};
+	assert_spans("𠮷氧化物", after, 1, "[1,4]");
+	/* nodes and codes are not words of the text; nothing asked, nothing marked */
+	const char *const codes[] = {"node:正极", "ipc:h01m", "", NULL};
+	assert_spans("正極 node:正极 H01M", codes, 4, "");
+	assert_spans("一種層狀氧化物正極材料", NULL, 0, "");
+	assert_spans("", cathode, 3, "");
+	assert_spans("鈉離子電池", cathode, 3, "");
+}
+
+static void test_highlight_fails_cleanly_on_bad_utf8_and_out_of_memory(void **state)
+{
+	(void)state;
+	const char *const terms[] = {"氧化物", "正极", "材料", "spodumen"};
+	const char *s = "一種層狀氧化物正極材料 Spodumene";
+	static struct kc_match_span before;
+	struct kc_err err = KC_ERR_INIT;
+	struct kc_match_span *sp = &before; /* the outputs are reset on failure too */
+	size_t n = 99;
+	struct kc_text_run *run = kc_text_run_new();
+	assert_non_null(run);
+	assert_int_equal(kc_match_highlight(g_text, run, "正\xff極", 7, terms, 4, &sp, &n, &err),
+			 KC_EDATA);
+	assert_null(sp);
+	assert_int_equal(n, 0);
+	kc_text_run_free(run);
+	int done = 0;
+	for (long k = 1; k < 60 && !done; k++) {
+		if ((run = kc_text_run_new()) == NULL)
+			continue;
+		kc__alloc_fail_after(k);
+		int rc = kc_match_highlight(g_text, run, s, strlen(s), terms, 4, &sp, &n, &err);
+		kc__alloc_fail_after(0);
+		if (rc == 0) {
+			assert_int_equal(n, 4);
+			done = 1;
+		} else {
+			assert_int_equal(rc, KC_ENOMEM);
+			assert_null(sp);
+			assert_int_equal(n, 0);
+		}
+		kc_free(sp);
+		kc_text_run_free(run);
+	}
+	assert_true(done);
+}
+
 static void test_stage_stands_in_for_a_missing_trl(void **state)
 {
 	(void)state;
@@ -1544,6 +1630,9 @@ int main(void)
 		cmocka_unit_test(test_field_vectors_learned_saved_and_loaded),
 		cmocka_unit_test(test_rerank_by_field_vectors),
 		cmocka_unit_test(test_expansion_by_associations_and_chain_aliases),
+		cmocka_unit_test(
+			test_highlight_marks_traditional_stemmed_and_full_width_forms_in_code_points),
+		cmocka_unit_test(test_highlight_fails_cleanly_on_bad_utf8_and_out_of_memory),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
