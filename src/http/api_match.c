@@ -407,12 +407,40 @@ static const char *const facets[] = {"title", "kind", "region", "trl", "trl_min"
 				     "visibility", "org_id", "owner_hidden"};
 #define NFACETS (sizeof(facets) / sizeof(facets[0]))
 
+/* Appends [[start, end], ...]: the code-point spans where text (NULL: none) shows one of
+ * terms[0..n) (kc_match_highlight with the index's analyzer t). Text the analyzer refuses
+ * marks nothing. Returns 0 or KC_ENOMEM. */
+static int put_spans(struct kc_buf *o, const struct kc_text *t, struct kc_text_run *run,
+		     const char *text, const char *const *terms, size_t n)
+{
+	struct kc_match_span *sp = NULL;
+	size_t ns = 0;
+	int rc = 0;
+	if (text != NULL)
+		rc = kc_match_highlight(t, run, text, strlen(text), terms, n, &sp, &ns, NULL);
+	if (rc == KC_ENOMEM)
+		return rc;
+	rc = kc_buf_addc(o, '[');
+	for (size_t i = 0; i < ns; i++) {
+		rc |= kc_buf_adds(o, i ? ",[" : "[");
+		rc |= kc__http_dump_int(o, sp[i].start);
+		rc |= kc_buf_addc(o, ',');
+		rc |= kc__http_dump_int(o, sp[i].end);
+		rc |= kc_buf_addc(o, ']');
+	}
+	rc |= kc_buf_addc(o, ']');
+	kc_free(sp);
+	return rc < 0 ? KC_ENOMEM : 0;
+}
+
 /* Appends one result: {rank, id, the record's facets (v: what the caller sees of it), org_name,
  * what hit (kc_match_hit_json) says that is not said yet, with a label for each explanation
- * term, feedback and match_stage from the pair's match record}: the members and order the
- * answer had when it was a JSON tree. Returns 0 or KC_ENOMEM. */
+ * term, feedback and match_stage from the pair's match record, highlight (hl, the spans
+ * already written as JSON)}: the members and order the answer had when it was a JSON tree,
+ * then the highlight. Returns 0 or KC_ENOMEM. */
 static int put_item(struct kc_http_req *q, struct kc_buf *o, int64_t version, size_t rank,
-		    const char *id, const json_t *v, json_t *hit, const json_t *pair)
+		    const char *id, const json_t *v, json_t *hit, const json_t *pair,
+		    const struct kc_buf *hl)
 {
 	const char *said[NFACETS + 3] = {"rank", "id"};
 	size_t nsaid = 2;
@@ -467,6 +495,8 @@ static int put_item(struct kc_http_req *q, struct kc_buf *o, int64_t version, si
 			rc |= kc__http_dump(o, stage, KC_HTTP_PRECISION);
 		}
 	}
+	rc |= put_key(o, "highlight", &first);
+	rc |= kc_buf_add(o, hl->ptr, hl->len);
 	rc |= kc_buf_addc(o, '}');
 	return rc < 0 ? KC_ENOMEM : 0;
 }
@@ -480,6 +510,10 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 	struct kc_match_result res;
 	struct kc_docset *only = NULL;
 	json_t *pairs = NULL;
+	struct kc_text_run *trun = NULL;   /* the highlights' analyses */
+	const char **hterms = NULL;        /* the matched terms of the results written */
+	size_t nh = 0;
+	struct kc_buf hl = KC_BUF_INIT;    /* one result's highlight */
 	memset(&res, 0, sizeof(res));
 	kc_match_opts_default(&o, target);
 	o.k = p->k;
@@ -524,12 +558,18 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 	for (size_t i = 0; ids && i < res.n; i++)
 		ids[i] = kc_strdup(kc_index_doc(m->ix, res.hits[i].doc)->id);
 	size_t indexed = kc_index_docs(m->ix, (int)target);
+	/* the analyzer the index reads with, for the highlights: set at open, kept until close */
+	const struct kc_text *tx = m->text;
 	pthread_rwlock_unlock(&m->lock);
 	if (rc != 0) {
 		kc__http_fail(r, rc, &err);
 		goto out;
 	}
-	if (ids == NULL) {
+	size_t nparts = 1;
+	for (size_t i = 0; ids && i < res.n; i++)
+		nparts += res.hits[i].nparts;
+	if (ids == NULL || (trun = kc_text_run_new()) == NULL ||
+	    (hterms = kc_calloc(nparts, sizeof(*hterms))) == NULL) {
 		kc__http_error(r, 500, NULL, "out of memory");
 		goto out;
 	}
@@ -575,8 +615,20 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 		if (!first)
 			wrc |= kc_buf_addc(w, ',');
 		first = 0;
-		json_t *hit = kc_match_hit_json(&res.hits[i], 30);
-		wrc |= put_item(q, w, version, i + 1, ids[i], v, hit, json_object_get(pairs, ids[i]));
+		/* the title's words that are any of the hit's terms (its query words and expansion
+		 * words alike: every part, not only the 30 the explanation lists) */
+		const struct kc_match_hit *h = &res.hits[i];
+		for (size_t j = 0; j < h->nparts; j++)
+			hterms[nh + j] = h->parts[j].term;
+		kc_buf_reset(&hl);
+		wrc |= kc_buf_adds(&hl, "{\"title\":");
+		wrc |= put_spans(&hl, tx, trun, json_string_value(json_object_get(v, "title")),
+				 hterms + nh, h->nparts);
+		nh += h->nparts;
+		wrc |= kc_buf_addc(&hl, '}');
+		json_t *hit = kc_match_hit_json(h, 30);
+		wrc |= put_item(q, w, version, i + 1, ids[i], v, hit, json_object_get(pairs, ids[i]),
+				&hl);
 		json_decref(hit);
 		json_decref(v);
 		json_decref(rec);
@@ -591,6 +643,18 @@ static int run(struct kc_http_req *q, struct kc_http_reply *r, enum kc_doc_kind 
 					   query_rec);
 		wrc |= kc_buf_adds(w, ",\"query\":");
 		wrc |= qv ? kc__http_dump(w, qv, KC_HTTP_PRECISION) : kc_buf_adds(w, "null");
+		/* where the query record's own title and description show the query terms that
+		 * the results shown matched (all of the query's terms would be most of its words) */
+		if (qv != NULL) {
+			wrc |= kc_buf_adds(w, ",\"query_highlight\":{\"title\":");
+			wrc |= put_spans(w, tx, trun, json_string_value(json_object_get(qv, "title")),
+					 hterms, nh);
+			wrc |= kc_buf_adds(w, ",\"description\":");
+			wrc |= put_spans(w, tx, trun,
+					 json_string_value(json_object_get(qv, "description")),
+					 hterms, nh);
+			wrc |= kc_buf_addc(w, '}');
+		}
 		json_decref(qv);
 	}
 	wrc |= kc_buf_addc(w, '}');
@@ -602,6 +666,9 @@ out:
 		kc_free(ids[i]);
 	kc_free(ids);
 	json_decref(pairs);
+	kc_buf_release(&hl);
+	kc_free(hterms);
+	kc_text_run_free(trun);
 	kc_match_result_free(&res);
 	kc_docset_free(only);
 	return 0;

@@ -258,6 +258,14 @@ expect 403 'may not change' "${U[@]}" -X PATCH -d '{"title":"x"}' "$api/demands/
 # ---- match with explanations, feedback by the right side only
 get -b u-sec.jar "$api/match/demands/d-sec?k=5"
 [[ $(json 'd["results"][0]["id"]') == s1 && $(json 'len(d["results"][0]["explanation"])') -gt 0 && $(json 'd["results"][0]["band"]') =~ ^(strong|possible|weak)$ ]] && ok || bad "match answer: $body"
+# highlights: code-point spans of the result's title where its matched terms stand, sorted and
+# apart; of the query record's title and description where the results' terms stand
+marked() { json "'|'.join(''.join(list($1)[a:b]) for a, b in $2) if all(0 <= a < b <= len(list($1)) for a, b in $2) and $2 == sorted($2) and all(x[1] <= y[0] for x, y in zip($2, $2[1:])) else 'BAD'"; }
+[[ $(marked 'd["results"][0]["title"]' 'd["results"][0]["highlight"]["title"]') == *首效* ]] && ok || bad "result title highlight: $body"
+[[ $(marked 'd["query"]["title"]' 'd["query_highlight"]["title"]') == *首效* && $(marked 'd["query"]["description"]' 'd["query_highlight"]["description"]') == *硬碳* ]] && ok || bad "query record highlight: $body"
+# a search in traditional characters marks the simplified title (no query record: no query_highlight)
+get "$api/search?q=%E7%A1%AC%E7%A2%B3%E8%B2%A0%E6%A5%B5"
+[[ $(marked 'd["results"][0]["title"]' 'd["results"][0]["highlight"]["title"]') == *负极* && $(json '"query_highlight" in d') == False ]] && ok || bad "search highlight: $body"
 expect 403 'own org' "${U[@]}" -d '{"demand_id":"d-sec","supply_id":"s1","side":"demand","verdict":"accept"}' "$api/matches/feedback"
 expect 422 '"field":"reason"' "${S[@]}" -d '{"demand_id":"d-sec","supply_id":"s1","side":"demand","verdict":"decline","reason":"bored"}' "$api/matches/feedback"
 expect 422 'accepting takes no reason' "${S[@]}" -d '{"demand_id":"d-sec","supply_id":"s1","side":"demand","verdict":"accept","reason":"too_early"}' "$api/matches/feedback"
