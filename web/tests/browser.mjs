@@ -7,7 +7,8 @@
 // in, publishes a demand and sees its explained matches, sees a confidential demand's owner warning
 // on publishing, edits, closes and deletes it, manages its org's users, changes a password, opens a
 // chain map with a region's gaps, switches language, and checks that another org's confidential
-// demand shows no owner. On a failure it keeps a screenshot in SHOT_DIR and exits 1.
+// demand shows no owner. Checks that matched terms are marked where the server's highlight
+// spans say, 正極 in a traditional title for the term 正极. On a failure it keeps a screenshot in SHOT_DIR and exits 1.
 import { chromium } from 'playwright-core'
 import { mkdirSync } from 'node:fs'
 
@@ -147,6 +148,35 @@ await step('a declined match is not tagged green', uni, async () => {
   const tag = uni.getByTestId('match-stage').filter({ hasText: '已谢绝' })
   await tag.waitFor()
   expect(!/el-tag--success/.test(await tag.getAttribute('class')), 'the declined match is tagged as progress')
+})
+await step('matched terms are marked in a traditional-script title and in the record, where the server says', uni, async () => {
+  // sup-0255 「一種層狀氧化物正極…」 answers dem-0062 「层状氧化物正极…」: the explanation's
+  // terms are simplified (正极), the marks come from the server's code-point spans
+  await uni.goto(base + '/demands/dem-0062')
+  const item = uni.locator('[data-testid=match-item][data-id="sup-0255"]')
+  await item.waitFor()
+  const marks = await item.getByTestId('match-title').locator('mark').allInnerTexts()
+  expect(marks.some((x) => x.includes('正極')), 'no mark in the traditional title holds 正極: ' + JSON.stringify(marks))
+  // the record's own title and description are marked as query_highlight says (touching spans
+  // make one mark)
+  const answer = await (await uni.request.get(base + '/api/v1/match/demands/dem-0062')).json()
+  const marked = (text, spans) => {
+    const chars = Array.from(text)
+    const out = []
+    let end = -1
+    for (const [a, b] of spans) {
+      const s = chars.slice(a, b).join('')
+      if (a === end) out[out.length - 1] += s
+      else out.push(s)
+      end = b
+    }
+    return out
+  }
+  for (const field of ['title', 'description']) {
+    const want = marked(answer.query[field], answer.query_highlight[field])
+    const got = await uni.getByTestId('record-' + field).locator('mark').allInnerTexts()
+    expect(want.length > 0 && JSON.stringify(got) === JSON.stringify(want), `the record's ${field} marks ${JSON.stringify(got)}, the server says ${JSON.stringify(want)}`)
+  }
 })
 await step('the dashboard search ranks and explains supplies and demands for several words in either language', uni, async () => {
   await uni.goto(base + '/')
