@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kechan/codes.h"
 #include "kechan/match.h"
 #include "kechan/store.h"
 #include "cli.h"
@@ -342,11 +341,6 @@ static int filter_opt(int argc, char **argv, int *i, struct filter_args *fa)
 	if (kc_cli_opt(argc, argv, i, "--region", &v)) {
 		if (v == NULL)
 			return -1;
-		if (!kc_region_prefix_known(v, strlen(v))) {
-			kc_cli_usage_error("match", "--region: region '%s' is not a GB/T 2260 code "
-						    "or prefix (43 湖南, 4301 长沙, 430104)", v);
-			return -1;
-		}
 		fa->f.region = v;
 	} else if (kc_cli_opt(argc, argv, i, "--trl", &v)) {
 		int lo, hi;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kechan/codes.h"
 #include "index_int.h"
 #include "banned.h"
 
@@ -365,10 +366,11 @@ int kc__facets_filter(const struct kc__facets *fc, const struct kc_doc *docs,
 	*out = NULL;
 	if (f->kind != KC_DOC_SUPPLY && f->kind != KC_DOC_DEMAND)
 		return kc_err_set(err, KC_EINVAL, "filter: kind must be supply or demand");
-	if (f->region != NULL && region_key(key, sizeof(key), f->region) != 0)
+	if (f->region != NULL && (region_key(key, sizeof(key), f->region) != 0 ||
+				  !kc_region_prefix_known(f->region, strlen(f->region))))
 		return kc_err_set(err, KC_EINVAL,
-				  "filter: region '%s' is not a GB/T 2260 code or prefix "
-				  "(2, 4 or 6 digits)",
+				  "filter: region '%s' is not a GB/T 2260 code or prefix (43 湖南, "
+				  "4301 长沙, 430104)",
 				  f->region);
 	if ((f->trl_min && (f->trl_min < 1 || f->trl_min > 9)) ||
 	    (f->trl_max && (f->trl_max < 1 || f->trl_max > 9)) ||
